@@ -1,0 +1,152 @@
+//! Requests and results of the engine, as the C ABI and the command line carry them (JSON, camelCase).
+//! Requests refuse unknown fields, so a misspelt option is an error instead of being ignored.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LoginStartRequest {
+    pub environment: String,
+    pub start_url: String,
+    pub region: String,
+    #[serde(default)]
+    pub force_login: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum LoginStart {
+    LoggedIn {
+        expires_at: String,
+    },
+    Pending {
+        user_code: String,
+        verification_uri: String,
+        verification_uri_complete: String,
+        expires_at: String,
+        interval_seconds: u64,
+    },
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LoginPollRequest {
+    pub environment: String,
+    #[serde(default)]
+    pub wait_ms: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum LoginPoll {
+    Pending,
+    LoggedIn { expires_at: String },
+}
+
+/// One profile to keep fresh: which account and role it holds credentials for.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AccountRequest {
+    pub profile: String,
+    pub account_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_name: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub environment: String,
+    pub accounts: Vec<AccountRequest>,
+    #[serde(default)]
+    pub default_role_name: Option<String>,
+    /// Accepted for symmetry with login; the token's own region is what is used.
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub credentials_file: Option<String>,
+    #[serde(default)]
+    pub force: bool,
+    #[serde(default)]
+    pub max_concurrency: Option<usize>,
+    #[serde(default)]
+    pub min_validity_seconds: Option<u64>,
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ProfileStatus {
+    Refreshed,
+    Current,
+    Failed,
+    WouldRefresh,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileReport {
+    pub profile: String,
+    pub account_id: String,
+    pub role_name: String,
+    pub status: ProfileStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<Error>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefreshReport {
+    /// When the SSO token ends; `None` when nothing needed the token (every profile was current).
+    pub token_expires_at: Option<String>,
+    pub credentials_file: String,
+    pub profiles: Vec<ProfileReport>,
+}
+
+impl RefreshReport {
+    pub fn count(&self, status: ProfileStatus) -> usize {
+        self.profiles.iter().filter(|p| p.status == status).count()
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EnvironmentRequest {
+    pub environment: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SessionState {
+    LoggedIn,
+    Expired,
+    Pending,
+    None,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionStatus {
+    pub environment: String,
+    pub status: SessionState,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seconds_left: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogoutResult {
+    pub environment: String,
+    pub logged_out: bool,
+}

@@ -1,0 +1,66 @@
+//! RFC 3339 timestamps as the credentials file and the C ABI carry them (`2026-11-23T10:00:00Z`).
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_smithy_types::date_time::{DateTime, Format};
+
+/// Whole seconds, UTC, with a `Z`.
+pub fn format_rfc3339(time: SystemTime) -> String {
+    let seconds = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    DateTime::from_secs(seconds).fmt(Format::DateTime).unwrap_or_default()
+}
+
+/// Parses an RFC 3339 timestamp, with `Z` or a numeric offset; `None` when it is not one.
+pub fn parse_rfc3339(value: &str) -> Option<SystemTime> {
+    let value = value.trim();
+    let (utc_text, offset_seconds) = split_offset(value)?;
+    let parsed = SystemTime::try_from(DateTime::from_str(&utc_text, Format::DateTime).ok()?).ok()?;
+    // 10:00+01:00 is 09:00Z: subtract the offset.
+    if offset_seconds >= 0 {
+        parsed.checked_sub(Duration::from_secs(offset_seconds as u64))
+    } else {
+        parsed.checked_add(Duration::from_secs(offset_seconds.unsigned_abs()))
+    }
+}
+
+/// `...+HH:MM` / `...-HH:MM` into the same clock time with `Z` and the offset in seconds.
+fn split_offset(value: &str) -> Option<(String, i64)> {
+    if value.ends_with(['Z', 'z']) || value.len() < 6 {
+        return Some((value.to_string(), 0));
+    }
+    let (base, offset) = value.split_at(value.len() - 6);
+    let sign = match offset.as_bytes()[0] {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let hours: i64 = offset.get(1..3)?.parse().ok()?;
+    let minutes: i64 = offset.get(4..6)?.parse().ok()?;
+    Some((format!("{base}Z"), sign * (hours * 3600 + minutes * 60)))
+}
+
+/// A time from epoch milliseconds, as GetRoleCredentials reports expiry.
+pub fn from_epoch_millis(millis: i64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_millis(millis.max(0) as u64)
+}
+
+/// Seconds from now until `time`, zero if it has passed.
+pub fn seconds_until(time: SystemTime) -> u64 {
+    time.duration_since(SystemTime::now()).map_or(0, |d| d.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_offsets() {
+        let t = UNIX_EPOCH + Duration::from_secs(1_795_000_000);
+        let text = format_rfc3339(t);
+        assert_eq!(text, "2026-11-18T11:06:40Z");
+        assert_eq!(parse_rfc3339(&text), Some(t));
+        assert_eq!(parse_rfc3339("2026-11-18T12:06:40+01:00"), Some(t));
+        assert_eq!(parse_rfc3339("2026-11-18T06:06:40-05:00"), Some(t));
+        assert_eq!(parse_rfc3339("not a time"), None);
+    }
+}
