@@ -115,7 +115,7 @@ pub fn merge(path: &Path, credentials: &[ProfileCredentials]) -> Result<()> {
     let original = read_text(&target)?;
     let updates: Vec<SectionUpdate> = credentials.iter().map(section_update).collect();
     let merged = ini::apply(&original, &updates);
-    write_atomically(&target, merged.as_bytes()).map_err(|e| Error::io("cannot write", &target, &e))
+    write_atomically(&target, merged.as_bytes(), false).map_err(|e| Error::io("cannot write", &target, &e))
 }
 
 fn section_update(credentials: &ProfileCredentials) -> SectionUpdate {
@@ -161,7 +161,7 @@ fn lock_path(target: &Path) -> PathBuf {
     target.with_file_name(format!(".{name}.lock"))
 }
 
-fn create_private_dir(folder: &Path) -> io::Result<()> {
+pub(crate) fn create_private_dir(folder: &Path) -> io::Result<()> {
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
@@ -171,12 +171,13 @@ fn create_private_dir(folder: &Path) -> io::Result<()> {
 
 /// Writes `contents` to a temporary file beside `target`, flushes it to disk and renames it over
 /// `target`, so the file is always either the old or the new version.
-pub(crate) fn write_atomically(target: &Path, contents: &[u8]) -> io::Result<()> {
+/// `private` files are always 0600; otherwise an existing file's permissions are kept.
+pub(crate) fn write_atomically(target: &Path, contents: &[u8], private: bool) -> io::Result<()> {
     let folder = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     // tempfile creates the file 0600 on Unix, which is what a new credentials file should be.
     let mut temp = tempfile::Builder::new().prefix(&format!(".{name}.")).suffix(".tmp").tempfile_in(folder)?;
-    if let Ok(existing) = fs::metadata(target) {
+    if let (false, Ok(existing)) = (private, fs::metadata(target)) {
         fs::set_permissions(temp.path(), existing.permissions())?;
     }
     temp.write_all(contents)?;

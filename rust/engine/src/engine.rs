@@ -78,7 +78,7 @@ impl Engine {
             Err(Some(error)) => return Err(error.context(format!("environment '{environment}'"))),
             Err(None) => {
                 tracing::debug!(environment, "the client registration was rejected; registering again");
-                self.sessions.forget_registration(&request.region);
+                self.sessions.forget_registration(&self.registration_key(&request.region)?);
                 let registration = self.registration(&client, &request.region).await?;
                 login::start(&client, &registration, &request.start_url).await.map_err(|e| {
                     e.unwrap_or_else(|| Error::new(ErrorCode::ServiceError, "StartDeviceAuthorization rejected a new client registration"))
@@ -96,13 +96,22 @@ impl Engine {
         Ok(started)
     }
 
+    /// The client registration for this region and OIDC endpoint, registering when there is none
+    /// that outlives a device login.
     async fn registration(&self, client: &aws_sdk_ssooidc::Client, region: &str) -> Result<Registration> {
-        if let Some(registration) = self.sessions.registration(region, REGISTRATION_MARGIN) {
+        let key = self.registration_key(region)?;
+        if let Some(registration) = self.sessions.registration(&key, REGISTRATION_MARGIN) {
             return Ok(registration);
         }
         let registration = login::register(client, region).await?;
-        self.sessions.store_registration(registration.clone());
+        self.sessions.store_registration(&key, registration.clone());
         Ok(registration)
+    }
+
+    /// A registration belongs to the service that issued it: one per region and endpoint.
+    fn registration_key(&self, region: &str) -> Result<String> {
+        let endpoint = crate::endpoint::override_for(crate::endpoint::Service::Oidc, &self.env)?;
+        Ok(format!("{region} {}", endpoint.unwrap_or_default()))
     }
 
     /// Waits at most `waitMs` for the user to approve the pending login, polling as the service asks.

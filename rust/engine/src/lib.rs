@@ -19,6 +19,7 @@ pub mod secret;
 mod service_error;
 mod session;
 pub mod time;
+pub mod token_cache;
 pub mod validate;
 
 pub use engine::Engine;

@@ -94,11 +94,11 @@ async fn fetch_one(client: &aws_sdk_sso::Client, token: &Secret, job: &Job) -> R
                 Some("UnauthorizedException") => Error::new(ErrorCode::LoginRequired, failure.message),
                 Some("ForbiddenException") => Error::new(
                     ErrorCode::Forbidden,
-                    format!("no access to role {} in account {} ({})", job.role_name, job.account_id, failure.message),
+                    format!("this login has no access to that account and role (ForbiddenException: {})", failure.message),
                 ),
                 Some("ResourceNotFoundException") => Error::new(
                     ErrorCode::NotFound,
-                    format!("account {} or role {} does not exist ({})", job.account_id, job.role_name, failure.message),
+                    format!("the account or role does not exist (ResourceNotFoundException: {})", failure.message),
                 ),
                 Some("InvalidRequestException") => Error::new(ErrorCode::ServiceError, format!("the service refused the request ({})", failure.message)),
                 _ => failure.into_error("GetRoleCredentials"),

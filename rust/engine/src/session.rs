@@ -55,6 +55,7 @@ pub struct Session {
 #[derive(Default)]
 pub struct Sessions {
     by_environment: Mutex<HashMap<String, Session>>,
+    /// Keyed by region and OIDC endpoint.
     registrations: Mutex<HashMap<String, Registration>>,
 }
 
@@ -64,19 +65,19 @@ impl Sessions {
         f(all.entry(environment.to_string()).or_default())
     }
 
-    pub fn registration(&self, region: &str, valid_for: Duration) -> Option<Registration> {
+    pub fn registration(&self, key: &str, valid_for: Duration) -> Option<Registration> {
         lock(&self.registrations)
-            .get(region)
+            .get(key)
             .filter(|r| r.expires_at > SystemTime::now() + valid_for)
             .cloned()
     }
 
-    pub fn store_registration(&self, registration: Registration) {
-        lock(&self.registrations).insert(registration.region.clone(), registration);
+    pub fn store_registration(&self, key: &str, registration: Registration) {
+        lock(&self.registrations).insert(key.to_string(), registration);
     }
 
-    pub fn forget_registration(&self, region: &str) {
-        lock(&self.registrations).remove(region);
+    pub fn forget_registration(&self, key: &str) {
+        lock(&self.registrations).remove(key);
     }
 }
 

@@ -1,0 +1,144 @@
+//! The engine against the bundled fake: retries, the concurrency bound, and secrets kept out of
+//! errors and logs.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use fake_identity_center::{Approval, FakeConfig, FakeServer};
+use ssocreds_engine::api::{AccountRequest, LoginPoll, LoginPollRequest, LoginStartRequest, ProfileStatus, RefreshRequest};
+use ssocreds_engine::{Engine, Env};
+
+const ROLE: &str = "ReadOnly";
+
+async fn logged_in_engine(fake: &FakeServer, home: &std::path::Path) -> Engine {
+    let url = fake.url();
+    let engine = Engine::new(Env::from_pairs([
+        ("AWS_ENDPOINT_URL_SSO_OIDC", url.clone()),
+        ("AWS_ENDPOINT_URL_SSO", url),
+        ("HOME", home.display().to_string()),
+    ]));
+    let start = LoginStartRequest {
+        environment: "Test".into(),
+        start_url: "https://d-1234567890.awsapps.com/start".into(),
+        region: "us-east-1".into(),
+        force_login: false,
+    };
+    engine.login_start(start).await.unwrap();
+    while engine.login_poll(LoginPollRequest { environment: "Test".into(), wait_ms: Some(1000) }).await.unwrap() == LoginPoll::Pending {}
+    engine
+}
+
+fn request(config: &FakeConfig, max_concurrency: Option<usize>) -> RefreshRequest {
+    RefreshRequest {
+        environment: "Test".into(),
+        accounts: config
+            .accounts
+            .iter()
+            .map(|a| AccountRequest { profile: a.account_name.clone(), account_id: a.account_id.clone(), role_name: None })
+            .collect(),
+        default_role_name: Some(ROLE.into()),
+        max_concurrency,
+        ..RefreshRequest::default()
+    }
+}
+
+fn auto_approving(accounts: usize) -> FakeConfig {
+    FakeConfig { approval: Approval::AfterPolls(1), ..FakeConfig::with_generated_accounts(accounts, &[ROLE]) }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttling_and_server_errors_are_retried_until_every_profile_is_written() {
+    let config = FakeConfig { throttle_rate: 0.2, server_error_rate: 0.2, seed: 7, ..auto_approving(60) };
+    let request = request(&config, None);
+    let fake = FakeServer::start(config).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let engine = logged_in_engine(&fake, home.path()).await;
+    let report = engine.refresh(request).await.unwrap();
+    let failed: Vec<_> = report.profiles.iter().filter(|p| p.status != ProfileStatus::Refreshed).collect();
+    assert!(failed.is_empty(), "{failed:?}");
+    let counters = fake.counters();
+    assert!(counters.throttled > 0 && counters.server_errors > 0, "the fake did inject failures: {counters:?}");
+    assert_eq!(counters.get_role_credentials, 60 + counters.throttled + counters.server_errors);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn never_more_requests_in_flight_than_max_concurrency() {
+    let config = FakeConfig { latency: Duration::from_millis(20), ..auto_approving(40) };
+    let request = request(&config, Some(3));
+    let fake = FakeServer::start(config).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let engine = logged_in_engine(&fake, home.path()).await;
+    let report = engine.refresh(request).await.unwrap();
+    assert_eq!(report.count(ProfileStatus::Refreshed), 40);
+    let seen = fake.counters().max_in_flight_seen;
+    assert!((2..=3).contains(&seen), "max in flight was {seen}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn default_path_is_under_home_and_the_file_appears_there() {
+    let config = auto_approving(2);
+    let request = request(&config, None);
+    let fake = FakeServer::start(config).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let engine = logged_in_engine(&fake, home.path()).await;
+    let report = engine.refresh(request).await.unwrap();
+    let expected = home.path().join(".aws").join("credentials");
+    assert_eq!(report.credentials_file, expected.display().to_string());
+    assert!(std::fs::read_to_string(expected).unwrap().contains("[account-"));
+}
+
+/// Collects everything the engine logs, at every level.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_appears_in_errors_debug_output_or_logs() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let mut config = auto_approving(6);
+    config.forbidden.push((config.accounts[1].account_id.clone(), ROLE.into()));
+    let mut request = request(&config, None);
+    request.accounts[2].account_id = "999999999999".into(); // unknown to the fake
+    let fake = FakeServer::start(config).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let engine = logged_in_engine(&fake, home.path()).await;
+    let report = engine.refresh(request.clone()).await.unwrap();
+    fake.expire_access_tokens();
+    let mut forced = request;
+    forced.force = true;
+    let rejected = engine.refresh(forced.clone()).await.unwrap();
+    let after = engine.refresh(forced).await.unwrap_err();
+
+    let mut everything = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    everything.push_str(&format!("{report:?}{rejected:?}{after:?}{after}"));
+    everything.push_str(&serde_json::to_string(&report).unwrap());
+    assert!(everything.contains("Forbidden") && everything.contains("LoginRequired"), "the failures were exercised");
+    let secrets: Vec<String> = (0..6)
+        .filter_map(|i| fake.issued_credentials(&format!("{}", 100_000_000_000u64 + i), ROLE))
+        .flat_map(|c| [c.secret_access_key, c.session_token])
+        .collect();
+    assert!(secrets.len() >= 6, "credentials were issued");
+    for secret in secrets {
+        assert!(!everything.contains(&secret), "a secret leaked into errors or logs");
+    }
+    for word in ["x-amz-sso_bearer_token", "accessToken", "clientSecret"] {
+        assert!(!everything.contains(word), "{word} appears in errors or logs");
+    }
+}

@@ -1,0 +1,149 @@
+//! `fake-identity-center`: the fake as a process, for tests in other languages (Pester, a Mono
+//! driver, a C program). Prints `{"url":"http://127.0.0.1:PORT"}` on one line, then serves until
+//! killed (or, with `--exit-on-stdin-eof`, until its standard input closes).
+
+use std::io::Write;
+use std::time::Duration;
+
+use fake_identity_center::{generated_accounts, Approval, FakeConfig, FakeServer};
+
+const HELP: &str = "fake-identity-center: a fake AWS IAM Identity Center (SSO-OIDC and SSO portal) on 127.0.0.1
+
+  --port N                 port to bind (default: a free one)
+  --accounts N             generated accounts, ids 100000000000+i (default 50)
+  --roles A,B              roles of every generated account (default ReadOnly,Admin)
+  --config FILE            a JSON configuration (see FakeConfig::from_json_file); flags override it
+  --forbid ACCOUNT:ROLE    answer 403 ForbiddenException for that pair (repeatable)
+  --approve-after-polls K  approve logins by themselves on the K-th poll
+  --deny                   deny logins when the verification page is opened
+  --latency-ms MS          latency of every API request
+  --throttle-rate F        fraction of portal requests answered 429
+  --error-rate F           fraction of portal requests answered 500
+  --max-in-flight N        429 for requests beyond N in flight
+  --rps N                  429 above N requests per second
+  --token-ttl-secs S       access token lifetime (default 28800)
+  --credential-ttl-secs S  role credential lifetime (default 3600)
+  --interval-secs S        device-code polling interval (default 1)
+  --exit-on-stdin-eof      stop when standard input closes
+  --verbose                one line per request on stderr (method, path, status; never a secret)
+  --help                   this text
+
+Controls: GET /__fake/counters, POST /__fake/reset-counters, GET /__fake/credentials?account_id=&role_name=,
+POST /__fake/expire-tokens, POST /__fake/expire-registrations, POST /__fake/forbid?account_id=&role_name=.
+A plain GET of verificationUriComplete approves the login.";
+
+struct Options {
+    config: FakeConfig,
+    port: u16,
+    exit_on_stdin_eof: bool,
+    verbose: bool,
+}
+
+fn parse(args: Vec<String>) -> Result<Options, String> {
+    let mut config: Option<FakeConfig> = None;
+    let (mut accounts, mut roles) = (None::<usize>, None::<Vec<String>>);
+    let mut forbid = Vec::new();
+    let mut tweaks: Vec<Box<dyn FnOnce(&mut FakeConfig)>> = Vec::new();
+    let (mut port, mut exit_on_stdin_eof, mut verbose) = (0u16, false, false);
+    let mut args = args.into_iter();
+    while let Some(flag) = args.next() {
+        let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
+        let number = |v: String| v.parse::<u64>().map_err(|_| format!("{flag}: '{v}' is not a whole number"));
+        let fraction = |v: String| v.parse::<f64>().ok().filter(|f| (0.0..=1.0).contains(f)).ok_or_else(|| format!("{flag}: '{v}' is not between 0 and 1"));
+        match flag.as_str() {
+            "--help" | "-h" => return Err(HELP.to_string()),
+            "--port" => port = number(value()?)?.try_into().map_err(|_| "--port is too large".to_string())?,
+            "--accounts" => accounts = Some(number(value()?)? as usize),
+            "--roles" => roles = Some(value()?.split(',').map(str::trim).filter(|r| !r.is_empty()).map(String::from).collect()),
+            "--config" => config = Some(FakeConfig::from_json_file(value()?.as_ref()).map_err(|e| format!("--config: {e}"))?),
+            "--forbid" => {
+                let pair = value()?;
+                let (account, role) = pair.split_once(':').ok_or_else(|| format!("--forbid '{pair}' is not ACCOUNT:ROLE"))?;
+                forbid.push((account.to_string(), role.to_string()));
+            }
+            "--approve-after-polls" => {
+                let k = number(value()?)? as u32;
+                tweaks.push(Box::new(move |c| c.approval = Approval::AfterPolls(k)));
+            }
+            "--deny" => tweaks.push(Box::new(|c| c.approval = Approval::Deny)),
+            "--latency-ms" => {
+                let ms = number(value()?)?;
+                tweaks.push(Box::new(move |c| c.latency = Duration::from_millis(ms)));
+            }
+            "--throttle-rate" => {
+                let f = fraction(value()?)?;
+                tweaks.push(Box::new(move |c| c.throttle_rate = f));
+            }
+            "--error-rate" => {
+                let f = fraction(value()?)?;
+                tweaks.push(Box::new(move |c| c.server_error_rate = f));
+            }
+            "--max-in-flight" => {
+                let n = number(value()?)? as usize;
+                tweaks.push(Box::new(move |c| c.max_in_flight = Some(n)));
+            }
+            "--rps" => {
+                let n = number(value()?)? as u32;
+                tweaks.push(Box::new(move |c| c.requests_per_second = Some(n)));
+            }
+            "--token-ttl-secs" => {
+                let s = number(value()?)?;
+                tweaks.push(Box::new(move |c| c.access_token_ttl = Duration::from_secs(s)));
+            }
+            "--credential-ttl-secs" => {
+                let s = number(value()?)?;
+                tweaks.push(Box::new(move |c| c.credential_ttl = Duration::from_secs(s)));
+            }
+            "--interval-secs" => {
+                let s = number(value()?)? as i32;
+                tweaks.push(Box::new(move |c| c.interval_seconds = s));
+            }
+            "--exit-on-stdin-eof" => exit_on_stdin_eof = true,
+            "--verbose" => verbose = true,
+            other => return Err(format!("unknown option {other}; see --help")),
+        }
+    }
+    let mut config = config.unwrap_or_default();
+    if config.accounts.is_empty() || accounts.is_some() || roles.is_some() {
+        let roles = roles.unwrap_or_else(|| vec!["ReadOnly".into(), "Admin".into()]);
+        let role_refs: Vec<&str> = roles.iter().map(String::as_str).collect();
+        config.accounts = generated_accounts(accounts.unwrap_or(50), &role_refs);
+    }
+    config.forbidden.extend(forbid);
+    for tweak in tweaks {
+        tweak(&mut config);
+    }
+    Ok(Options { config, port, exit_on_stdin_eof, verbose })
+}
+
+fn main() {
+    let options = match parse(std::env::args().skip(1).collect()) {
+        Ok(options) => options,
+        Err(message) => {
+            let is_help = message == HELP;
+            eprintln!("{message}");
+            std::process::exit(if is_help { 0 } else { 2 });
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
+    runtime.block_on(async {
+        let server = match if options.verbose { FakeServer::start_verbose(options.config, options.port).await } else { FakeServer::start_on(options.config, options.port).await } {
+            Ok(server) => server,
+            Err(e) => {
+                eprintln!("cannot start: {e}");
+                std::process::exit(1);
+            }
+        };
+        println!("{}", serde_json::json!({ "url": server.url() }));
+        let _ = std::io::stdout().flush();
+        if options.exit_on_stdin_eof {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = tokio::task::spawn_blocking(|| std::io::copy(&mut std::io::stdin(), &mut std::io::sink())) => {}
+            }
+        } else {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        drop(server);
+    });
+}

@@ -1,0 +1,262 @@
+//! HTTP plumbing: routing, the request limits (in-flight cap, rate limit, injected 429/500),
+//! latency, and encoding replies.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::{Method, Request, Response};
+use serde_json::{json, Value};
+
+use crate::service::{Reply, State};
+
+pub struct Shared {
+    pub state: Mutex<State>,
+    in_flight: AtomicUsize,
+    bucket: Mutex<Bucket>,
+}
+
+/// A token bucket: `capacity` tokens, refilled at `rate` per second.
+struct Bucket {
+    tokens: f64,
+    last: Instant,
+}
+
+impl Shared {
+    pub fn new(state: State) -> Shared {
+        let capacity = state.config().requests_per_second.unwrap_or(0) as f64;
+        Shared { state: Mutex::new(state), in_flight: AtomicUsize::new(0), bucket: Mutex::new(Bucket { tokens: capacity, last: Instant::now() }) }
+    }
+
+    pub fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// False when the rate limit is exceeded.
+    fn take_rate_token(&self) -> bool {
+        let Some(rate) = self.state().config().requests_per_second.map(f64::from) else { return true };
+        let mut bucket = self.bucket.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        bucket.tokens = (bucket.tokens + now.duration_since(bucket.last).as_secs_f64() * rate).min(rate);
+        bucket.last = now;
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// The API operations, which count and are limited; everything else is free.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Operation {
+    RegisterClient,
+    StartDeviceAuthorization,
+    CreateToken,
+    GetRoleCredentials,
+    ListAccounts,
+    ListAccountRoles,
+    Logout,
+}
+
+impl Operation {
+    fn of(method: &Method, path: &str) -> Option<Operation> {
+        Some(match (method, path) {
+            (&Method::POST, "/client/register") => Operation::RegisterClient,
+            (&Method::POST, "/device_authorization") => Operation::StartDeviceAuthorization,
+            (&Method::POST, "/token") => Operation::CreateToken,
+            (&Method::GET, "/federation/credentials") => Operation::GetRoleCredentials,
+            (&Method::GET, "/assignment/accounts") => Operation::ListAccounts,
+            (&Method::GET, "/assignment/roles") => Operation::ListAccountRoles,
+            (&Method::POST, "/logout") => Operation::Logout,
+            _ => return None,
+        })
+    }
+
+    fn is_portal(self) -> bool {
+        matches!(self, Operation::GetRoleCredentials | Operation::ListAccounts | Operation::ListAccountRoles | Operation::Logout)
+    }
+}
+
+pub async fn handle(shared: Arc<Shared>, verbose: bool, request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let query = parse_query(request.uri().query().unwrap_or_default());
+    let bearer = request.headers().get("x-amz-sso_bearer_token").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let body = request.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let reply = match Operation::of(&method, &path) {
+        Some(operation) => api(&shared, operation, &query, bearer.as_deref(), &body).await,
+        None => other(&shared, &method, &path, &query),
+    };
+    if verbose {
+        // Method, path and status only: never a token, a secret or a header value.
+        eprintln!("{method} {path} -> {}", reply.status);
+    }
+    Ok(encode(reply))
+}
+
+async fn api(shared: &Shared, operation: Operation, query: &HashMap<String, String>, bearer: Option<&str>, body: &[u8]) -> Reply {
+    count(shared, operation);
+    let in_flight = shared.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    let _slot = Slot(&shared.in_flight);
+    let (max_in_flight, latency) = {
+        let mut state = shared.state();
+        let seen = &mut state.counters.max_in_flight_seen;
+        *seen = (*seen).max(in_flight as u64);
+        (state.config().max_in_flight, state.config().latency)
+    };
+    if max_in_flight.is_some_and(|max| in_flight > max) || !shared.take_rate_token() {
+        return throttled(shared);
+    }
+    if operation.is_portal() {
+        let mut state = shared.state();
+        let (throttle_rate, error_rate) = (state.config().throttle_rate, state.config().server_error_rate);
+        let draw = state.random_fraction();
+        if draw < throttle_rate {
+            drop(state);
+            return throttled(shared);
+        }
+        if draw < throttle_rate + error_rate {
+            state.counters.server_errors += 1;
+            return Reply::portal_error(500, "InternalServerException", "Internal error");
+        }
+    }
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    let json: Value = if body.is_empty() { json!({}) } else { serde_json::from_slice(body).unwrap_or(Value::Null) };
+    let mut state = shared.state();
+    if operation.is_portal() {
+        if let Err(reply) = state.check_bearer(bearer) {
+            return reply;
+        }
+    }
+    let q = |name: &str| query.get(name).map(String::as_str);
+    // The slot is released when `_slot` drops, before hyper writes the reply, so a client that
+    // sends its next request right after an answer is never counted twice.
+    match operation {
+        Operation::RegisterClient => state.register_client(&json),
+        Operation::StartDeviceAuthorization => state.start_device_authorization(&json),
+        Operation::CreateToken => state.create_token(&json),
+        Operation::GetRoleCredentials => state.get_role_credentials(q("account_id"), q("role_name")),
+        Operation::ListAccounts => state.list_accounts(q("next_token"), q("max_result")),
+        Operation::ListAccountRoles => state.list_account_roles(q("account_id"), q("next_token"), q("max_result")),
+        Operation::Logout => state.logout(bearer.unwrap_or_default()),
+    }
+}
+
+struct Slot<'a>(&'a AtomicUsize);
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+fn count(shared: &Shared, operation: Operation) {
+    let counters = &mut shared.state().counters;
+    match operation {
+        Operation::RegisterClient => counters.register_client += 1,
+        Operation::StartDeviceAuthorization => counters.start_device_authorization += 1,
+        // Counted by grant type in the service.
+        Operation::CreateToken => {}
+        Operation::GetRoleCredentials => counters.get_role_credentials += 1,
+        Operation::ListAccounts => counters.list_accounts += 1,
+        Operation::ListAccountRoles => counters.list_account_roles += 1,
+        Operation::Logout => counters.logout += 1,
+    }
+}
+
+fn throttled(shared: &Shared) -> Reply {
+    shared.state().counters.throttled += 1;
+    Reply::portal_error(429, "TooManyRequestsException", "Too many requests")
+}
+
+/// The verification page a browser opens, and the `/__fake/` controls for out-of-process tests.
+fn other(shared: &Shared, method: &Method, path: &str, query: &HashMap<String, String>) -> Reply {
+    let q = |name: &str| query.get(name).map(String::as_str).unwrap_or_default();
+    let mut state = shared.state();
+    match (method, path) {
+        (&Method::GET, "/device") => state.visit_verification_page(q("user_code")),
+        (&Method::GET, "/__fake/counters") => Reply::json(serde_json::to_value(&state.counters).unwrap_or_default()),
+        (&Method::POST, "/__fake/reset-counters") => {
+            state.counters = Default::default();
+            Reply::json(json!({}))
+        }
+        (&Method::GET, "/__fake/credentials") => match state.issued(q("account_id"), q("role_name")) {
+            Some(credentials) => Reply::json(serde_json::to_value(credentials).unwrap_or_default()),
+            None => Reply::portal_error(404, "ResourceNotFoundException", "nothing issued for that account and role"),
+        },
+        (&Method::POST, "/__fake/expire-tokens") => {
+            state.expire_access_tokens();
+            Reply::json(json!({}))
+        }
+        (&Method::POST, "/__fake/expire-registrations") => {
+            state.expire_registrations();
+            Reply::json(json!({}))
+        }
+        (&Method::POST, "/__fake/forbid") => {
+            state.forbid(q("account_id"), q("role_name"));
+            Reply::json(json!({}))
+        }
+        _ => Reply::portal_error(404, "UnknownOperationException", "Unknown operation"),
+    }
+}
+
+fn encode(reply: Reply) -> Response<Full<Bytes>> {
+    let mut response = Response::builder().status(reply.status).header("content-type", reply.content_type);
+    if let Some(error_type) = reply.error_type {
+        response = response.header("x-amzn-ErrorType", error_type);
+    }
+    response.body(Full::new(Bytes::from(reply.body))).expect("a valid response")
+}
+
+/// `a=b&c=d`, percent-decoded (the SDKs percent-encode query values; `+` stays a plus).
+fn parse_query(query: &str) -> HashMap<String, String> {
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(key), percent_decode(value))
+        })
+        .collect()
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queries_are_percent_decoded() {
+        let q = parse_query("role_name=a%2Bb%3D%2C&account_id=123&x");
+        assert_eq!(q["role_name"], "a+b=,");
+        assert_eq!(q["account_id"], "123");
+        assert_eq!(q["x"], "");
+    }
+}

@@ -1,0 +1,97 @@
+//! C ABI of Set-AwsCliSsoCredentials: JSON in, JSON out, UTF-8, NUL-terminated strings.
+//!
+//! Every function takes a JSON request and returns a JSON envelope, `{"ok":true,"result":...}` or
+//! `{"ok":false,"error":{"code":...,"message":...}}`, that the caller frees with
+//! `ssocreds_string_free`. No function returns NULL or lets a panic cross into the caller.
+//! The contract in full is docs/c-api.md; `unsafe` lives only in `boundary.rs`.
+
+use std::ffi::c_char;
+
+use once_cell::sync::Lazy;
+use ssocreds_engine::api::{EnvironmentRequest, LoginPollRequest, LoginStartRequest, RefreshRequest};
+use ssocreds_engine::{Engine, Env};
+
+mod boundary;
+mod operations;
+
+use boundary::call;
+
+/// One runtime for the library's whole life in the process; callers need none of their own.
+pub(crate) static RUNTIME: Lazy<tokio::runtime::Runtime> = Lazy::new(|| {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("ssocreds")
+        .enable_all()
+        .build()
+        .expect("the ssocreds runtime could not start")
+});
+
+/// The engine, with the sessions it keeps for the life of the process.
+pub(crate) static ENGINE: Lazy<Engine> = Lazy::new(|| Engine::new(Env::real()));
+
+static VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "\0");
+
+/// The library's version, e.g. "0.1.0". Static: never free it.
+#[no_mangle]
+pub extern "C" fn ssocreds_version() -> *const c_char {
+    VERSION.as_ptr().cast()
+}
+
+/// Starts a device login, or reports a cached token: `{environment, startUrl, region, forceLogin?}`.
+#[no_mangle]
+pub extern "C" fn ssocreds_login_start(request_json: *const c_char) -> *mut c_char {
+    call(request_json, |request: LoginStartRequest| RUNTIME.block_on(ENGINE.login_start(request)))
+}
+
+/// Waits at most `waitMs` for the pending login to be approved: `{environment, waitMs}`.
+#[no_mangle]
+pub extern "C" fn ssocreds_login_poll(request_json: *const c_char) -> *mut c_char {
+    call(request_json, |request: LoginPollRequest| RUNTIME.block_on(ENGINE.login_poll(request)))
+}
+
+/// Refreshes many profiles and writes them in one atomic, locked write; blocks until done.
+#[no_mangle]
+pub extern "C" fn ssocreds_refresh(request_json: *const c_char) -> *mut c_char {
+    call(request_json, |request: RefreshRequest| RUNTIME.block_on(ENGINE.refresh(request)))
+}
+
+/// Starts the same refresh in the background: returns `{operationId, total}`.
+#[no_mangle]
+pub extern "C" fn ssocreds_refresh_start(request_json: *const c_char) -> *mut c_char {
+    call(request_json, operations::start)
+}
+
+/// Progress or result of a background refresh: `{operationId, waitMs}`.
+#[no_mangle]
+pub extern "C" fn ssocreds_refresh_poll(request_json: *const c_char) -> *mut c_char {
+    call(request_json, operations::poll)
+}
+
+/// Stops a background refresh: `{operationId}`.
+#[no_mangle]
+pub extern "C" fn ssocreds_refresh_cancel(request_json: *const c_char) -> *mut c_char {
+    call(request_json, operations::cancel)
+}
+
+/// The token state of an environment: `{environment}`.
+#[no_mangle]
+pub extern "C" fn ssocreds_session_status(request_json: *const c_char) -> *mut c_char {
+    call(request_json, |request: EnvironmentRequest| ENGINE.session_status(request))
+}
+
+/// Signs out and forgets the environment's token: `{environment}`.
+#[no_mangle]
+pub extern "C" fn ssocreds_logout(request_json: *const c_char) -> *mut c_char {
+    call(request_json, |request: EnvironmentRequest| RUNTIME.block_on(ENGINE.logout(request)))
+}
+
+/// Frees a string returned by this library. NULL is fine. Must not be called twice on one string.
+///
+/// # Safety
+/// `s` must be NULL or a string returned by an `ssocreds_*` function other than
+/// `ssocreds_version`, not freed before.
+#[no_mangle]
+pub unsafe extern "C" fn ssocreds_string_free(s: *mut c_char) {
+    // SAFETY: forwarded contract.
+    unsafe { boundary::free_c_string(s) }
+}

@@ -1,0 +1,45 @@
+//! The committed header is what cbindgen generates from the source: the C ABI cannot drift.
+//! Regenerate with `SSOCREDS_UPDATE_HEADER=1 cargo test -p ssocreds-ffi --test header`.
+
+use std::path::Path;
+
+#[test]
+fn committed_header_matches_the_source() {
+    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml")).expect("cbindgen.toml");
+    let mut generated = Vec::new();
+    cbindgen::Builder::new()
+        .with_config(config)
+        .with_src(crate_dir.join("src/lib.rs"))
+        .generate()
+        .expect("cbindgen generates the header")
+        .write(&mut generated);
+    let header_path = crate_dir.join("include/ssocreds.h");
+    if std::env::var_os("SSOCREDS_UPDATE_HEADER").is_some() {
+        std::fs::write(&header_path, &generated).unwrap();
+    }
+    let committed = std::fs::read(&header_path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "include/ssocreds.h is out of date; run SSOCREDS_UPDATE_HEADER=1 cargo test -p ssocreds-ffi --test header"
+    );
+}
+
+#[test]
+fn header_declares_every_documented_function() {
+    let header = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("include/ssocreds.h")).unwrap();
+    for function in [
+        "const char *ssocreds_version(void)",
+        "char *ssocreds_login_start(const char *request_json)",
+        "char *ssocreds_login_poll(const char *request_json)",
+        "char *ssocreds_refresh(const char *request_json)",
+        "char *ssocreds_refresh_start(const char *request_json)",
+        "char *ssocreds_refresh_poll(const char *request_json)",
+        "char *ssocreds_refresh_cancel(const char *request_json)",
+        "char *ssocreds_session_status(const char *request_json)",
+        "char *ssocreds_logout(const char *request_json)",
+        "void ssocreds_string_free(char *s)",
+    ] {
+        assert!(header.contains(function), "the header lacks `{function}`");
+    }
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every test of the project: Rust (engine, C ABI loaded dynamically, C client, header drift,
+# fake, CLI demo), the checks that need no PowerShell (PowerShell syntax, C# interop under Mono,
+# DllImport vs header), and the Pester tests when pwsh is installed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
+PYTHON="${PYTHON:-python3}"
+
+echo "== cargo build (library, fake, command line)"
+cargo build --workspace --locked
+
+echo "== cargo test"
+cargo test --workspace --locked
+
+echo "== checks without PowerShell: syntax, Mono interop, DllImport vs header"
+export SSOCREDS_LIB="$CARGO_TARGET_DIR/debug/libssocreds.so"
+export FAKE_IDC_BIN="$CARGO_TARGET_DIR/debug/fake-identity-center"
+"$PYTHON" -m pytest tests/python -q
+
+echo "== Pester"
+if command -v pwsh >/dev/null 2>&1; then
+    pwsh -NoProfile -NonInteractive -File ./build.ps1 -Task Build,Test
+else
+    echo "SKIPPED: pwsh is not installed here, so the Pester tests (tests/*.Tests.ps1) did not run."
+    echo "         They run in GitHub Actions (.github/workflows/ci.yml) and on any machine with pwsh."
+fi
