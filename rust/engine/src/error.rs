@@ -21,7 +21,6 @@ pub enum ErrorCode {
     ServiceError,
     Network,
     Io,
-    Cancelled,
     Panic,
 }
 
@@ -40,7 +39,6 @@ impl ErrorCode {
             ErrorCode::ServiceError => "ServiceError",
             ErrorCode::Network => "Network",
             ErrorCode::Io => "Io",
-            ErrorCode::Cancelled => "Cancelled",
             ErrorCode::Panic => "Panic",
         }
     }

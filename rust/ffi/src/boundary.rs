@@ -29,15 +29,17 @@ where
         operation(parsed).and_then(|result| serde_json::to_value(result).map_err(internal))
     }));
     let envelope = match outcome {
-        Ok(Ok(result)) => json!({ "ok": true, "result": result }),
+        Ok(Ok(result)) => format!("{{\"ok\":true,\"result\":{result}}}"),
         Ok(Err(error)) => error_envelope(&error),
         Err(payload) => error_envelope(&Error::new(ErrorCode::Panic, format!("internal error: {}", panic_message(&payload)))),
     };
-    into_c_string(envelope.to_string())
+    into_c_string(envelope)
 }
 
-fn error_envelope(error: &Error) -> serde_json::Value {
-    json!({ "ok": false, "error": { "code": error.code.as_str(), "message": error.message } })
+/// `ok` comes first, as documented, so a caller can test the prefix of the string.
+fn error_envelope(error: &Error) -> String {
+    let error = json!({ "code": error.code.as_str(), "message": error.message });
+    format!("{{\"ok\":false,\"error\":{error}}}")
 }
 
 fn internal(e: serde_json::Error) -> Error {

@@ -1,0 +1,31 @@
+@{
+    # ModuleVersion is stamped by build.ps1 from [workspace.package] version in Cargo.toml; keep in sync.
+    ModuleVersion        = '0.1.0'
+    RootModule           = 'module/Set-AwsCliSsoCredentials.psm1'
+    GUID                 = 'd125f9bc-7663-4c8b-a715-3936f01248fd'
+    Author               = 'Set-AwsCliSsoCredentials contributors'
+    CompanyName          = 'Set-AwsCliSsoCredentials contributors'
+    Copyright            = '(c) Set-AwsCliSsoCredentials contributors. Licensed under the Apache License 2.0.'
+    Description          = 'One AWS IAM Identity Center (SSO) login, fresh credentials for many accounts and roles in ~/.aws/credentials. A drop-in replacement for the AWS Prescriptive Guidance script Set-AwsCliSsoCredentials.ps1, with a native engine: concurrent refresh, no AWS.Tools modules needed, -NonInteractive for profile scripts and schedulers.'
+    PowerShellVersion    = '5.1'
+    CompatiblePSEditions = @('Desktop', 'Core')
+
+    # Explicit lists: wildcards make command discovery load the module.
+    FunctionsToExport    = @(
+        'Clear-AwsCliSsoSession'
+        'Get-AwsCliSsoSession'
+        'Set-AwsCliSsoCredentials'
+    )
+    CmdletsToExport      = @()
+    VariablesToExport    = @()
+    AliasesToExport      = @()
+
+    PrivateData          = @{
+        PSData = @{
+            Tags         = @('AWS', 'SSO', 'IAMIdentityCenter', 'Credentials', 'AWSCLI', 'PSEdition_Desktop', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
+            LicenseUri   = 'https://github.com/set-awsclissocredentials/set-awsclissocredentials/blob/main/LICENSE'
+            ProjectUri   = 'https://github.com/set-awsclissocredentials/set-awsclissocredentials'
+            ReleaseNotes = 'https://github.com/set-awsclissocredentials/set-awsclissocredentials/releases'
+        }
+    }
+}

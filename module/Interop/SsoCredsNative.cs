@@ -1,0 +1,265 @@
+// P/Invoke declarations for the ssocreds C ABI (docs/c-api.md, rust/ffi/include/ssocreds.h).
+//
+// Compiled by Add-Type once per PowerShell session (the module checks whether the type exists first),
+// so it must build with every compiler Add-Type may use:
+//   * Windows PowerShell 5.1 compiles with the C# 5 compiler of .NET Framework: no string
+//     interpolation, no ?., no nameof, no expression-bodied members, no out var, no tuples.
+//   * .NET Framework has no Marshal.PtrToStringUTF8 and no UnmanagedType.LPUTF8Str, and
+//     System.Runtime.InteropServices.NativeLibrary exists only on .NET Core 3+: it is reached by
+//     reflection so that this file compiles on both.
+// Signatures use only IntPtr and byte[] (UTF-8, NUL-terminated). A string returned by the library
+// comes back as IntPtr, is copied into managed memory and is freed with ssocreds_string_free in a
+// finally block, exactly once. (A `string` return type would make the CLR free Rust memory with
+// CoTaskMemFree.)
+// tests/python/test_interop_mono.py compiles this file with `mcs -langversion:5` and drives the real
+// library with it under Mono; tests/python/test_dllimport_matches_header.py checks every DllImport
+// against the committed header.
+
+using System;
+using System.Reflection;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace SetAwsCliSsoCredentials
+{
+    public static class SsoCredsNative
+    {
+        private const string LibraryName = "ssocreds";
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        private static extern IntPtr ssocreds_version();
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        private static extern IntPtr ssocreds_login_start(byte[] requestJson);
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        private static extern IntPtr ssocreds_login_poll(byte[] requestJson);
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        private static extern IntPtr ssocreds_refresh(byte[] requestJson);
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        private static extern IntPtr ssocreds_refresh_start(byte[] requestJson);
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        private static extern IntPtr ssocreds_refresh_poll(byte[] requestJson);
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        private static extern IntPtr ssocreds_refresh_cancel(byte[] requestJson);
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        private static extern IntPtr ssocreds_session_status(byte[] requestJson);
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        private static extern IntPtr ssocreds_logout(byte[] requestJson);
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        private static extern void ssocreds_string_free(IntPtr s);
+
+        // Windows only: loading the library by absolute path first makes the later DllImport of
+        // "ssocreds" resolve to the module already in the process (matched by its base name).
+        [DllImport("kernel32", CharSet = CharSet.Unicode, SetLastError = true, ExactSpelling = true)]
+        private static extern IntPtr LoadLibraryW(string lpLibFileName);
+
+        private static readonly object Gate = new object();
+        private static string loadedPath;
+        private static IntPtr libraryHandle = IntPtr.Zero;
+        private static string loadMethod;
+
+        /// <summary>The absolute path the library was loaded from, or null before Initialize.</summary>
+        public static string LoadedPath
+        {
+            get { return loadedPath; }
+        }
+
+        /// <summary>How the library was bound: "NativeLibrary", "LoadLibraryW" or "Probing".</summary>
+        public static string LoadMethod
+        {
+            get { return loadMethod; }
+        }
+
+        /// <summary>
+        /// Binds the DllImports above to the library at an absolute path. Idempotent: a native library
+        /// cannot be unloaded, so a second call (Import-Module -Force) keeps the first library.
+        /// </summary>
+        public static void Initialize(string libraryPath)
+        {
+            if (libraryPath == null)
+            {
+                throw new ArgumentNullException("libraryPath");
+            }
+            lock (Gate)
+            {
+                if (loadedPath != null)
+                {
+                    return;
+                }
+                if (!System.IO.File.Exists(libraryPath))
+                {
+                    throw new System.IO.FileNotFoundException("The ssocreds native library was not found.", libraryPath);
+                }
+
+                // .NET Core 3+ (PowerShell 7): a resolver for this assembly's DllImports.
+                Type nativeLibrary = Type.GetType("System.Runtime.InteropServices.NativeLibrary", false);
+                Type resolverType = Type.GetType("System.Runtime.InteropServices.DllImportResolver", false);
+                if (nativeLibrary != null && resolverType != null)
+                {
+                    MethodInfo load = nativeLibrary.GetMethod("Load", new Type[] { typeof(string) });
+                    MethodInfo setResolver = nativeLibrary.GetMethod(
+                        "SetDllImportResolver", new Type[] { typeof(Assembly), resolverType });
+                    if (load != null && setResolver != null)
+                    {
+                        IntPtr handle = (IntPtr)InvokeUnwrapped(load, new object[] { libraryPath });
+                        MethodInfo resolve = typeof(SsoCredsNative).GetMethod(
+                            "Resolve", BindingFlags.NonPublic | BindingFlags.Static);
+                        Delegate resolver = Delegate.CreateDelegate(resolverType, resolve);
+                        libraryHandle = handle;
+                        try
+                        {
+                            InvokeUnwrapped(setResolver, new object[] { typeof(SsoCredsNative).Assembly, resolver });
+                        }
+                        catch (InvalidOperationException)
+                        {
+                            // A resolver is already set for this assembly: only possible if this class
+                            // shares an assembly with other code; probing below still applies.
+                        }
+                        loadMethod = "NativeLibrary";
+                        loadedPath = libraryPath;
+                        return;
+                    }
+                }
+
+                // .NET Framework on Windows (Windows PowerShell 5.1).
+                if (Environment.OSVersion.Platform == PlatformID.Win32NT)
+                {
+                    IntPtr handle = LoadLibraryW(libraryPath);
+                    if (handle == IntPtr.Zero)
+                    {
+                        int error = Marshal.GetLastWin32Error();
+                        throw new DllNotFoundException(
+                            "LoadLibraryW failed for '" + libraryPath + "' (Win32 error " + error + ").");
+                    }
+                    libraryHandle = handle;
+                    loadMethod = "LoadLibraryW";
+                    loadedPath = libraryPath;
+                    return;
+                }
+
+                // Mono on Linux/macOS: DllImport probing (LD_LIBRARY_PATH, DYLD_LIBRARY_PATH, a dllmap, or
+                // the assembly's folder) finds the library; used by the interop tests only.
+                loadMethod = "Probing";
+                loadedPath = libraryPath;
+            }
+        }
+
+        // Matches System.Runtime.InteropServices.DllImportResolver:
+        // IntPtr (string libraryName, Assembly assembly, DllImportSearchPath? searchPath).
+        private static IntPtr Resolve(string libraryName, Assembly assembly, DllImportSearchPath? searchPath)
+        {
+            if (libraryName == LibraryName)
+            {
+                return libraryHandle;
+            }
+            return IntPtr.Zero;
+        }
+
+        private static object InvokeUnwrapped(MethodInfo method, object[] arguments)
+        {
+            try
+            {
+                return method.Invoke(null, arguments);
+            }
+            catch (TargetInvocationException e)
+            {
+                if (e.InnerException != null)
+                {
+                    throw e.InnerException;
+                }
+                throw;
+            }
+        }
+
+        /// <summary>The library's version, e.g. "0.1.0" (a static string: not freed).</summary>
+        public static string Version()
+        {
+            IntPtr p = ssocreds_version();
+            return p == IntPtr.Zero ? null : FromUtf8(p);
+        }
+
+        /// <summary>
+        /// Calls one JSON-in/JSON-out function of the library, e.g. Call("ssocreds_login_start", "{...}")
+        /// or Call("login_start", "{...}"), and returns the JSON envelope it answered.
+        /// </summary>
+        public static string Call(string functionName, string requestJson)
+        {
+            if (functionName == null)
+            {
+                throw new ArgumentNullException("functionName");
+            }
+            string name = functionName.StartsWith("ssocreds_", StringComparison.Ordinal)
+                ? functionName.Substring("ssocreds_".Length)
+                : functionName;
+            byte[] request = requestJson == null ? null : ToUtf8(requestJson);
+            IntPtr response;
+            switch (name)
+            {
+                case "login_start": response = ssocreds_login_start(request); break;
+                case "login_poll": response = ssocreds_login_poll(request); break;
+                case "refresh": response = ssocreds_refresh(request); break;
+                case "refresh_start": response = ssocreds_refresh_start(request); break;
+                case "refresh_poll": response = ssocreds_refresh_poll(request); break;
+                case "refresh_cancel": response = ssocreds_refresh_cancel(request); break;
+                case "session_status": response = ssocreds_session_status(request); break;
+                case "logout": response = ssocreds_logout(request); break;
+                default:
+                    throw new ArgumentException("Unknown ssocreds function '" + functionName + "'.", "functionName");
+            }
+            return TakeString(response);
+        }
+
+        /// <summary>Copies a string the library returned and frees it, exactly once.</summary>
+        private static string TakeString(IntPtr p)
+        {
+            if (p == IntPtr.Zero)
+            {
+                // The contract says this never happens; answer like the library would.
+                return "{\"ok\":false,\"error\":{\"code\":\"Panic\",\"message\":\"the library returned NULL\"}}";
+            }
+            try
+            {
+                return FromUtf8(p);
+            }
+            finally
+            {
+                ssocreds_string_free(p);
+            }
+        }
+
+        /// <summary>UTF-8 bytes of a string with a terminating NUL.</summary>
+        public static byte[] ToUtf8(string s)
+        {
+            int count = Encoding.UTF8.GetByteCount(s);
+            byte[] bytes = new byte[count + 1];
+            Encoding.UTF8.GetBytes(s, 0, s.Length, bytes, 0);
+            bytes[count] = 0;
+            return bytes;
+        }
+
+        /// <summary>Decodes a NUL-terminated UTF-8 string without PtrToStringUTF8 (absent on .NET Framework).</summary>
+        public static string FromUtf8(IntPtr p)
+        {
+            int length = 0;
+            while (Marshal.ReadByte(p, length) != 0)
+            {
+                length++;
+            }
+            if (length == 0)
+            {
+                return string.Empty;
+            }
+            byte[] bytes = new byte[length];
+            Marshal.Copy(p, bytes, 0, length);
+            return Encoding.UTF8.GetString(bytes);
+        }
+    }
+}

@@ -1,0 +1,209 @@
+// Test driver for module/Interop/SsoCredsNative.cs under Mono (tests/python/test_interop_mono.py).
+//
+// Compiled together with the module's interop file, with the same C# 5 language level as Windows
+// PowerShell 5.1's Add-Type, and run against the real library and a running fake IAM Identity Center
+// (the endpoints come from AWS_ENDPOINT_URL_SSO_OIDC / AWS_ENDPOINT_URL_SSO). It goes through the whole
+// flow the module goes through and prints one line per step, `STEP <name> <json>`, which the Python test
+// parses and checks. It needs no JSON library (Mono's System.Runtime.Serialization is not installed by
+// mono-runtime): the few fields it needs are read with a regular expression.
+//
+// usage: mono driver.exe LIBRARY_PATH CREDENTIALS_FILE START_URL ROLE_NAME PROFILE=ACCOUNT [PROFILE=ACCOUNT ...]
+
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Net;
+using System.Text;
+using System.Text.RegularExpressions;
+using System.Threading;
+using SetAwsCliSsoCredentials;
+
+public static class Driver
+{
+    private const string Environment_ = "MonoInterop";
+
+    public static int Main(string[] args)
+    {
+        if (args.Length < 5)
+        {
+            Console.Error.WriteLine("usage: driver.exe LIBRARY_PATH CREDENTIALS_FILE START_URL ROLE_NAME PROFILE=ACCOUNT...");
+            return 2;
+        }
+        // Non-ASCII must survive the console too: the Python side decodes stdout as UTF-8.
+        Console.OutputEncoding = new UTF8Encoding(false);
+        string library = args[0];
+        string credentialsFile = args[1];
+        string startUrl = args[2];
+        string roleName = args[3];
+
+        SsoCredsNative.Initialize(library);
+        SsoCredsNative.Initialize(library); // idempotent, like Import-Module -Force
+        Step("version", "{\"version\":" + Quote(SsoCredsNative.Version()) + ",\"loadMethod\":" + Quote(SsoCredsNative.LoadMethod) + "}");
+
+        string started = SsoCredsNative.Call("ssocreds_login_start",
+            "{\"environment\":" + Quote(Environment_) + ",\"startUrl\":" + Quote(startUrl) + ",\"region\":\"us-east-1\"}");
+        Step("login_start", started);
+        if (Field(started, "status") == "pending")
+        {
+            string url = Field(started, "verificationUriComplete");
+            using (WebClient web = new WebClient())
+            {
+                web.DownloadString(url); // a plain GET approves the login at the fake
+            }
+            string polled = null;
+            for (int attempt = 0; attempt < 120; attempt++)
+            {
+                polled = SsoCredsNative.Call("login_poll", "{\"environment\":" + Quote(Environment_) + ",\"waitMs\":500}");
+                if (Field(polled, "status") != "pending")
+                {
+                    break;
+                }
+            }
+            Step("login_poll", polled);
+        }
+
+        StringBuilder accounts = new StringBuilder();
+        for (int i = 4; i < args.Length; i++)
+        {
+            int eq = args[i].LastIndexOf('=');
+            if (accounts.Length > 0)
+            {
+                accounts.Append(',');
+            }
+            accounts.Append("{\"profile\":").Append(Quote(args[i].Substring(0, eq)))
+                .Append(",\"accountId\":").Append(Quote(args[i].Substring(eq + 1))).Append('}');
+        }
+        string request = "{\"environment\":" + Quote(Environment_) + ",\"credentialsFile\":" + Quote(credentialsFile)
+            + ",\"defaultRoleName\":" + Quote(roleName) + ",\"accounts\":[" + accounts + "]}";
+
+        string dryRun = SsoCredsNative.Call("refresh", request.Substring(0, request.Length - 1) + ",\"dryRun\":true}");
+        Step("dry_run", dryRun);
+
+        string start = SsoCredsNative.Call("refresh_start", request);
+        Step("refresh_start", start);
+        string operationId = Number(start, "operationId");
+        if (operationId == null)
+        {
+            return 1;
+        }
+        string done = null;
+        int polls = 0;
+        for (; polls < 600; polls++)
+        {
+            string poll = SsoCredsNative.Call("refresh_poll", "{\"operationId\":" + operationId + ",\"waitMs\":200}");
+            if (Field(poll, "status") != "running")
+            {
+                done = poll;
+                break;
+            }
+        }
+        Step("refresh_poll", done);
+
+        string again = SsoCredsNative.Call("ssocreds_refresh", request);
+        Step("refresh_again", again);
+
+        // Bad input of every kind must come back as an error object, never a crash.
+        Step("bad_null", SsoCredsNative.Call("refresh", null));
+        Step("bad_json", SsoCredsNative.Call("refresh", "{not json"));
+        Step("bad_unknown_field", SsoCredsNative.Call("session_status", "{\"environment\":\"x\",\"bogus\":1}"));
+        Step("bad_missing_accounts", SsoCredsNative.Call("refresh", "{\"environment\":" + Quote(Environment_) + "}"));
+        Step("bad_operation", SsoCredsNative.Call("refresh_poll", "{\"operationId\":987654321,\"waitMs\":0}"));
+        Step("bad_cancel", SsoCredsNative.Call("refresh_cancel", "{\"operationId\":987654322}"));
+        try
+        {
+            SsoCredsNative.Call("no_such_function", "{}");
+            Step("bad_function", "{\"thrown\":false}");
+        }
+        catch (ArgumentException)
+        {
+            Step("bad_function", "{\"thrown\":true}");
+        }
+
+        // Non-ASCII both ways: the environment name comes back in the answer.
+        Step("unicode_status", SsoCredsNative.Call("session_status", "{\"environment\":\"umlaut-\u00fc-\u6771\u4eac\"}"));
+        Step("status", SsoCredsNative.Call("session_status", "{\"environment\":" + Quote(Environment_) + "}"));
+
+        // Many calls: each returned string is freed exactly once (a double free would abort the
+        // process, a missing free shows as growth under valgrind; this at least runs the path hard).
+        for (int i = 0; i < 2000; i++)
+        {
+            SsoCredsNative.Call("session_status", "{\"environment\":\"loop\"}");
+        }
+        // Concurrent callers from several threads.
+        int failures = 0;
+        Thread[] threads = new Thread[4];
+        for (int t = 0; t < threads.Length; t++)
+        {
+            threads[t] = new Thread(delegate ()
+            {
+                for (int i = 0; i < 250; i++)
+                {
+                    string s = SsoCredsNative.Call("session_status", "{\"environment\":\"thread\"}");
+                    if (s.IndexOf("\"ok\":true", StringComparison.Ordinal) < 0)
+                    {
+                        Interlocked.Increment(ref failures);
+                    }
+                }
+            });
+            threads[t].Start();
+        }
+        foreach (Thread thread in threads)
+        {
+            thread.Join();
+        }
+        Step("loop", "{\"calls\":3000,\"failures\":" + failures + "}");
+
+        Step("logout", SsoCredsNative.Call("logout", "{\"environment\":" + Quote(Environment_) + "}"));
+        Step("refresh_after_logout", SsoCredsNative.Call("refresh",
+            request.Substring(0, request.Length - 1) + ",\"force\":true}"));
+        return 0;
+    }
+
+    private static void Step(string name, string json)
+    {
+        Console.WriteLine("STEP " + name + " " + (json ?? "null"));
+    }
+
+    private static string Field(string json, string name)
+    {
+        Match m = Regex.Match(json, "\"" + Regex.Escape(name) + "\":\"((?:[^\"\\\\]|\\\\.)*)\"");
+        return m.Success ? Regex.Unescape(m.Groups[1].Value) : null;
+    }
+
+    private static string Number(string json, string name)
+    {
+        Match m = Regex.Match(json, "\"" + Regex.Escape(name) + "\":([0-9]+)");
+        return m.Success ? m.Groups[1].Value : null;
+    }
+
+    private static string Quote(string s)
+    {
+        if (s == null)
+        {
+            return "null";
+        }
+        StringBuilder b = new StringBuilder("\"");
+        foreach (char c in s)
+        {
+            switch (c)
+            {
+                case '"': b.Append("\\\""); break;
+                case '\\': b.Append("\\\\"); break;
+                case '\n': b.Append("\\n"); break;
+                case '\r': b.Append("\\r"); break;
+                case '\t': b.Append("\\t"); break;
+                default:
+                    if (c < 0x20)
+                    {
+                        b.Append("\\u").Append(((int)c).ToString("x4"));
+                    }
+                    else
+                    {
+                        b.Append(c);
+                    }
+                    break;
+            }
+        }
+        return b.Append('"').ToString();
+    }
+}

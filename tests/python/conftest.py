@@ -1,0 +1,132 @@
+"""Shared fixtures of the checks that run without PowerShell: where the built artifacts are, Mono, the fake.
+
+Artifacts: the library from SSOCREDS_LIB, else ${CARGO_TARGET_DIR:-<repo>/target}/debug/libssocreds.so;
+the fake IAM Identity Center from FAKE_IDC_BIN, else .../debug/fake-identity-center. A missing artifact
+is a failure that says how to build it (tests/run-all.sh builds them first). Only missing Mono tools
+(mono, mcs) skip the tests that need them, with the reason, and only when CI is unset: under CI a
+missing tool is a failure, never a silent skip.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+HEADER = REPO / "rust" / "ffi" / "include" / "ssocreds.h"
+INTEROP_CS = REPO / "module" / "Interop" / "SsoCredsNative.cs"
+DRIVER_CS = REPO / "tests" / "interop" / "Driver.cs"
+START_URL = "https://d-1234567890.awsapps.com/start/"
+
+
+def under_ci() -> bool:
+    return bool(os.environ.get("CI"))
+
+
+def missing(reason: str):
+    """Skip locally, fail under CI."""
+    if under_ci():
+        pytest.fail(f"{reason} (CI is set, so this is a failure, not a skip)")
+    pytest.skip(reason)
+
+
+def target_dir() -> Path:
+    return Path(os.environ.get("CARGO_TARGET_DIR") or REPO / "target")
+
+
+def library_file_name() -> str:
+    if sys.platform == "win32":
+        return "ssocreds.dll"
+    if sys.platform == "darwin":
+        return "libssocreds.dylib"
+    return "libssocreds.so"
+
+
+@pytest.fixture(scope="session")
+def library_path() -> Path:
+    path = Path(os.environ.get("SSOCREDS_LIB") or target_dir() / "debug" / library_file_name())
+    if not path.is_file():
+        pytest.fail(f"the ssocreds library is not built: {path} (cargo build -p ssocreds-ffi, or set SSOCREDS_LIB)")
+    return path.resolve()
+
+
+@pytest.fixture(scope="session")
+def fake_binary() -> Path:
+    name = "fake-identity-center.exe" if sys.platform == "win32" else "fake-identity-center"
+    path = Path(os.environ.get("FAKE_IDC_BIN") or target_dir() / "debug" / name)
+    if not path.is_file():
+        pytest.fail(f"the fake IAM Identity Center is not built: {path} (cargo build -p fake-identity-center, or set FAKE_IDC_BIN)")
+    return path.resolve()
+
+
+@pytest.fixture(scope="session")
+def mono_tools() -> dict:
+    tools = {name: shutil.which(name) for name in ("mcs", "mono")}
+    absent = [name for name, path in tools.items() if path is None]
+    if absent:
+        missing(f"{' and '.join(absent)} not installed (apt-get install mono-mcs mono-runtime)")
+    return tools
+
+
+class Fake:
+    """A running fake IAM Identity Center; stopped when its stdin closes and by terminate()."""
+
+    def __init__(self, binary: Path, args: list[str]):
+        self.process = subprocess.Popen(
+            [str(binary), "--port", "0", "--exit-on-stdin-eof", *args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        line = self.process.stdout.readline()
+        if not line:
+            err = self.process.stderr.read()
+            raise RuntimeError(f"the fake did not start: {err}")
+        self.url = json.loads(line)["url"].rstrip("/")
+        # Keep draining its output so it never blocks on a full pipe.
+        for stream in (self.process.stdout, self.process.stderr):
+            threading.Thread(target=stream.read, daemon=True).start()
+
+    def get(self, path: str):
+        with urllib.request.urlopen(self.url + path, timeout=10) as response:
+            return json.loads(response.read().decode("utf-8"))
+
+    def post(self, path: str):
+        request = urllib.request.Request(self.url + path, data=b"", method="POST")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            body = response.read().decode("utf-8")
+            return json.loads(body) if body.strip() else None
+
+    def stop(self):
+        try:
+            self.process.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.terminate()
+            self.process.wait(timeout=5)
+
+
+@pytest.fixture
+def start_fake(fake_binary):
+    started = []
+
+    def start(*args: str) -> Fake:
+        fake = Fake(fake_binary, list(args))
+        started.append(fake)
+        return fake
+
+    yield start
+    for fake in started:
+        fake.stop()
