@@ -11,7 +11,8 @@ pub fn from_file(path: &Path) -> Result<Vec<AccountRequest>, String> {
     let text = text.trim_start_matches('\u{feff}');
     let is_json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
     if is_json {
-        serde_json::from_str(text).map_err(|e| format!("{}: not a JSON array of {{profile, accountId, roleName}}: {e}", path.display()))
+        serde_json::from_str(text)
+            .map_err(|e| format!("{}: not a JSON array of {{profile, accountId, roleName}}: {e}", path.display()))
     } else {
         from_csv(text).map_err(|e| format!("{}: {e}", path.display()))
     }
@@ -40,7 +41,8 @@ fn from_csv(text: &str) -> Result<Vec<AccountRequest>, String> {
 
 /// `PROFILE=ACCOUNT_ID[:ROLE]`.
 pub fn from_flag(value: &str) -> Result<AccountRequest, String> {
-    let (profile, rest) = value.rsplit_once('=').ok_or_else(|| format!("--account '{value}' is not PROFILE=ACCOUNT_ID[:ROLE]"))?;
+    let (profile, rest) =
+        value.rsplit_once('=').ok_or_else(|| format!("--account '{value}' is not PROFILE=ACCOUNT_ID[:ROLE]"))?;
     let (account_id, role_name) = match rest.split_once(':') {
         Some((account, role)) => (account, Some(role.to_string())),
         None => (rest, None),
@@ -54,7 +56,8 @@ mod tests {
 
     #[test]
     fn csv_columns_are_found_by_name_in_any_case_and_order() {
-        let accounts = from_csv("RoleName,accountid,PROFILE\nAdmin,012345678901,dev\n,123456789012,\"prod, eu\"\n").unwrap();
+        let accounts =
+            from_csv("RoleName,accountid,PROFILE\nAdmin,012345678901,dev\n,123456789012,\"prod, eu\"\n").unwrap();
         assert_eq!(accounts[0].profile, "dev");
         assert_eq!(accounts[0].role_name.as_deref(), Some("Admin"));
         assert_eq!(accounts[1].profile, "prod, eu");
@@ -66,7 +69,10 @@ mod tests {
     #[test]
     fn account_flags() {
         let a = from_flag("dev=012345678901:ReadOnly").unwrap();
-        assert_eq!((a.profile.as_str(), a.account_id.as_str(), a.role_name.as_deref()), ("dev", "012345678901", Some("ReadOnly")));
+        assert_eq!(
+            (a.profile.as_str(), a.account_id.as_str(), a.role_name.as_deref()),
+            ("dev", "012345678901", Some("ReadOnly"))
+        );
         assert_eq!(from_flag("dev=012345678901").unwrap().role_name, None);
         assert!(from_flag("dev").is_err());
     }

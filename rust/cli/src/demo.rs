@@ -20,7 +20,8 @@ const ROLE: &str = "ReadOnly";
 
 pub async fn run(profiles: usize) -> Result<ExitCode, Error> {
     let profiles = profiles.clamp(2, 1000);
-    let home = tempfile::tempdir().map_err(|e| Error::new(ErrorCode::Io, format!("cannot make a temporary folder: {e}")))?;
+    let home =
+        tempfile::tempdir().map_err(|e| Error::new(ErrorCode::Io, format!("cannot make a temporary folder: {e}")))?;
     let mut config = FakeConfig::with_generated_accounts(profiles, &[ROLE, "Admin"]);
     config.latency = Duration::from_millis(40);
     let forbidden = config.accounts.last().expect("at least two accounts").account_id.clone();
@@ -28,9 +29,15 @@ pub async fn run(profiles: usize) -> Result<ExitCode, Error> {
     let accounts: Vec<AccountRequest> = config
         .accounts
         .iter()
-        .map(|a| AccountRequest { profile: format!("{}.{ROLE}", a.account_name), account_id: a.account_id.clone(), role_name: None })
+        .map(|a| AccountRequest {
+            profile: format!("{}.{ROLE}", a.account_name),
+            account_id: a.account_id.clone(),
+            role_name: None,
+        })
         .collect();
-    let fake = FakeServer::start(config).await.map_err(|e| Error::new(ErrorCode::Io, format!("cannot start the fake: {e}")))?;
+    let fake = FakeServer::start(config)
+        .await
+        .map_err(|e| Error::new(ErrorCode::Io, format!("cannot start the fake: {e}")))?;
     println!("Bundled fake IAM Identity Center at {} ({profiles} accounts, 40 ms latency,", fake.url());
     println!("  and no access to role {ROLE} in account {forbidden}, to show that one failure stops nothing else)");
     let home_text = home.path().display().to_string();
@@ -41,7 +48,13 @@ pub async fn run(profiles: usize) -> Result<ExitCode, Error> {
     ]));
 
     println!("\n1. Device login");
-    let login = LoginStartRequest { environment: ENVIRONMENT.into(), start_url: START_URL.into(), region: REGION.into(), force_login: false };
+    let login = LoginStartRequest {
+        environment: ENVIRONMENT.into(),
+        start_url: START_URL.into(),
+        region: REGION.into(),
+        force_login: false,
+        ..Default::default()
+    };
     let expires_at = login_flow::login(&engine, login, Approver::SimulatedUser).await?;
     println!("   logged in; token valid until {expires_at}");
 
@@ -56,7 +69,12 @@ pub async fn run(profiles: usize) -> Result<ExitCode, Error> {
     let report = engine.run_refresh(engine.plan_refresh(request.clone())?, Arc::new(Progress::default())).await?;
     let took = started.elapsed();
     output::print_report(&report);
-    println!("   {} in {} ms; GetRoleCredentials calls: {}", output::summary(&report), took.as_millis(), fake.counters().get_role_credentials);
+    println!(
+        "   {} in {} ms; GetRoleCredentials calls: {}",
+        output::summary(&report),
+        took.as_millis(),
+        fake.counters().get_role_credentials
+    );
 
     println!("\n3. Run again: valid profiles are left alone; only the failed one is tried again");
     let calls_before = fake.counters().get_role_credentials;
@@ -71,14 +89,18 @@ pub async fn run(profiles: usize) -> Result<ExitCode, Error> {
     );
 
     println!("\n4. The credentials file ({}), first profile, secrets shortened:", report.credentials_file);
-    let text = std::fs::read_to_string(&report.credentials_file).map_err(|e| Error::new(ErrorCode::Io, e.to_string()))?;
+    let text =
+        std::fs::read_to_string(&report.credentials_file).map_err(|e| Error::new(ErrorCode::Io, e.to_string()))?;
     for line in text.lines().take_while(|l| !l.trim().is_empty()) {
         println!("   {}", shorten_secret(line));
     }
     let expected = report.count(ProfileStatus::Refreshed) == profiles - 1
         && report.count(ProfileStatus::Failed) == 1
         && again.count(ProfileStatus::Current) == profiles - 1;
-    println!("\nDemo {}. The fake and the temporary home are removed now.", if expected { "complete" } else { "did NOT go as expected" });
+    println!(
+        "\nDemo {}. The fake and the temporary home are removed now.",
+        if expected { "complete" } else { "did NOT go as expected" }
+    );
     Ok(if expected { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 

@@ -21,6 +21,10 @@ pub async fn login(engine: &Engine, request: LoginStartRequest, approver: Approv
     let environment = request.environment.clone();
     let pending = match engine.login_start(request).await? {
         LoginStart::LoggedIn { expires_at } => return Ok(expires_at),
+        LoginStart::Waiting { message } => {
+            eprintln!("{message}");
+            return wait_for_approval(engine, &environment).await;
+        }
         LoginStart::Pending { user_code, verification_uri, verification_uri_complete, .. } => {
             eprintln!("To sign in, open {verification_uri} and enter the code {user_code}");
             eprintln!("  (or open {verification_uri_complete})");
@@ -35,13 +39,20 @@ pub async fn login(engine: &Engine, request: LoginStartRequest, approver: Approv
         Approver::PrintOnly => {}
         Approver::SimulatedUser => {
             let status = crate::http_get::status_of(&pending).map_err(|e| {
-                ssocreds_engine::Error::new(ssocreds_engine::ErrorCode::Network, format!("the simulated browser failed: {e}"))
+                ssocreds_engine::Error::new(
+                    ssocreds_engine::ErrorCode::Network,
+                    format!("the simulated browser failed: {e}"),
+                )
             })?;
             eprintln!("(demo) the simulated user opened the page and clicked ALLOW (HTTP {status})");
         }
     }
+    wait_for_approval(engine, &environment).await
+}
+
+async fn wait_for_approval(engine: &Engine, environment: &str) -> Result<String> {
     loop {
-        let poll = LoginPollRequest { environment: environment.clone(), wait_ms: Some(500) };
+        let poll = LoginPollRequest { environment: environment.to_string(), wait_ms: Some(500) };
         if let LoginPoll::LoggedIn { expires_at } = engine.login_poll(poll).await? {
             return Ok(expires_at);
         }

@@ -13,14 +13,20 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
-use ssocreds_engine::api::{AccountRequest, LoginStartRequest, ProfileStatus, RefreshReport, RefreshRequest};
+use ssocreds_engine::api::{
+    AccountRequest, EnvironmentRequest, LoginStartRequest, ProfileStatus, RefreshReport, RefreshRequest, SessionState,
+};
 use ssocreds_engine::refresh::Progress;
 use ssocreds_engine::{Engine, Env, Error, ErrorCode};
 
 use login_flow::Approver;
 
 #[derive(Parser)]
-#[command(name = "ssocreds-cli", version, about = "Fresh AWS credentials for many accounts from one IAM Identity Center login")]
+#[command(
+    name = "ssocreds-cli",
+    version,
+    about = "Fresh AWS credentials for many accounts from one IAM Identity Center login"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -30,13 +36,21 @@ struct Cli {
 enum Command {
     /// Log in if needed and refresh the given profiles in the credentials file.
     Refresh(RefreshArgs),
-    /// Run a device login and report when the token expires (the token lives in this process).
+    /// Log in (or reuse the cached login) and report until when the SSO token is valid. The token
+    /// is kept in the AWS CLI v2 cache (~/.aws/sso/cache), shared with later runs and the AWS CLI.
     Login(LoginArgs),
-    /// Show which profiles in the credentials file this tool wrote, and until when they are valid.
+    /// Show the SSO session and the profiles this tool wrote, and until when they are valid.
     Status {
+        #[arg(long, default_value = "default")]
+        environment: String,
         /// The credentials file (default: AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials).
         #[arg(long)]
         credentials_file: Option<String>,
+    },
+    /// Sign the SSO token out and remove it from the cache.
+    Logout {
+        #[arg(long, default_value = "default")]
+        environment: String,
     },
     /// Start the bundled fake IAM Identity Center, log in through it and refresh profiles into a
     /// throwaway credentials file, printing what happens.
@@ -64,6 +78,12 @@ struct LoginArgs {
     /// Start a new login even if a valid token is cached.
     #[arg(long)]
     force_login: bool,
+    /// Keep the token in memory only (it ends with this process), as the original script did.
+    #[arg(long)]
+    no_token_file: bool,
+    /// Also write [sso-session ENVIRONMENT] into ~/.aws/config (AWS_CONFIG_FILE) for `aws` CLI v2.
+    #[arg(long)]
+    write_sso_session: bool,
 }
 
 #[derive(Args)]
@@ -103,6 +123,9 @@ struct RefreshArgs {
     non_interactive: bool,
     #[arg(long)]
     no_browser: bool,
+    /// Use and keep the token in memory only, never the AWS CLI cache.
+    #[arg(long)]
+    no_token_file: bool,
     /// Print the JSON report instead of a table.
     #[arg(long)]
     json: bool,
@@ -110,12 +133,14 @@ struct RefreshArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
     let outcome = runtime.block_on(async {
         match cli.command {
             Command::Refresh(args) => refresh(args).await,
             Command::Login(args) => login(args).await,
-            Command::Status { credentials_file } => status(credentials_file),
+            Command::Status { environment, credentials_file } => status(environment, credentials_file),
+            Command::Logout { environment } => logout(environment).await,
             Command::Demo { profiles } => demo::run(profiles).await,
         }
     });
@@ -135,6 +160,8 @@ async fn login(args: LoginArgs) -> Result<ExitCode, Error> {
         start_url: args.start_url,
         region: args.region,
         force_login: args.force_login,
+        no_token_file: args.no_token_file,
+        write_sso_session: args.write_sso_session,
     };
     let approver = if args.no_browser { Approver::PrintOnly } else { Approver::Browser };
     let expires_at = login_flow::login(&engine, request, approver).await?;
@@ -160,6 +187,8 @@ async fn refresh(args: RefreshArgs) -> Result<ExitCode, Error> {
         max_concurrency: args.max_concurrency,
         min_validity_seconds: args.min_validity_seconds,
         dry_run: args.dry_run,
+        start_url: args.start_url.clone(),
+        no_token_file: args.no_token_file,
     };
     let engine = Engine::new(Env::real());
     let plan = match engine.plan_refresh(request.clone()) {
@@ -167,8 +196,15 @@ async fn refresh(args: RefreshArgs) -> Result<ExitCode, Error> {
             let (Some(start_url), Some(region)) = (args.start_url.clone(), args.region.clone()) else {
                 return Err(Error::invalid_input("a login is needed: give --start-url and --region"));
             };
-            let login = LoginStartRequest { environment: args.environment.clone(), start_url, region, force_login: false };
-            login_flow::login(&engine, login, if args.no_browser { Approver::PrintOnly } else { Approver::Browser }).await?;
+            let login = LoginStartRequest {
+                environment: args.environment.clone(),
+                start_url,
+                region,
+                no_token_file: args.no_token_file,
+                ..Default::default()
+            };
+            login_flow::login(&engine, login, if args.no_browser { Approver::PrintOnly } else { Approver::Browser })
+                .await?;
             engine.plan_refresh(request)?
         }
         other => other?,
@@ -191,7 +227,24 @@ fn exit_code(report: &RefreshReport) -> ExitCode {
     }
 }
 
-fn status(credentials_file: Option<String>) -> Result<ExitCode, Error> {
+fn status(environment: String, credentials_file: Option<String>) -> Result<ExitCode, Error> {
+    let engine = Engine::new(Env::real());
+    let session = engine.session_status(EnvironmentRequest { environment, no_token_file: false })?;
+    match (&session.expires_at, session.status) {
+        (Some(expires_at), SessionState::LoggedIn) => println!(
+            "SSO session '{}': logged in until {expires_at}{}",
+            session.environment,
+            if session.refreshable { ", renewable without a browser" } else { "" }
+        ),
+        (Some(expires_at), _) if session.refreshable => {
+            println!(
+                "SSO session '{}': token expired at {expires_at}, renewable without a browser",
+                session.environment
+            )
+        }
+        (Some(expires_at), _) => println!("SSO session '{}': ended at {expires_at}; log in again", session.environment),
+        (None, _) => println!("SSO session '{}': not logged in", session.environment),
+    }
     let env = Env::real();
     let path = ssocreds_engine::credentials_file::resolve_path(credentials_file.as_deref(), &env)?;
     let stored = ssocreds_engine::credentials_file::read_stored(&path)?;
@@ -208,5 +261,17 @@ fn status(credentials_file: Option<String>) -> Result<ExitCode, Error> {
             profile.role_name.unwrap_or_default()
         );
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn logout(environment: String) -> Result<ExitCode, Error> {
+    let engine = Engine::new(Env::real());
+    let result = engine.logout(EnvironmentRequest { environment, no_token_file: false }).await?;
+    let said = if result.logged_out {
+        "Signed out; the cached SSO token is removed."
+    } else {
+        "There was no SSO session to sign out of."
+    };
+    println!("{said}");
     Ok(ExitCode::SUCCESS)
 }

@@ -18,7 +18,10 @@ pub fn print_report(report: &RefreshReport) {
             (None, Some(expires_at)) => format!("valid until {expires_at}"),
             (None, None) => String::new(),
         };
-        println!("{:<width$}  {:<12}  {:<24}  {:<9}  {detail}", profile.profile, profile.account_id, profile.role_name, status);
+        println!(
+            "{:<width$}  {:<12}  {:<24}  {:<9}  {detail}",
+            profile.profile, profile.account_id, profile.role_name, status
+        );
     }
 }
 

@@ -14,7 +14,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fake_identity_center::{Approval, FakeConfig, FakeServer};
-use ssocreds_engine::api::{AccountRequest, LoginPoll, LoginPollRequest, LoginStartRequest, ProfileStatus, RefreshRequest};
+use ssocreds_engine::api::{
+    AccountRequest, LoginPoll, LoginPollRequest, LoginStartRequest, ProfileStatus, RefreshRequest,
+};
 use ssocreds_engine::refresh::Progress;
 use ssocreds_engine::{Engine, Env};
 
@@ -60,7 +62,8 @@ struct Setup {
 }
 
 async fn setup(profiles: usize, tune: impl FnOnce(&mut FakeConfig)) -> Setup {
-    let mut config = FakeConfig { approval: Approval::AfterPolls(1), ..FakeConfig::with_generated_accounts(profiles, &[ROLE]) };
+    let mut config =
+        FakeConfig { approval: Approval::AfterPolls(1), ..FakeConfig::with_generated_accounts(profiles, &[ROLE]) };
     tune(&mut config);
     let accounts = accounts_of(&config);
     let fake = FakeServer::start(config).await.expect("fake starts");
@@ -75,7 +78,11 @@ fn accounts_of(config: &FakeConfig) -> Vec<AccountRequest> {
     config
         .accounts
         .iter()
-        .map(|a| AccountRequest { profile: format!("{}.{ROLE}", a.account_name), account_id: a.account_id.clone(), role_name: Some(ROLE.into()) })
+        .map(|a| AccountRequest {
+            profile: format!("{}.{ROLE}", a.account_name),
+            account_id: a.account_id.clone(),
+            role_name: Some(ROLE.into()),
+        })
         .collect()
 }
 
@@ -89,6 +96,7 @@ async fn login(engine: &Engine) {
         start_url: "https://d-1234567890.awsapps.com/start".into(),
         region: "us-east-1".into(),
         force_login: false,
+        ..Default::default()
     };
     engine.login_start(start).await.expect("login starts");
     loop {
@@ -100,7 +108,13 @@ async fn login(engine: &Engine) {
 }
 
 fn request(accounts: &[AccountRequest], max_concurrency: Option<usize>, force: bool) -> RefreshRequest {
-    RefreshRequest { environment: "Bench".into(), accounts: accounts.to_vec(), max_concurrency, force, ..RefreshRequest::default() }
+    RefreshRequest {
+        environment: "Bench".into(),
+        accounts: accounts.to_vec(),
+        max_concurrency,
+        force,
+        ..RefreshRequest::default()
+    }
 }
 
 /// Refreshes and returns (seconds, refreshed count).
@@ -132,7 +146,10 @@ async fn in_flight_cap() -> Vec<Outcome> {
         },
         Outcome {
             name: "(1) same, concurrency 1 (the original's sequential loop)".into(),
-            figure: format!("{sequential:.2} s ({sequential_refreshed}/500); default is {:.1}x faster", sequential / concurrent),
+            figure: format!(
+                "{sequential:.2} s ({sequential_refreshed}/500); default is {:.1}x faster",
+                sequential / concurrent
+            ),
             target: ">= 12x slower than default".into(),
             met: sequential / concurrent >= 12.0 && sequential_refreshed == 500,
         },
@@ -146,10 +163,17 @@ async fn rate_limit() -> Outcome {
     let (seconds, refreshed) = timed_refresh(&s.engine, request(&s.accounts, None, true)).await;
     let counters = s.fake.counters();
     let share = counters.throttled as f64 / counters.get_role_credentials.max(1) as f64;
-    println!("(2) 200 profiles at 20 rps: {seconds:.2}s, {refreshed} refreshed, {} calls, {} throttled", counters.get_role_credentials, counters.throttled);
+    println!(
+        "(2) 200 profiles at 20 rps: {seconds:.2}s, {refreshed} refreshed, {} calls, {} throttled",
+        counters.get_role_credentials, counters.throttled
+    );
     Outcome {
         name: "(2) 200 profiles under a 20 requests/s limit".into(),
-        figure: format!("{seconds:.2} s, {refreshed}/200 refreshed, {:.1}% of {} calls throttled", share * 100.0, counters.get_role_credentials),
+        figure: format!(
+            "{seconds:.2} s, {refreshed}/200 refreshed, {:.1}% of {} calls throttled",
+            share * 100.0,
+            counters.get_role_credentials
+        ),
         target: "all refreshed, <= 12.50 s, < 10% throttled".into(),
         met: refreshed == 200 && seconds <= 12.5 && share < 0.10,
     }
@@ -193,7 +217,8 @@ async fn peak_memory() -> Outcome {
     .await
     .unwrap();
     let stdout = String::from_utf8_lossy(&child.stdout);
-    let peak_kb: Option<u64> = stdout.lines().find_map(|l| l.strip_prefix("peak_rss_kb=")).and_then(|v| v.trim().parse().ok());
+    let peak_kb: Option<u64> =
+        stdout.lines().find_map(|l| l.strip_prefix("peak_rss_kb=")).and_then(|v| v.trim().parse().ok());
     let refreshed = stdout.lines().find_map(|l| l.strip_prefix("refreshed=")).unwrap_or("?").trim().to_string();
     let megabytes = peak_kb.map(|kb| kb as f64 / 1024.0);
     println!("(4) peak RSS of a process refreshing 500 profiles: {megabytes:?} MB (refreshed {refreshed})");

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LoginStartRequest {
     pub environment: String,
@@ -13,6 +13,12 @@ pub struct LoginStartRequest {
     pub region: String,
     #[serde(default)]
     pub force_login: bool,
+    /// Keep the token in this process's memory only, as the original script did.
+    #[serde(default)]
+    pub no_token_file: bool,
+    /// Also write `[sso-session <environment>]` into the AWS config file for `aws` CLI v2.
+    #[serde(default)]
+    pub write_sso_session: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -27,6 +33,10 @@ pub enum LoginStart {
         verification_uri_complete: String,
         expires_at: String,
         interval_seconds: u64,
+    },
+    /// Another process is running this session's device login; poll to get its result.
+    Waiting {
+        message: String,
     },
 }
 
@@ -65,6 +75,12 @@ pub struct RefreshRequest {
     /// Accepted for symmetry with login; the token's own region is what is used.
     #[serde(default)]
     pub region: Option<String>,
+    /// When given, a stored token for another start URL is not used.
+    #[serde(default)]
+    pub start_url: Option<String>,
+    /// Use only a token kept in this process's memory, never the AWS CLI cache.
+    #[serde(default)]
+    pub no_token_file: bool,
     #[serde(default)]
     pub credentials_file: Option<String>,
     #[serde(default)]
@@ -118,6 +134,8 @@ impl RefreshReport {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EnvironmentRequest {
     pub environment: String,
+    #[serde(default)]
+    pub no_token_file: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -142,6 +160,8 @@ pub struct SessionStatus {
     pub expires_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seconds_left: Option<u64>,
+    /// True when the token can be renewed without the user (refresh token and registration valid).
+    pub refreshable: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

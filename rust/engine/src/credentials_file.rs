@@ -68,14 +68,17 @@ pub fn resolve_path(explicit: Option<&str>, env: &Env) -> Result<PathBuf> {
     match chosen {
         Some(path) => match path.strip_prefix('~') {
             Some(rest) if rest.is_empty() || rest.starts_with(['/', '\\']) => {
-                let home = home().ok_or_else(|| Error::invalid_input("credentials file starts with ~ but HOME is not set"))?;
+                let home =
+                    home().ok_or_else(|| Error::invalid_input("credentials file starts with ~ but HOME is not set"))?;
                 Ok(PathBuf::from(home).join(rest.trim_start_matches(['/', '\\'])))
             }
             _ => Ok(PathBuf::from(path)),
         },
         None => {
             let home = home().ok_or_else(|| {
-                Error::invalid_input("cannot find the credentials file: neither HOME nor USERPROFILE is set; pass credentialsFile")
+                Error::invalid_input(
+                    "cannot find the credentials file: neither HOME nor USERPROFILE is set; pass credentialsFile",
+                )
             })?;
             Ok(Path::new(&home).join(".aws").join("credentials"))
         }
@@ -105,16 +108,22 @@ pub fn read_stored(path: &Path) -> Result<HashMap<String, StoredProfile>> {
 /// write. Folders and a new file are created private to the user (0700/0600 on Unix); an existing
 /// file keeps its permissions; a symbolic link is followed and stays a link.
 pub fn merge(path: &Path, credentials: &[ProfileCredentials]) -> Result<()> {
-    if credentials.is_empty() {
+    let updates: Vec<SectionUpdate> = credentials.iter().map(section_update).collect();
+    merge_sections(path, &updates)
+}
+
+/// Applies `updates` to the INI file at `path` (the credentials file, or the config file) with the
+/// same guarantees as [`merge`].
+pub fn merge_sections(path: &Path, updates: &[SectionUpdate]) -> Result<()> {
+    if updates.is_empty() {
         return Ok(());
     }
     let target = follow_link(path)?;
     let folder = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     create_private_dir(folder).map_err(|e| Error::io("cannot create the folder", folder, &e))?;
-    let _lock = FileLock::acquire(&lock_path(&target))?;
+    let _lock = FileLock::acquire(&lock_path(&target), LOCK_TIMEOUT)?;
     let original = read_text(&target)?;
-    let updates: Vec<SectionUpdate> = credentials.iter().map(section_update).collect();
-    let merged = ini::apply(&original, &updates);
+    let merged = ini::apply(&original, updates);
     write_atomically(&target, merged.as_bytes(), false).map_err(|e| Error::io("cannot write", &target, &e))
 }
 
@@ -151,12 +160,14 @@ fn read_text(path: &Path) -> Result<String> {
 
 fn follow_link(path: &Path) -> Result<PathBuf> {
     match fs::symlink_metadata(path) {
-        Ok(meta) if meta.file_type().is_symlink() => fs::canonicalize(path).map_err(|e| Error::io("cannot follow the link", path, &e)),
+        Ok(meta) if meta.file_type().is_symlink() => {
+            fs::canonicalize(path).map_err(|e| Error::io("cannot follow the link", path, &e))
+        }
         _ => Ok(path.to_path_buf()),
     }
 }
 
-fn lock_path(target: &Path) -> PathBuf {
+pub(crate) fn lock_path(target: &Path) -> PathBuf {
     let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     target.with_file_name(format!(".{name}.lock"))
 }
@@ -189,33 +200,45 @@ pub(crate) fn write_atomically(target: &Path, contents: &[u8], private: bool) ->
 }
 
 /// An exclusive lock on a small file next to the target (the target itself is replaced by rename,
-/// so it cannot carry the lock). Released on drop.
-struct FileLock {
+/// so it cannot carry the lock). Released on drop, or by the OS when the process ends.
+#[derive(Debug)]
+pub(crate) struct FileLock {
     file: File,
 }
 
 impl FileLock {
-    fn acquire(path: &Path) -> Result<FileLock> {
+    /// Waits at most `timeout` for the lock.
+    pub(crate) fn acquire(path: &Path, timeout: Duration) -> Result<FileLock> {
+        let started = Instant::now();
+        loop {
+            match Self::try_acquire(path)? {
+                Some(lock) => return Ok(lock),
+                None if started.elapsed() < timeout => std::thread::sleep(Duration::from_millis(20)),
+                None => {
+                    return Err(Error::new(
+                        crate::error::ErrorCode::Io,
+                        format!(
+                            "timed out after {}s waiting for another run to release {}",
+                            timeout.as_secs(),
+                            path.display()
+                        ),
+                    ))
+                }
+            }
+        }
+    }
+
+    /// The lock if it is free now; `None` if another process (or another handle) holds it.
+    pub(crate) fn try_acquire(path: &Path) -> Result<Option<FileLock>> {
         let mut options = OpenOptions::new();
         options.create(true).truncate(false).write(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         let file = options.open(path).map_err(|e| Error::io("cannot open the lock file", path, &e))?;
-        let started = Instant::now();
-        loop {
-            match file.try_lock() {
-                Ok(()) => return Ok(FileLock { file }),
-                Err(fs::TryLockError::WouldBlock) if started.elapsed() < LOCK_TIMEOUT => {
-                    std::thread::sleep(Duration::from_millis(20))
-                }
-                Err(fs::TryLockError::WouldBlock) => {
-                    return Err(Error::new(
-                        crate::error::ErrorCode::Io,
-                        format!("timed out after {}s waiting for another run to release {}", LOCK_TIMEOUT.as_secs(), path.display()),
-                    ))
-                }
-                Err(fs::TryLockError::Error(e)) => return Err(Error::io("cannot lock", path, &e)),
-            }
+        match file.try_lock() {
+            Ok(()) => Ok(Some(FileLock { file })),
+            Err(fs::TryLockError::WouldBlock) => Ok(None),
+            Err(fs::TryLockError::Error(e)) => Err(Error::io("cannot lock", path, &e)),
         }
     }
 }
@@ -251,7 +274,11 @@ mod tests {
         let dev = &stored["dev"];
         assert!(dev.is_current_for("123456789012", "ReadOnly", SystemTime::UNIX_EPOCH));
         assert!(!dev.is_current_for("123456789012", "Admin", SystemTime::UNIX_EPOCH));
-        assert!(!dev.is_current_for("123456789012", "ReadOnly", SystemTime::now() + Duration::from_secs(10 * 365 * 86400)));
+        assert!(!dev.is_current_for(
+            "123456789012",
+            "ReadOnly",
+            SystemTime::now() + Duration::from_secs(10 * 365 * 86400)
+        ));
         let text = fs::read_to_string(&path).unwrap();
         assert!(text.contains("aws_credential_expiration = 2027-01-15T08:00:00Z"), "{text}");
         #[cfg(unix)]
@@ -271,14 +298,19 @@ mod tests {
         fs::write(&path, "\u{feff}[default]\r\nregion = x\r\n").unwrap();
         merge(&path, &[creds("dev", "AKIA1")]).unwrap();
         let bytes = fs::read(&path).unwrap();
-        assert!(bytes.starts_with(b"[default]\r\nregion = x\r\n\r\n[dev]\r\n"), "{:?}", String::from_utf8_lossy(&bytes));
+        assert!(
+            bytes.starts_with(b"[default]\r\nregion = x\r\n\r\n[dev]\r\n"),
+            "{:?}",
+            String::from_utf8_lossy(&bytes)
+        );
     }
 
     #[test]
     fn a_utf16_file_is_refused_and_left_intact() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("credentials");
-        let utf16: Vec<u8> = [0xFF, 0xFE].into_iter().chain("[a]\n".encode_utf16().flat_map(u16::to_le_bytes)).collect();
+        let utf16: Vec<u8> =
+            [0xFF, 0xFE].into_iter().chain("[a]\n".encode_utf16().flat_map(u16::to_le_bytes)).collect();
         fs::write(&path, &utf16).unwrap();
         let err = merge(&path, &[creds("dev", "AKIA1")]).unwrap_err();
         assert!(err.message.contains("not UTF-8"), "{err}");

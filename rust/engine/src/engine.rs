@@ -10,12 +10,14 @@ use std::time::{Duration, Instant, SystemTime};
 use crate::api::*;
 use crate::clients::Clients;
 use crate::credentials_file::{self, ProfileCredentials};
+use crate::credentials_file::{lock_path, FileLock};
 use crate::env::Env;
 use crate::error::{Error, ErrorCode, Result};
 use crate::login::{self, PollOutcome, SLOW_DOWN_STEP};
 use crate::refresh::{fetch_all, Job, Progress};
-use crate::session::{Registration, Sessions, SsoToken};
+use crate::session::{Persistence, Registration, Sessions, WaitingLogin};
 use crate::time::{format_rfc3339, seconds_until};
+use crate::token_cache;
 use crate::validate;
 
 /// A cached token is reused by `login_start` while it has more than this left.
@@ -28,6 +30,9 @@ pub const DEFAULT_MIN_VALIDITY_SECONDS: u64 = 5 * 60;
 const DEFAULT_WAIT_MS: u64 = 1_000;
 const MAX_WAIT_MS: u64 = 60_000;
 const MAX_ACCOUNTS: usize = 10_000;
+/// How long a process waits for another process's device login before giving up.
+const OTHER_LOGIN_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+const OTHER_LOGIN_CHECK: Duration = Duration::from_millis(250);
 
 pub struct Engine {
     env: Env,
@@ -43,7 +48,8 @@ pub struct RefreshPlan {
     path: PathBuf,
     reports: Vec<Option<ProfileReport>>,
     jobs: Vec<Job>,
-    token: Option<SsoToken>,
+    cache_file: Option<PathBuf>,
+    start_url: Option<String>,
     max_concurrency: usize,
 }
 
@@ -59,29 +65,125 @@ impl Engine {
         Engine { env, sessions: Sessions::default(), clients: Clients::default() }
     }
 
-    /// Reuses a cached token, or starts a device login the user must approve.
+    pub(crate) fn env(&self) -> &Env {
+        &self.env
+    }
+
+    pub(crate) fn sessions(&self) -> &Sessions {
+        &self.sessions
+    }
+
+    pub(crate) fn clients(&self) -> &Clients {
+        &self.clients
+    }
+
+    /// Reuses a cached token (renewing it with its refresh token if needed), or starts a device
+    /// login the user must approve, or, when another process is already running that login, waits
+    /// for its result instead of opening another browser tab.
     pub async fn login_start(&self, request: LoginStartRequest) -> Result<LoginStart> {
         let environment = &request.environment;
         validate::profile_name(environment, "environment")?;
         validate::start_url(&request.start_url, "startUrl")?;
         validate::region(&request.region, "region")?;
         let client = self.clients.oidc(&request.region, &self.env)?;
+        let persist = self.persistence(environment, request.no_token_file, request.write_sso_session)?;
         if !request.force_login {
-            let cached = self.sessions.with(environment, |s| s.token.clone());
-            if let Some(token) = cached.filter(|t| t.start_url == request.start_url && t.valid_for(TOKEN_REUSE_MARGIN)) {
-                tracing::debug!(environment, "reusing the cached SSO token");
-                return Ok(LoginStart::LoggedIn { expires_at: format_rfc3339(token.expires_at) });
+            if let Some(done) = self.reuse_login(environment, &request.start_url, &persist).await? {
+                return Ok(done);
             }
         }
-        let authorization = match login::start(&client, &self.registration(&client, &request.region).await?, &request.start_url).await {
+        if let Some(cache_file) = &persist.cache_file {
+            if !self.take_login_lock(environment, cache_file)? {
+                let waiting = WaitingLogin {
+                    since: Instant::now(),
+                    start_url: request.start_url.clone(),
+                    cache_file: cache_file.clone(),
+                    persist: persist.clone(),
+                };
+                self.sessions.with(environment, |s| s.waiting = Some(waiting));
+                return Ok(LoginStart::Waiting {
+                    message: format!("another process is already logging in to environment '{environment}'; waiting for it to finish"),
+                });
+            }
+            // That other process may have finished just before the lock was taken.
+            if !request.force_login {
+                if let Some(done) = self.reuse_login(environment, &request.start_url, &persist).await? {
+                    self.sessions.with(environment, |s| s.login_lock = None);
+                    return Ok(done);
+                }
+            }
+        }
+        let started = self.start_device_login(environment, &client, &request, &persist).await;
+        if started.is_err() {
+            self.sessions.with(environment, |s| s.login_lock = None);
+        }
+        started
+    }
+
+    /// The stored token, if it has more than a few minutes left (after a refresh if needed).
+    async fn reuse_login(
+        &self,
+        environment: &str,
+        start_url: &str,
+        persist: &Persistence,
+    ) -> Result<Option<LoginStart>> {
+        match self.usable_token(environment, persist.cache_file.as_deref(), Some(start_url)).await {
+            Ok(token) if token.valid_for(TOKEN_REUSE_MARGIN) => {
+                tracing::debug!(environment, "reusing the stored SSO token");
+                if let Some(config) = &persist.sso_session_config {
+                    self.write_sso_session(environment, &token, config)?;
+                }
+                Ok(Some(LoginStart::LoggedIn { expires_at: format_rfc3339(token.expires_at) }))
+            }
+            Ok(_) => Ok(None),
+            Err(error) if error.code == ErrorCode::LoginRequired => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Takes the session's cross-process login lock; false when another process holds it.
+    fn take_login_lock(&self, environment: &str, cache_file: &std::path::Path) -> Result<bool> {
+        if self.sessions.with(environment, |s| s.login_lock.is_some()) {
+            return Ok(true);
+        }
+        if let Some(folder) = cache_file.parent() {
+            crate::credentials_file::create_private_dir(folder).map_err(|e| Error::io("cannot create", folder, &e))?;
+        }
+        match FileLock::try_acquire(&lock_path(cache_file))? {
+            Some(lock) => {
+                self.sessions.with(environment, |s| {
+                    s.login_lock = Some(lock);
+                    s.waiting = None;
+                });
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    async fn start_device_login(
+        &self,
+        environment: &str,
+        client: &aws_sdk_ssooidc::Client,
+        request: &LoginStartRequest,
+        persist: &Persistence,
+    ) -> Result<LoginStart> {
+        let cache_file = persist.cache_file.as_deref();
+        let registration = self.registration(client, &request.region, cache_file).await?;
+        let authorization = match login::start(client, &registration, &request.start_url, persist).await {
             Ok(authorization) => authorization,
             Err(Some(error)) => return Err(error.context(format!("environment '{environment}'"))),
             Err(None) => {
                 tracing::debug!(environment, "the client registration was rejected; registering again");
                 self.sessions.forget_registration(&self.registration_key(&request.region)?);
-                let registration = self.registration(&client, &request.region).await?;
-                login::start(&client, &registration, &request.start_url).await.map_err(|e| {
-                    e.unwrap_or_else(|| Error::new(ErrorCode::ServiceError, "StartDeviceAuthorization rejected a new client registration"))
+                let registration = self.registration(client, &request.region, None).await?;
+                login::start(client, &registration, &request.start_url, persist).await.map_err(|e| {
+                    e.unwrap_or_else(|| {
+                        Error::new(
+                            ErrorCode::ServiceError,
+                            "StartDeviceAuthorization rejected a new client registration",
+                        )
+                    })
                 })?
             }
         };
@@ -98,9 +200,19 @@ impl Engine {
 
     /// The client registration for this region and OIDC endpoint, registering when there is none
     /// that outlives a device login.
-    async fn registration(&self, client: &aws_sdk_ssooidc::Client, region: &str) -> Result<Registration> {
+    /// A registration kept in the session's cache file by an earlier process is reused too.
+    async fn registration(
+        &self,
+        client: &aws_sdk_ssooidc::Client,
+        region: &str,
+        cache_file: Option<&std::path::Path>,
+    ) -> Result<Registration> {
         let key = self.registration_key(region)?;
         if let Some(registration) = self.sessions.registration(&key, REGISTRATION_MARGIN) {
+            return Ok(registration);
+        }
+        if let Some(registration) = self.cached_registration(cache_file, region, REGISTRATION_MARGIN) {
+            self.sessions.store_registration(&key, registration.clone());
             return Ok(registration);
         }
         let registration = login::register(client, region).await?;
@@ -114,21 +226,30 @@ impl Engine {
         Ok(format!("{region} {}", endpoint.unwrap_or_default()))
     }
 
-    /// Waits at most `waitMs` for the user to approve the pending login, polling as the service asks.
+    /// Waits at most `waitMs` for the user to approve the pending login, polling as the service
+    /// asks; or for another process's login to finish.
     pub async fn login_poll(&self, request: LoginPollRequest) -> Result<LoginPoll> {
         let environment = &request.environment;
         validate::profile_name(environment, "environment")?;
-        let deadline = Instant::now() + Duration::from_millis(request.wait_ms.unwrap_or(DEFAULT_WAIT_MS).min(MAX_WAIT_MS));
+        let deadline =
+            Instant::now() + Duration::from_millis(request.wait_ms.unwrap_or(DEFAULT_WAIT_MS).min(MAX_WAIT_MS));
         loop {
+            if let Some(waiting) = self.sessions.with(environment, |s| s.waiting.clone()) {
+                return self.wait_for_other_login(environment, waiting, deadline).await;
+            }
             let Some(pending) = self.sessions.with(environment, |s| s.pending.clone()) else {
-                return match self.sessions.with(environment, |s| s.token.clone()).filter(|t| t.valid_for(Duration::ZERO)) {
+                return match self
+                    .sessions
+                    .with(environment, |s| s.token.clone())
+                    .filter(|t| t.valid_for(Duration::ZERO))
+                {
                     Some(token) => Ok(LoginPoll::LoggedIn { expires_at: format_rfc3339(token.expires_at) }),
                     None => Err(Error::login_required(environment, "no login is in progress (call login_start first)")),
                 };
             };
             let now = Instant::now();
             if now >= pending.expires {
-                self.sessions.with(environment, |s| s.pending = None);
+                self.end_device_login(environment);
                 return Err(Error::new(
                     ErrorCode::DeviceCodeExpired,
                     format!("environment '{environment}': the login code expired before it was approved; start the login again"),
@@ -144,17 +265,17 @@ impl Engine {
             }
             let client = self.clients.oidc(&pending.region, &self.env)?;
             let outcome = login::poll(&client, &pending, environment).await;
-            let is_same = |s: &crate::session::Session| s.pending.as_ref().is_some_and(|p| p.device_code == pending.device_code);
+            let is_same =
+                |s: &crate::session::Session| s.pending.as_ref().is_some_and(|p| p.device_code == pending.device_code);
             match outcome {
                 Ok(PollOutcome::Token(token)) => {
                     let expires_at = format_rfc3339(token.expires_at);
                     tracing::info!(environment, expires_at, "logged in");
-                    self.sessions.with(environment, |s| {
-                        s.token = Some(token);
-                        if is_same(s) {
-                            s.pending = None;
-                        }
-                    });
+                    self.sessions.with(environment, |s| s.rejected = None);
+                    // Written before the lock is released, so processes waiting for it find it.
+                    let remembered = self.remember_token(environment, token, &pending.persist);
+                    self.end_device_login(environment);
+                    remembered?;
                     return Ok(LoginPoll::LoggedIn { expires_at });
                 }
                 Ok(outcome) => self.sessions.with(environment, |s| {
@@ -168,22 +289,86 @@ impl Engine {
                     }
                 }),
                 Err(error) => {
-                    let final_ = matches!(error.code, ErrorCode::DeviceCodeExpired | ErrorCode::AccessDenied | ErrorCode::LoginRequired);
-                    self.sessions.with(environment, |s| {
-                        if is_same(s) {
-                            if final_ {
-                                s.pending = None;
-                            } else if let Some(p) = s.pending.as_mut() {
+                    let final_ = matches!(
+                        error.code,
+                        ErrorCode::DeviceCodeExpired | ErrorCode::AccessDenied | ErrorCode::LoginRequired
+                    );
+                    if final_ {
+                        self.end_device_login(environment);
+                    } else {
+                        self.sessions.with(environment, |s| {
+                            if let Some(p) = s.pending.as_mut().filter(|p| p.device_code == pending.device_code) {
                                 p.next_poll = Instant::now() + p.interval;
                             }
-                        }
-                    });
+                        });
+                    }
                     return Err(error);
                 }
             }
             if Instant::now() >= deadline {
                 return Ok(LoginPoll::Pending);
             }
+        }
+    }
+
+    /// Forgets the pending device login and lets other processes log in.
+    fn end_device_login(&self, environment: &str) {
+        self.sessions.with(environment, |s| {
+            s.pending = None;
+            s.login_lock = None;
+        });
+    }
+
+    /// Another process runs the device login: its token appears in the cache file, then it
+    /// releases the lock. A lock that frees up with no token means that login failed.
+    async fn wait_for_other_login(
+        &self,
+        environment: &str,
+        waiting: WaitingLogin,
+        deadline: Instant,
+    ) -> Result<LoginPoll> {
+        let cache_file = Some(waiting.cache_file.as_path());
+        let finished = |engine: &Engine| -> Result<Option<LoginPoll>> {
+            let token = engine.stored_token(environment, cache_file)?;
+            match token.filter(|t| t.start_url == waiting.start_url && t.valid_for(TOKEN_REUSE_MARGIN)) {
+                Some(token) => {
+                    engine.sessions.with(environment, |s| s.waiting = None);
+                    if let Some(config) = &waiting.persist.sso_session_config {
+                        engine.write_sso_session(environment, &token, config)?;
+                    }
+                    Ok(Some(LoginPoll::LoggedIn { expires_at: format_rfc3339(token.expires_at) }))
+                }
+                None => Ok(None),
+            }
+        };
+        loop {
+            if let Some(done) = finished(self)? {
+                return Ok(done);
+            }
+            if FileLock::try_acquire(&lock_path(&waiting.cache_file))?.is_some() {
+                if let Some(done) = finished(self)? {
+                    return Ok(done);
+                }
+                self.sessions.with(environment, |s| s.waiting = None);
+                return Err(Error::login_required(environment, "the login in another process ended without a token"));
+            }
+            if waiting.since.elapsed() > OTHER_LOGIN_TIMEOUT {
+                self.sessions.with(environment, |s| s.waiting = None);
+                let lock = lock_path(&waiting.cache_file);
+                return Err(Error::login_required(
+                    environment,
+                    &format!(
+                        "gave up after {} minutes waiting for another process's login (it holds {})",
+                        OTHER_LOGIN_TIMEOUT.as_secs() / 60,
+                        lock.display()
+                    ),
+                ));
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Ok(LoginPoll::Pending);
+            }
+            tokio::time::sleep(OTHER_LOGIN_CHECK.min(deadline - now)).await;
         }
     }
 
@@ -196,7 +381,9 @@ impl Engine {
         let accounts = checked_accounts(&request)?;
         let max_concurrency = request.max_concurrency.unwrap_or(DEFAULT_MAX_CONCURRENCY);
         if !(1..=MAX_CONCURRENCY_LIMIT).contains(&max_concurrency) {
-            return Err(Error::invalid_input(format!("maxConcurrency {max_concurrency} is not between 1 and {MAX_CONCURRENCY_LIMIT}")));
+            return Err(Error::invalid_input(format!(
+                "maxConcurrency {max_concurrency} is not between 1 and {MAX_CONCURRENCY_LIMIT}"
+            )));
         }
         if let Some(region) = &request.region {
             validate::region(region, "region")?;
@@ -204,13 +391,18 @@ impl Engine {
         if request.credentials_file.as_deref().is_some_and(|f| f.trim().is_empty()) {
             return Err(Error::invalid_input("credentialsFile is blank"));
         }
+        if let Some(start_url) = &request.start_url {
+            validate::start_url(start_url, "startUrl")?;
+        }
         let path = credentials_file::resolve_path(request.credentials_file.as_deref(), &self.env)?;
         let stored = credentials_file::read_stored(&path)?;
-        let valid_until = SystemTime::now() + Duration::from_secs(request.min_validity_seconds.unwrap_or(DEFAULT_MIN_VALIDITY_SECONDS));
+        let valid_until = SystemTime::now()
+            + Duration::from_secs(request.min_validity_seconds.unwrap_or(DEFAULT_MIN_VALIDITY_SECONDS));
         let mut reports = Vec::with_capacity(accounts.len());
         let mut jobs = Vec::new();
         for job in accounts {
-            let current = stored.get(&job.profile).filter(|p| p.is_current_for(&job.account_id, &job.role_name, valid_until));
+            let current =
+                stored.get(&job.profile).filter(|p| p.is_current_for(&job.account_id, &job.role_name, valid_until));
             match current {
                 Some(profile) if !request.force => {
                     tracing::debug!(profile = %job.profile, "credentials still valid; not fetched");
@@ -222,31 +414,38 @@ impl Engine {
                 }
             }
         }
-        let token = self.sessions.with(&environment, |s| s.token.clone());
-        let token = match token {
-            _ if jobs.is_empty() || request.dry_run => token,
-            Some(token) if token.valid_for(Duration::ZERO) => Some(token),
-            Some(token) => {
-                let why = format!("the SSO token expired at {}", format_rfc3339(token.expires_at));
-                return Err(Error::login_required(&environment, &why));
-            }
-            None if self.sessions.with(&environment, |s| s.pending.is_some()) => {
-                return Err(Error::new(ErrorCode::LoginPending, format!("environment '{environment}': the login has not been approved yet")));
-            }
-            None => return Err(Error::login_required(&environment, "not logged in")),
+        if request.dry_run {
+            jobs.clear();
+        }
+        // Only a run that must fetch needs a token, so a run with nothing to do never asks to log in.
+        let cache_file = if jobs.is_empty() {
+            None
+        } else {
+            let cache_file = self.persistence(&environment, request.no_token_file, false)?.cache_file;
+            self.check_token_available(&environment, cache_file.as_deref(), request.start_url.as_deref())?;
+            cache_file
         };
-        let jobs = if request.dry_run { Vec::new() } else { jobs };
-        Ok(RefreshPlan { environment, path, reports, jobs, token, max_concurrency })
+        Ok(RefreshPlan { environment, path, reports, jobs, cache_file, start_url: request.start_url, max_concurrency })
     }
 
     /// Fetches what the plan needs and merges it into the credentials file in one locked, atomic write.
     pub async fn run_refresh(&self, plan: RefreshPlan, progress: Arc<Progress>) -> Result<RefreshReport> {
-        let RefreshPlan { environment, path, mut reports, jobs, token, max_concurrency, .. } = plan;
+        let RefreshPlan { environment, path, mut reports, jobs, cache_file, start_url, max_concurrency } = plan;
         progress.total.store(jobs.len(), Ordering::Relaxed);
-        let token_expires_at = token.as_ref().map(|t| format_rfc3339(t.expires_at));
-        if let (false, Some(token)) = (jobs.is_empty(), token.as_ref()) {
+        let mut token_expires_at = None;
+        if !jobs.is_empty() {
+            let token = self.usable_token(&environment, cache_file.as_deref(), start_url.as_deref()).await?;
+            token_expires_at = Some(format_rfc3339(token.expires_at));
             let client = self.clients.portal(&token.region, &self.env)?;
-            let results = fetch_all(client, token.access_token.clone(), jobs.clone(), max_concurrency, progress, environment.clone()).await;
+            let results = fetch_all(
+                client,
+                token.access_token.clone(),
+                jobs.clone(),
+                max_concurrency,
+                progress,
+                environment.clone(),
+            )
+            .await;
             let mut fetched: Vec<(usize, ProfileCredentials)> = Vec::new();
             for (job, result) in results {
                 reports[job.index] = Some(match result {
@@ -259,7 +458,7 @@ impl Engine {
                 });
             }
             if reports.iter().flatten().any(|r| r.error.as_ref().is_some_and(|e| e.code == ErrorCode::LoginRequired)) {
-                self.forget_token(&environment, &token.access_token);
+                self.reject_token(&environment, &token.access_token);
             }
             fetched.sort_by_key(|(index, _)| *index);
             let credentials: Vec<ProfileCredentials> = fetched.into_iter().map(|(_, c)| c).collect();
@@ -269,7 +468,12 @@ impl Engine {
                 .map_err(|_| Error::new(ErrorCode::Panic, "writing the credentials file panicked"))??;
             for job in &jobs {
                 reports[job.index].get_or_insert_with(|| {
-                    report(job, ProfileStatus::Failed, None, Some(Error::new(ErrorCode::Panic, "the fetch for this profile panicked")))
+                    report(
+                        job,
+                        ProfileStatus::Failed,
+                        None,
+                        Some(Error::new(ErrorCode::Panic, "the fetch for this profile panicked")),
+                    )
                 });
             }
         }
@@ -286,20 +490,14 @@ impl Engine {
         self.run_refresh(plan, Arc::new(Progress::default())).await
     }
 
-    fn forget_token(&self, environment: &str, rejected: &crate::secret::Secret) {
-        tracing::info!(environment, "the service rejected the SSO token; forgetting it");
-        self.sessions.with(environment, |s| {
-            if s.token.as_ref().is_some_and(|t| &t.access_token == rejected) {
-                s.token = None;
-            }
-        });
-    }
-
+    /// The session's token state, from memory or the cache file; no network call.
     pub fn session_status(&self, request: EnvironmentRequest) -> Result<SessionStatus> {
         let environment = request.environment;
         validate::profile_name(&environment, "environment")?;
-        let (token, pending) = self.sessions.with(&environment, |s| (s.token.clone(), s.pending.is_some()));
-        let status = match (&token, pending) {
+        let cache_file = self.persistence(&environment, request.no_token_file, false)?.cache_file;
+        let token = self.stored_token(&environment, cache_file.as_deref())?;
+        let in_progress = self.sessions.with(&environment, |s| s.pending.is_some() || s.waiting.is_some());
+        let status = match (&token, in_progress) {
             (Some(t), _) if t.valid_for(Duration::ZERO) => SessionState::LoggedIn,
             (_, true) => SessionState::Pending,
             (Some(_), false) => SessionState::Expired,
@@ -312,26 +510,40 @@ impl Engine {
             region: token.as_ref().map(|t| t.region.clone()),
             expires_at: token.as_ref().map(|t| format_rfc3339(t.expires_at)),
             seconds_left: token.as_ref().map(|t| seconds_until(t.expires_at)),
+            refreshable: token.as_ref().is_some_and(|t| t.refreshable()),
         })
     }
 
-    /// Signs the token out at the service (best effort) and forgets it and any pending login.
+    /// Signs the token out at the service (best effort), forgets it and any pending login, and
+    /// removes the session's cache file.
     pub async fn logout(&self, request: EnvironmentRequest) -> Result<LogoutResult> {
         let environment = request.environment;
         validate::profile_name(&environment, "environment")?;
-        let (token, pending) = self.sessions.with(&environment, |s| (s.token.take(), s.pending.take()));
+        let cache_file = self.persistence(&environment, request.no_token_file, false)?.cache_file;
+        let token = self.stored_token(&environment, cache_file.as_deref())?;
+        let had_login = self.sessions.with(&environment, |s| {
+            let had = s.pending.is_some() || s.waiting.is_some();
+            *s = Default::default();
+            had
+        });
         if let Some(token) = token.as_ref().filter(|t| t.valid_for(Duration::ZERO)) {
             match self.clients.portal(&token.region, &self.env) {
                 Ok(client) => {
                     let signed_out = client.logout().access_token(token.access_token.expose()).send();
                     if tokio::time::timeout(Duration::from_secs(5), signed_out).await.map_or(true, |r| r.is_err()) {
-                        tracing::warn!(environment, "the service did not confirm the sign-out; the token is forgotten anyway");
+                        tracing::warn!(
+                            environment,
+                            "the service did not confirm the sign-out; the token is forgotten anyway"
+                        );
                     }
                 }
                 Err(error) => tracing::warn!(environment, %error, "not signing out at the service"),
             }
         }
-        Ok(LogoutResult { environment, logged_out: token.is_some() || pending.is_some() })
+        if let Some(path) = &cache_file {
+            token_cache::remove(path)?;
+        }
+        Ok(LogoutResult { environment, logged_out: token.is_some() || had_login })
     }
 }
 
@@ -352,7 +564,10 @@ fn checked_accounts(request: &RefreshRequest) -> Result<Vec<Job>> {
         return Err(Error::invalid_input("accounts is empty: give at least one {profile, accountId, roleName}"));
     }
     if request.accounts.len() > MAX_ACCOUNTS {
-        return Err(Error::invalid_input(format!("accounts has {} entries; at most {MAX_ACCOUNTS} are allowed", request.accounts.len())));
+        return Err(Error::invalid_input(format!(
+            "accounts has {} entries; at most {MAX_ACCOUNTS} are allowed",
+            request.accounts.len()
+        )));
     }
     if let Some(role) = &request.default_role_name {
         validate::role_name(role, "defaultRoleName")?;

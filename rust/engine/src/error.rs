@@ -71,10 +71,7 @@ impl Error {
     }
 
     pub fn login_required(environment: &str, why: &str) -> Self {
-        Self::new(
-            ErrorCode::LoginRequired,
-            format!("environment '{environment}': {why}; log in again"),
-        )
+        Self::new(ErrorCode::LoginRequired, format!("environment '{environment}': {why}; log in again"))
     }
 
     /// The same error with `context` (a profile, account or operation) put in front of the message.

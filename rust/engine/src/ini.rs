@@ -241,8 +241,14 @@ mod tests {
     #[test]
     fn crlf_files_stay_crlf_and_a_missing_final_newline_is_handled() {
         let text = "[a]\r\nx = 1\r\n\r\n[dev]\r\naws_access_key_id = OLD";
-        let out = apply(text, &[update("dev", &[("aws_access_key_id", "N"), ("aws_session_token", "T")]), update("new", &[("k", "v")])]);
-        assert_eq!(out, "[a]\r\nx = 1\r\n\r\n[dev]\r\naws_access_key_id = N\r\naws_session_token = T\r\n\r\n[new]\r\nk = v\r\n");
+        let out = apply(
+            text,
+            &[update("dev", &[("aws_access_key_id", "N"), ("aws_session_token", "T")]), update("new", &[("k", "v")])],
+        );
+        assert_eq!(
+            out,
+            "[a]\r\nx = 1\r\n\r\n[dev]\r\naws_access_key_id = N\r\naws_session_token = T\r\n\r\n[new]\r\nk = v\r\n"
+        );
     }
 
     #[test]

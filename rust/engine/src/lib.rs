@@ -20,6 +20,7 @@ mod service_error;
 mod session;
 pub mod time;
 pub mod token_cache;
+mod tokens;
 pub mod validate;
 
 pub use engine::Engine;

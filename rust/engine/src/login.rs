@@ -8,7 +8,7 @@ use aws_sdk_ssooidc::Client;
 use crate::error::{Error, ErrorCode, Result};
 use crate::secret::Secret;
 use crate::service_error::Failure;
-use crate::session::{PendingLogin, Registration, SsoToken};
+use crate::session::{PendingLogin, Persistence, Registration, SsoToken};
 
 const CLIENT_NAME: &str = "Set-AwsCliSsoCredentials";
 const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
@@ -61,6 +61,7 @@ pub async fn start(
     client: &Client,
     registration: &Registration,
     start_url: &str,
+    persist: &Persistence,
 ) -> std::result::Result<DeviceAuthorization, Option<Error>> {
     let output = client
         .start_device_authorization()
@@ -77,7 +78,8 @@ pub async fn start(
                 Some(failure.into_error("StartDeviceAuthorization"))
             }
         })?;
-    let missing = || Some(Error::new(ErrorCode::ServiceError, "StartDeviceAuthorization returned an incomplete answer"));
+    let missing =
+        || Some(Error::new(ErrorCode::ServiceError, "StartDeviceAuthorization returned an incomplete answer"));
     let device_code = output.device_code.ok_or_else(missing)?;
     let user_code = output.user_code.ok_or_else(missing)?;
     let verification_uri = output.verification_uri.ok_or_else(missing)?;
@@ -94,6 +96,7 @@ pub async fn start(
             interval,
             next_poll: now,
             expires: now + lifetime,
+            persist: persist.clone(),
         },
         user_code,
         verification_uri,
@@ -143,5 +146,50 @@ pub async fn poll(client: &Client, pending: &PendingLogin, environment: &str) ->
         expires_at: SystemTime::now() + Duration::from_secs(output.expires_in.max(0) as u64),
         start_url: pending.start_url.clone(),
         region: pending.region.clone(),
+        refresh_token: output.refresh_token.map(Secret::new),
+        registration: Some(registration.clone()),
     }))
+}
+
+/// Renews `token` with the refresh-token grant. The service may rotate the refresh token; when it
+/// sends none, the old one stays in use. A refused grant means the SSO session has ended.
+pub async fn refresh(client: &Client, token: &SsoToken, environment: &str) -> Result<SsoToken> {
+    let (Some(refresh_token), Some(registration)) = (&token.refresh_token, &token.registration) else {
+        return Err(Error::login_required(environment, "the SSO token cannot be refreshed (no refresh token)"));
+    };
+    let answer = client
+        .create_token()
+        .client_id(&registration.client_id)
+        .client_secret(registration.client_secret.expose())
+        .grant_type(REFRESH_TOKEN_GRANT)
+        .refresh_token(refresh_token.expose())
+        .send()
+        .await;
+    let output = answer.map_err(|e| {
+        let failure = Failure::from_sdk(&e);
+        match failure.code.as_deref() {
+            Some("InvalidGrantException" | "ExpiredTokenException" | "AccessDeniedException") => Error::login_required(
+                environment,
+                &format!(
+                    "the SSO session has ended (the service refused its refresh token: {})",
+                    failure.code.unwrap_or_default()
+                ),
+            ),
+            Some("InvalidClientException" | "UnauthorizedClientException") => {
+                Error::login_required(environment, "the client registration is no longer accepted")
+            }
+            _ => failure.into_error("CreateToken (refresh)").context(format!("environment '{environment}'")),
+        }
+    })?;
+    let access_token = output
+        .access_token
+        .ok_or_else(|| Error::new(ErrorCode::ServiceError, "CreateToken returned no access token"))?;
+    Ok(SsoToken {
+        access_token: Secret::new(access_token),
+        expires_at: SystemTime::now() + Duration::from_secs(output.expires_in.max(0) as u64),
+        start_url: token.start_url.clone(),
+        region: token.region.clone(),
+        refresh_token: output.refresh_token.map(Secret::new).or_else(|| token.refresh_token.clone()),
+        registration: token.registration.clone(),
+    })
 }

@@ -43,8 +43,14 @@ pub async fn fetch_all(
     let token_rejected = Arc::new(AtomicBool::new(false));
     let mut tasks = JoinSet::new();
     for job in jobs {
-        let (client, token, permits, token_rejected, progress, environment) =
-            (client.clone(), token.clone(), permits.clone(), token_rejected.clone(), progress.clone(), environment.clone());
+        let (client, token, permits, token_rejected, progress, environment) = (
+            client.clone(),
+            token.clone(),
+            permits.clone(),
+            token_rejected.clone(),
+            progress.clone(),
+            environment.clone(),
+        );
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await.expect("the semaphore is never closed");
             let result = if token_rejected.load(Ordering::Acquire) {
@@ -94,19 +100,26 @@ async fn fetch_one(client: &aws_sdk_sso::Client, token: &Secret, job: &Job) -> R
                 Some("UnauthorizedException") => Error::new(ErrorCode::LoginRequired, failure.message),
                 Some("ForbiddenException") => Error::new(
                     ErrorCode::Forbidden,
-                    format!("this login has no access to that account and role (ForbiddenException: {})", failure.message),
+                    format!(
+                        "this login has no access to that account and role (ForbiddenException: {})",
+                        failure.message
+                    ),
                 ),
                 Some("ResourceNotFoundException") => Error::new(
                     ErrorCode::NotFound,
                     format!("the account or role does not exist (ResourceNotFoundException: {})", failure.message),
                 ),
-                Some("InvalidRequestException") => Error::new(ErrorCode::ServiceError, format!("the service refused the request ({})", failure.message)),
+                Some("InvalidRequestException") => Error::new(
+                    ErrorCode::ServiceError,
+                    format!("the service refused the request ({})", failure.message),
+                ),
                 _ => failure.into_error("GetRoleCredentials"),
             };
             return Err(error.context(where_()));
         }
     };
-    let incomplete = || Error::new(ErrorCode::ServiceError, "GetRoleCredentials returned incomplete credentials").context(where_());
+    let incomplete =
+        || Error::new(ErrorCode::ServiceError, "GetRoleCredentials returned incomplete credentials").context(where_());
     let credentials = output.role_credentials.ok_or_else(incomplete)?;
     let (Some(access_key_id), Some(secret), Some(session_token)) =
         (credentials.access_key_id, credentials.secret_access_key, credentials.session_token)

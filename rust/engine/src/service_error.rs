@@ -36,7 +36,9 @@ impl Failure {
                     None => "the request could not be sent".into(),
                 },
             },
-            SdkError::ResponseError(_) => Failure { code: None, status: None, message: "the service's answer could not be read".into() },
+            SdkError::ResponseError(_) => {
+                Failure { code: None, status: None, message: "the service's answer could not be read".into() }
+            }
             _ => Failure { code: None, status: None, message: "the request could not be built".into() },
         }
     }

@@ -1,14 +1,17 @@
 //! What the engine remembers per environment inside one process: the SSO token (the original
-//! script's `<Env>SSOToken` global), a device login in progress, and the client registration.
+//! script's `<Env>SSOToken` global), a device login in progress (or one another process runs),
+//! and client registrations.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::credentials_file::FileLock;
 use crate::secret::Secret;
 
 /// An OIDC public-client registration, reusable until it expires.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Registration {
     pub region: String,
     pub client_id: String,
@@ -16,19 +19,32 @@ pub struct Registration {
     pub expires_at: SystemTime,
 }
 
-/// An SSO access token for one start URL.
+impl Registration {
+    pub fn valid_for(&self, margin: Duration) -> bool {
+        self.expires_at > SystemTime::now() + margin
+    }
+}
+
+/// An SSO access token for one start URL, with what can refresh it.
 #[derive(Clone, Debug)]
 pub struct SsoToken {
     pub access_token: Secret,
     pub expires_at: SystemTime,
     pub start_url: String,
     pub region: String,
+    pub refresh_token: Option<Secret>,
+    pub registration: Option<Registration>,
 }
 
 impl SsoToken {
     /// True when the token is still usable for at least `margin`.
     pub fn valid_for(&self, margin: Duration) -> bool {
         self.expires_at > SystemTime::now() + margin
+    }
+
+    /// True when a refresh-token grant may renew it without the user.
+    pub fn refreshable(&self) -> bool {
+        self.refresh_token.is_some() && self.registration.as_ref().is_some_and(|r| r.valid_for(Duration::ZERO))
     }
 }
 
@@ -42,16 +58,41 @@ pub struct PendingLogin {
     pub interval: Duration,
     pub next_poll: Instant,
     pub expires: Instant,
+    pub persist: Persistence,
+}
+
+/// Where a login's token goes once it is approved.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Persistence {
+    /// The AWS CLI v2 cache file, unless the caller asked for memory only.
+    pub cache_file: Option<PathBuf>,
+    /// Also write `[sso-session <environment>]` into this AWS config file.
+    pub sso_session_config: Option<PathBuf>,
+}
+
+/// Another process is running the device login for this session; this one waits for its token.
+#[derive(Clone, Debug)]
+pub struct WaitingLogin {
+    pub since: Instant,
+    pub start_url: String,
+    pub cache_file: PathBuf,
+    pub persist: Persistence,
 }
 
 #[derive(Default, Debug)]
 pub struct Session {
     pub token: Option<SsoToken>,
     pub pending: Option<PendingLogin>,
+    pub waiting: Option<WaitingLogin>,
+    /// Held while this process runs the session's device login, so other processes wait.
+    pub login_lock: Option<FileLock>,
+    /// An access token the service refused; never offered again.
+    pub rejected: Option<Secret>,
+    pub last_refresh_attempt: Option<Instant>,
 }
 
-/// All sessions, and client registrations per region. Locks are held only to read or replace a
-/// value, never across a network call.
+/// All sessions, and client registrations per region and endpoint. Locks are held only to read or
+/// replace a value, never across a network call.
 #[derive(Default)]
 pub struct Sessions {
     by_environment: Mutex<HashMap<String, Session>>,
@@ -66,10 +107,7 @@ impl Sessions {
     }
 
     pub fn registration(&self, key: &str, valid_for: Duration) -> Option<Registration> {
-        lock(&self.registrations)
-            .get(key)
-            .filter(|r| r.expires_at > SystemTime::now() + valid_for)
-            .cloned()
+        lock(&self.registrations).get(key).filter(|r| r.valid_for(valid_for)).cloned()
     }
 
     pub fn store_registration(&self, key: &str, registration: Registration) {
@@ -84,4 +122,30 @@ impl Sessions {
 /// A poisoned lock only means another thread panicked while holding it; the map is still sound.
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_of_tokens_and_registrations_shows_no_secret() {
+        let token = SsoToken {
+            access_token: Secret::new("aoa-ACCESS"),
+            expires_at: SystemTime::now(),
+            start_url: "https://x".into(),
+            region: "us-east-1".into(),
+            refresh_token: Some(Secret::new("aor-REFRESH")),
+            registration: Some(Registration {
+                region: "us-east-1".into(),
+                client_id: "client".into(),
+                client_secret: Secret::new("CLIENT-SECRET"),
+                expires_at: SystemTime::now(),
+            }),
+        };
+        let printed = format!("{token:?}");
+        for secret in ["aoa-ACCESS", "aor-REFRESH", "CLIENT-SECRET"] {
+            assert!(!printed.contains(secret), "{printed}");
+        }
+    }
 }

@@ -101,16 +101,21 @@ pub fn write(path: &Path, token: &CachedToken) -> Result<()> {
         registration_expires_at: token.registration_expires_at.map(format_rfc3339),
         refresh_token: token.refresh_token.as_ref().map(|s| s.expose().to_string()),
     };
-    let json = zeroize::Zeroizing::new(serde_json::to_vec_pretty(&file).map_err(|e| Error::new(ErrorCode::Io, e.to_string()))?);
+    let json = zeroize::Zeroizing::new(
+        serde_json::to_vec_pretty(&file).map_err(|e| Error::new(ErrorCode::Io, e.to_string()))?,
+    );
     let folder = path.parent().unwrap_or(Path::new("."));
     crate::credentials_file::create_private_dir(folder).map_err(|e| Error::io("cannot create", folder, &e))?;
-    crate::credentials_file::write_atomically(path, &json, true).map_err(|e| Error::io("cannot write the SSO token cache", path, &e))
+    crate::credentials_file::write_atomically(path, &json, true)
+        .map_err(|e| Error::io("cannot write the SSO token cache", path, &e))
 }
 
 /// Removes the cached token (logout). A missing file is fine.
 pub fn remove(path: &Path) -> Result<()> {
     match std::fs::remove_file(path) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io("cannot remove the SSO token cache", path, &e)),
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(Error::io("cannot remove the SSO token cache", path, &e))
+        }
         _ => Ok(()),
     }
 }

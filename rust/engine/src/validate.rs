@@ -7,10 +7,7 @@ pub fn account_id(value: &str, field: &str) -> Result<()> {
     if value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()) {
         Ok(())
     } else {
-        Err(Error::invalid_input(format!(
-            "{field} '{}' is not a 12-digit AWS account id",
-            printable(value)
-        )))
+        Err(Error::invalid_input(format!("{field} '{}' is not a 12-digit AWS account id", printable(value))))
     }
 }
 
@@ -29,7 +26,9 @@ pub fn profile_name(value: &str, field: &str) -> Result<()> {
         return bad("starts or ends with white space");
     }
     if let Some(c) = value.chars().find(|c| matches!(c, '[' | ']' | '#' | ';' | '=') || c.is_control()) {
-        return bad(&format!("contains the character {c:?}, which the credentials file does not allow in a profile name"));
+        return bad(&format!(
+            "contains the character {c:?}, which the credentials file does not allow in a profile name"
+        ));
     }
     Ok(())
 }
@@ -61,10 +60,7 @@ pub fn region(value: &str, field: &str) -> Result<()> {
     if well_formed {
         Ok(())
     } else {
-        Err(Error::invalid_input(format!(
-            "{field} '{}' is not an AWS region code like us-east-1",
-            printable(value)
-        )))
+        Err(Error::invalid_input(format!("{field} '{}' is not an AWS region code like us-east-1", printable(value))))
     }
 }
 
@@ -93,8 +89,7 @@ pub struct HttpUrl {
 impl HttpUrl {
     pub fn is_loopback(&self) -> bool {
         let host = self.host.trim_start_matches('[').trim_end_matches(']');
-        host.eq_ignore_ascii_case("localhost")
-            || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
     }
 }
 

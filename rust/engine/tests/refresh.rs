@@ -5,7 +5,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use fake_identity_center::{Approval, FakeConfig, FakeServer};
-use ssocreds_engine::api::{AccountRequest, LoginPoll, LoginPollRequest, LoginStartRequest, ProfileStatus, RefreshRequest};
+use ssocreds_engine::api::{
+    AccountRequest, LoginPoll, LoginPollRequest, LoginStartRequest, ProfileStatus, RefreshRequest,
+};
 use ssocreds_engine::{Engine, Env};
 
 const ROLE: &str = "ReadOnly";
@@ -22,9 +24,12 @@ async fn logged_in_engine(fake: &FakeServer, home: &std::path::Path) -> Engine {
         start_url: "https://d-1234567890.awsapps.com/start".into(),
         region: "us-east-1".into(),
         force_login: false,
+        ..Default::default()
     };
     engine.login_start(start).await.unwrap();
-    while engine.login_poll(LoginPollRequest { environment: "Test".into(), wait_ms: Some(1000) }).await.unwrap() == LoginPoll::Pending {}
+    while engine.login_poll(LoginPollRequest { environment: "Test".into(), wait_ms: Some(1000) }).await.unwrap()
+        == LoginPoll::Pending
+    {}
     engine
 }
 
@@ -34,7 +39,11 @@ fn request(config: &FakeConfig, max_concurrency: Option<usize>) -> RefreshReques
         accounts: config
             .accounts
             .iter()
-            .map(|a| AccountRequest { profile: a.account_name.clone(), account_id: a.account_id.clone(), role_name: None })
+            .map(|a| AccountRequest {
+                profile: a.account_name.clone(),
+                account_id: a.account_id.clone(),
+                role_name: None,
+            })
             .collect(),
         default_role_name: Some(ROLE.into()),
         max_concurrency,
@@ -120,7 +129,9 @@ async fn no_secret_appears_in_errors_debug_output_or_logs() {
     let home = tempfile::tempdir().unwrap();
     let engine = logged_in_engine(&fake, home.path()).await;
     let report = engine.refresh(request.clone()).await.unwrap();
+    // The token and the registration that could renew it both end: errors, a refresh attempt, logs.
     fake.expire_access_tokens();
+    fake.expire_registrations();
     let mut forced = request;
     forced.force = true;
     let rejected = engine.refresh(forced.clone()).await.unwrap();

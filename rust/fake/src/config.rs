@@ -91,7 +91,8 @@ impl FakeConfig {
     /// Reads the JSON format documented on [`ConfigFile`].
     pub fn from_json_file(path: &Path) -> io::Result<Self> {
         let text = std::fs::read_to_string(path)?;
-        let file: ConfigFile = serde_json::from_str(&text).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        let file: ConfigFile =
+            serde_json::from_str(&text).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
         Ok(file.into_config())
     }
 }

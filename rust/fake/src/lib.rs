@@ -128,7 +128,8 @@ impl FakeServer {
                 let _ = done_rx.await;
             });
         })?;
-        let mut server = ready_rx.recv().map_err(|_| io::Error::other("the fake's thread ended before it started"))??;
+        let mut server =
+            ready_rx.recv().map_err(|_| io::Error::other("the fake's thread ended before it started"))??;
         server.background = Some((thread, done_tx));
         Ok(server)
     }

@@ -49,16 +49,26 @@ fn parse(args: Vec<String>) -> Result<Options, String> {
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
         let number = |v: String| v.parse::<u64>().map_err(|_| format!("{flag}: '{v}' is not a whole number"));
-        let fraction = |v: String| v.parse::<f64>().ok().filter(|f| (0.0..=1.0).contains(f)).ok_or_else(|| format!("{flag}: '{v}' is not between 0 and 1"));
+        let fraction = |v: String| {
+            v.parse::<f64>()
+                .ok()
+                .filter(|f| (0.0..=1.0).contains(f))
+                .ok_or_else(|| format!("{flag}: '{v}' is not between 0 and 1"))
+        };
         match flag.as_str() {
             "--help" | "-h" => return Err(HELP.to_string()),
             "--port" => port = number(value()?)?.try_into().map_err(|_| "--port is too large".to_string())?,
             "--accounts" => accounts = Some(number(value()?)? as usize),
-            "--roles" => roles = Some(value()?.split(',').map(str::trim).filter(|r| !r.is_empty()).map(String::from).collect()),
-            "--config" => config = Some(FakeConfig::from_json_file(value()?.as_ref()).map_err(|e| format!("--config: {e}"))?),
+            "--roles" => {
+                roles = Some(value()?.split(',').map(str::trim).filter(|r| !r.is_empty()).map(String::from).collect())
+            }
+            "--config" => {
+                config = Some(FakeConfig::from_json_file(value()?.as_ref()).map_err(|e| format!("--config: {e}"))?)
+            }
             "--forbid" => {
                 let pair = value()?;
-                let (account, role) = pair.split_once(':').ok_or_else(|| format!("--forbid '{pair}' is not ACCOUNT:ROLE"))?;
+                let (account, role) =
+                    pair.split_once(':').ok_or_else(|| format!("--forbid '{pair}' is not ACCOUNT:ROLE"))?;
                 forbid.push((account.to_string(), role.to_string()));
             }
             "--approve-after-polls" => {
@@ -125,9 +135,14 @@ fn main() {
             std::process::exit(if is_help { 0 } else { 2 });
         }
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
     runtime.block_on(async {
-        let server = match if options.verbose { FakeServer::start_verbose(options.config, options.port).await } else { FakeServer::start_on(options.config, options.port).await } {
+        let server = match if options.verbose {
+            FakeServer::start_verbose(options.config, options.port).await
+        } else {
+            FakeServer::start_on(options.config, options.port).await
+        } {
             Ok(server) => server,
             Err(e) => {
                 eprintln!("cannot start: {e}");

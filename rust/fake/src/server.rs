@@ -29,7 +29,11 @@ struct Bucket {
 impl Shared {
     pub fn new(state: State) -> Shared {
         let capacity = state.config().requests_per_second.unwrap_or(0) as f64;
-        Shared { state: Mutex::new(state), in_flight: AtomicUsize::new(0), bucket: Mutex::new(Bucket { tokens: capacity, last: Instant::now() }) }
+        Shared {
+            state: Mutex::new(state),
+            in_flight: AtomicUsize::new(0),
+            bucket: Mutex::new(Bucket { tokens: capacity, last: Instant::now() }),
+        }
     }
 
     pub fn state(&self) -> MutexGuard<'_, State> {
@@ -79,11 +83,18 @@ impl Operation {
     }
 
     fn is_portal(self) -> bool {
-        matches!(self, Operation::GetRoleCredentials | Operation::ListAccounts | Operation::ListAccountRoles | Operation::Logout)
+        matches!(
+            self,
+            Operation::GetRoleCredentials | Operation::ListAccounts | Operation::ListAccountRoles | Operation::Logout
+        )
     }
 }
 
-pub async fn handle(shared: Arc<Shared>, verbose: bool, request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+pub async fn handle(
+    shared: Arc<Shared>,
+    verbose: bool,
+    request: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
     let method = request.method().clone();
     let path = request.uri().path().to_string();
     let query = parse_query(request.uri().query().unwrap_or_default());
@@ -100,7 +111,13 @@ pub async fn handle(shared: Arc<Shared>, verbose: bool, request: Request<Incomin
     Ok(encode(reply))
 }
 
-async fn api(shared: &Shared, operation: Operation, query: &HashMap<String, String>, bearer: Option<&str>, body: &[u8]) -> Reply {
+async fn api(
+    shared: &Shared,
+    operation: Operation,
+    query: &HashMap<String, String>,
+    bearer: Option<&str>,
+    body: &[u8],
+) -> Reply {
     count(shared, operation);
     let in_flight = shared.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
     let _slot = Slot(&shared.in_flight);
@@ -233,7 +250,10 @@ fn percent_decode(text: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u8::from_str_radix(h, 16).ok());
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
         match (bytes[i], hex) {
             (b'%', Some(byte)) => {
                 out.push(byte);

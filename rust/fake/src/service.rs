@@ -24,12 +24,22 @@ impl Reply {
     }
 
     pub fn html(status: u16, text: &str) -> Reply {
-        Reply { status, error_type: None, content_type: "text/html; charset=utf-8", body: format!("<!doctype html><title>{text}</title><p>{text}</p>") }
+        Reply {
+            status,
+            error_type: None,
+            content_type: "text/html; charset=utf-8",
+            body: format!("<!doctype html><title>{text}</title><p>{text}</p>"),
+        }
     }
 
     /// An SSO portal error: `{"message": ...}`.
     pub fn portal_error(status: u16, error_type: &'static str, message: &str) -> Reply {
-        Reply { status, error_type: Some(error_type), content_type: "application/json", body: json!({ "message": message }).to_string() }
+        Reply {
+            status,
+            error_type: Some(error_type),
+            content_type: "application/json",
+            body: json!({ "message": message }).to_string(),
+        }
     }
 
     /// An SSO-OIDC error: `{"error": "...", "error_description": ...}` as the service sends them.
@@ -117,15 +127,24 @@ impl State {
             return Reply::oidc_error(400, "InvalidRequestException", "invalid_request", "clientName is required");
         };
         if body["clientType"].as_str() != Some("public") {
-            return Reply::oidc_error(400, "InvalidClientMetadataException", "invalid_client_metadata", "clientType must be public");
+            return Reply::oidc_error(
+                400,
+                "InvalidClientMetadataException",
+                "invalid_client_metadata",
+                "clientType must be public",
+            );
         }
         let _ = name;
-        let grants: Vec<&str> = body["grantTypes"].as_array().map(|g| g.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+        let grants: Vec<&str> =
+            body["grantTypes"].as_array().map(|g| g.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
         let client_id = format!("client-{}", self.rng.string(BASE64ISH, 22).replace(['+', '/'], "x"));
         let secret = self.rng.string(BASE64ISH, 120);
         let issued = SystemTime::now();
         let expires = issued + self.config.registration_ttl;
-        self.clients.insert(client_id.clone(), Client { secret: secret.clone(), expires, refresh_grant: grants.contains(&"refresh_token") });
+        self.clients.insert(
+            client_id.clone(),
+            Client { secret: secret.clone(), expires, refresh_grant: grants.contains(&"refresh_token") },
+        );
         Reply::json(json!({
             "clientId": client_id,
             "clientSecret": secret,
@@ -137,8 +156,15 @@ impl State {
     fn check_client(&self, body: &Value) -> Result<String, Reply> {
         let id = body["clientId"].as_str().unwrap_or_default();
         match self.clients.get(id) {
-            Some(c) if Some(c.secret.as_str()) == body["clientSecret"].as_str() && c.expires > SystemTime::now() => Ok(id.to_string()),
-            _ => Err(Reply::oidc_error(401, "InvalidClientException", "invalid_client", "Invalid client or client secret")),
+            Some(c) if Some(c.secret.as_str()) == body["clientSecret"].as_str() && c.expires > SystemTime::now() => {
+                Ok(id.to_string())
+            }
+            _ => Err(Reply::oidc_error(
+                401,
+                "InvalidClientException",
+                "invalid_client",
+                "Invalid client or client secret",
+            )),
         }
     }
 
@@ -155,7 +181,16 @@ impl State {
         let ttl = self.config.device_code_ttl;
         self.devices.insert(
             device_code.clone(),
-            Device { client_id, user_code: user_code.clone(), expires: Instant::now() + ttl, approved: false, denied: false, redeemed: false, polls: 0, last_poll: None },
+            Device {
+                client_id,
+                user_code: user_code.clone(),
+                expires: Instant::now() + ttl,
+                approved: false,
+                denied: false,
+                redeemed: false,
+                polls: 0,
+                last_poll: None,
+            },
         );
         Reply::json(json!({
             "deviceCode": device_code,
@@ -191,18 +226,27 @@ impl State {
             Some("urn:ietf:params:oauth:grant-type:device_code") => {
                 self.counters.create_token += 1;
                 match self.check_client(body) {
-                    Ok(client_id) => self.device_code_grant(&client_id, body["deviceCode"].as_str().unwrap_or_default()),
+                    Ok(client_id) => {
+                        self.device_code_grant(&client_id, body["deviceCode"].as_str().unwrap_or_default())
+                    }
                     Err(reply) => reply,
                 }
             }
             Some("refresh_token") => {
                 self.counters.create_token_refresh += 1;
                 match self.check_client(body) {
-                    Ok(client_id) => self.refresh_token_grant(&client_id, body["refreshToken"].as_str().unwrap_or_default()),
+                    Ok(client_id) => {
+                        self.refresh_token_grant(&client_id, body["refreshToken"].as_str().unwrap_or_default())
+                    }
                     Err(reply) => reply,
                 }
             }
-            _ => Reply::oidc_error(400, "UnsupportedGrantTypeException", "unsupported_grant_type", "Unsupported grant type"),
+            _ => Reply::oidc_error(
+                400,
+                "UnsupportedGrantTypeException",
+                "unsupported_grant_type",
+                "Unsupported grant type",
+            ),
         }
     }
 
@@ -217,7 +261,8 @@ impl State {
             return Reply::oidc_error(400, "ExpiredTokenException", "expired_token", "Device code has expired");
         }
         device.polls += 1;
-        let too_soon = enforce && device.last_poll.is_some_and(|last| now.duration_since(last) + Duration::from_millis(50) < interval);
+        let too_soon = enforce
+            && device.last_poll.is_some_and(|last| now.duration_since(last) + Duration::from_millis(50) < interval);
         device.last_poll = Some(now);
         if self.slow_downs_left > 0 || too_soon {
             self.slow_downs_left = self.slow_downs_left.saturating_sub(1);
@@ -231,7 +276,12 @@ impl State {
             device.approved |= device.polls >= k;
         }
         if !device.approved {
-            return Reply::oidc_error(400, "AuthorizationPendingException", "authorization_pending", "Authorization is still pending");
+            return Reply::oidc_error(
+                400,
+                "AuthorizationPendingException",
+                "authorization_pending",
+                "Authorization is still pending",
+            );
         }
         device.redeemed = true;
         self.issue_token(client_id)
@@ -239,7 +289,9 @@ impl State {
 
     fn refresh_token_grant(&mut self, client_id: &str, refresh_token: &str) -> Reply {
         match self.refresh_tokens.remove(refresh_token) {
-            Some(grant) if grant.client_id == client_id && grant.expires > Instant::now() => self.issue_token(client_id),
+            Some(grant) if grant.client_id == client_id && grant.expires > Instant::now() => {
+                self.issue_token(client_id)
+            }
             Some(grant) => {
                 // Not this client's, or expired: leave it as it was.
                 self.refresh_tokens.insert(refresh_token.to_string(), grant);
@@ -260,7 +312,8 @@ impl State {
         if self.clients.get(client_id).is_some_and(|c| c.refresh_grant) {
             let refresh_token = format!("aor{}", self.rng.string(BASE64ISH, 180));
             let expires = Instant::now() + self.config.refresh_token_ttl;
-            self.refresh_tokens.insert(refresh_token.clone(), RefreshGrant { client_id: client_id.to_string(), expires });
+            self.refresh_tokens
+                .insert(refresh_token.clone(), RefreshGrant { client_id: client_id.to_string(), expires });
             answer["refreshToken"] = json!(refresh_token);
         }
         Reply::json(answer)
@@ -316,7 +369,12 @@ impl State {
         self.page("accountList", items, next_token, max_result)
     }
 
-    pub fn list_account_roles(&self, account_id: Option<&str>, next_token: Option<&str>, max_result: Option<&str>) -> Reply {
+    pub fn list_account_roles(
+        &self,
+        account_id: Option<&str>,
+        next_token: Option<&str>,
+        max_result: Option<&str>,
+    ) -> Reply {
         let Some(account) = self.accounts.iter().find(|a| Some(a.account_id.as_str()) == account_id) else {
             return Reply::portal_error(404, "ResourceNotFoundException", "Account not found");
         };
@@ -330,7 +388,8 @@ impl State {
             Some(Some(n)) if n <= items.len() => n,
             Some(_) => return Reply::portal_error(400, "InvalidRequestException", "Invalid nextToken"),
         };
-        let size = max_result.and_then(|m| m.parse::<usize>().ok()).unwrap_or(usize::MAX).clamp(1, self.config.page_size);
+        let size =
+            max_result.and_then(|m| m.parse::<usize>().ok()).unwrap_or(usize::MAX).clamp(1, self.config.page_size);
         let end = (start + size).min(items.len());
         let mut answer = json!({ field: items[start..end] });
         if end < items.len() {

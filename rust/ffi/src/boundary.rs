@@ -25,13 +25,16 @@ where
         // SAFETY: the contract of every exported function is that `request` is NULL or a
         // NUL-terminated string that stays valid for the duration of the call.
         let text = unsafe { read_request(request) }?;
-        let parsed: Req = serde_json::from_str(text).map_err(|e| Error::invalid_input(format!("the request is not valid: {e}")))?;
+        let parsed: Req =
+            serde_json::from_str(text).map_err(|e| Error::invalid_input(format!("the request is not valid: {e}")))?;
         operation(parsed).and_then(|result| serde_json::to_value(result).map_err(internal))
     }));
     let envelope = match outcome {
         Ok(Ok(result)) => format!("{{\"ok\":true,\"result\":{result}}}"),
         Ok(Err(error)) => error_envelope(&error),
-        Err(payload) => error_envelope(&Error::new(ErrorCode::Panic, format!("internal error: {}", panic_message(&payload)))),
+        Err(payload) => {
+            error_envelope(&Error::new(ErrorCode::Panic, format!("internal error: {}", panic_message(&payload))))
+        }
     };
     into_c_string(envelope)
 }
@@ -55,9 +58,13 @@ unsafe fn read_request<'a>(request: *const c_char) -> Result<&'a str> {
     // SAFETY: non-NULL and NUL-terminated per the contract above.
     let bytes = unsafe { CStr::from_ptr(request) }.to_bytes();
     if bytes.len() > MAX_REQUEST_BYTES {
-        return Err(Error::invalid_input(format!("the request is {} bytes; at most {MAX_REQUEST_BYTES} are accepted", bytes.len())));
+        return Err(Error::invalid_input(format!(
+            "the request is {} bytes; at most {MAX_REQUEST_BYTES} are accepted",
+            bytes.len()
+        )));
     }
-    std::str::from_utf8(bytes).map_err(|e| Error::invalid_input(format!("the request is not UTF-8 (bad byte at offset {})", e.valid_up_to())))
+    std::str::from_utf8(bytes)
+        .map_err(|e| Error::invalid_input(format!("the request is not UTF-8 (bad byte at offset {})", e.valid_up_to())))
 }
 
 /// Hands a string to the caller, who must give it back to [`free_c_string`].
@@ -65,7 +72,11 @@ fn into_c_string(text: String) -> *mut c_char {
     // JSON escapes every control character, so an interior NUL cannot occur; the fallback is
     // there so that this function can never fail.
     CString::new(text)
-        .unwrap_or_else(|_| CString::from(c"{\"ok\":false,\"error\":{\"code\":\"Panic\",\"message\":\"internal error: NUL in output\"}}"))
+        .unwrap_or_else(|_| {
+            CString::from(
+                c"{\"ok\":false,\"error\":{\"code\":\"Panic\",\"message\":\"internal error: NUL in output\"}}",
+            )
+        })
         .into_raw()
 }
 

@@ -86,7 +86,11 @@ pub fn poll(request: PollRequest) -> Result<PollResult> {
             let all = operations();
             let operation = all.get(&id).ok_or_else(|| unknown(id))?;
             let progress = &operation.progress;
-            (operation.task.is_finished(), progress.completed.load(Ordering::Relaxed), progress.total.load(Ordering::Relaxed))
+            (
+                operation.task.is_finished(),
+                progress.completed.load(Ordering::Relaxed),
+                progress.total.load(Ordering::Relaxed),
+            )
         };
         if finished {
             let operation = operations().remove(&id).ok_or_else(|| unknown(id))?;

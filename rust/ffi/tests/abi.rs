@@ -26,7 +26,8 @@ fn version_is_the_crate_version() {
     let lib = library();
     // SAFETY: `ssocreds_version` returns a static NUL-terminated string.
     let version = unsafe {
-        let f: libloading::Symbol<unsafe extern "C" fn() -> *const std::ffi::c_char> = lib.get(b"ssocreds_version").unwrap();
+        let f: libloading::Symbol<unsafe extern "C" fn() -> *const std::ffi::c_char> =
+            lib.get(b"ssocreds_version").unwrap();
         std::ffi::CStr::from_ptr(f()).to_str().unwrap().to_string()
     };
     assert_eq!(version, env!("CARGO_PKG_VERSION"));
@@ -34,7 +35,8 @@ fn version_is_the_crate_version() {
 
 #[test]
 fn device_login_waits_while_pending_slows_down_when_told_and_completes_on_approval() {
-    let config = FakeConfig { slow_down_polls: 1, interval_seconds: 1, ..FakeConfig::with_generated_accounts(1, &["ReadOnly"]) };
+    let config =
+        FakeConfig { slow_down_polls: 1, interval_seconds: 1, ..FakeConfig::with_generated_accounts(1, &["ReadOnly"]) };
     let s = scenario(config);
     let env = "LoginFlow";
     let started = ok("ssocreds_login_start", json!({"environment": env, "startUrl": START_URL, "region": REGION}));
@@ -49,7 +51,10 @@ fn device_login_waits_while_pending_slows_down_when_told_and_completes_on_approv
     let waited = Instant::now();
     assert_eq!(ok("ssocreds_login_poll", json!({"environment": env, "waitMs": 300}))["status"], "pending");
     assert!(waited.elapsed() >= Duration::from_millis(250), "poll returned before its wait");
-    let refused = call("ssocreds_refresh", json!({"environment": env, "accounts": [{"profile": "p", "accountId": "100000000000", "roleName": "ReadOnly"}]}));
+    let refused = call(
+        "ssocreds_refresh",
+        json!({"environment": env, "accounts": [{"profile": "p", "accountId": "100000000000", "roleName": "ReadOnly"}]}),
+    );
     assert_eq!(error_code(&refused), "LoginPending");
 
     assert_eq!(browser_visit(started["verificationUriComplete"].as_str().unwrap()), 200);
@@ -72,7 +77,10 @@ fn device_login_waits_while_pending_slows_down_when_told_and_completes_on_approv
     assert!(status["secondsLeft"].as_u64().unwrap() > 3600);
 
     // A second start reuses the cached token: no new registration or device authorization.
-    assert_eq!(ok("ssocreds_login_start", json!({"environment": env, "startUrl": START_URL, "region": REGION}))["status"], "loggedIn");
+    assert_eq!(
+        ok("ssocreds_login_start", json!({"environment": env, "startUrl": START_URL, "region": REGION}))["status"],
+        "loggedIn"
+    );
     let counters = s.fake.counters();
     assert_eq!((counters.register_client, counters.start_device_authorization), (1, 1));
 
@@ -138,10 +146,16 @@ fn fifty_profiles_get_exactly_what_the_service_issued_and_a_second_run_sends_not
         assert_eq!(reported["profile"], format!("team-{i}"), "reported in request order");
         assert_eq!(written["aws_credential_expiration"], reported["expiresAt"].as_str().unwrap());
         let text = result.to_string();
-        assert!(!text.contains(&issued.secret_access_key) && !text.contains(&issued.session_token), "secrets in the report");
+        assert!(
+            !text.contains(&issued.secret_access_key) && !text.contains(&issued.session_token),
+            "secrets in the report"
+        );
     }
     let text = std::fs::read_to_string(&file).unwrap();
-    assert!(text.starts_with("# kept\r\n[default]\r\nregion = eu-west-1\r\n\r\n[team-0]\r\n"), "existing lines kept, CRLF kept");
+    assert!(
+        text.starts_with("# kept\r\n[default]\r\nregion = eu-west-1\r\n\r\n[team-0]\r\n"),
+        "existing lines kept, CRLF kept"
+    );
 
     let again = refresh("Fifty", &accounts, &file, json!({}));
     assert!(statuses(&again).iter().all(|s| s == "current"));
@@ -157,7 +171,11 @@ fn fifty_profiles_get_exactly_what_the_service_issued_and_a_second_run_sends_not
     assert!(statuses(&forced).iter().all(|s| s == "refreshed"));
     assert_eq!(s.fake.counters().get_role_credentials, 100);
     let issued = s.fake.issued_credentials(accounts[0]["accountId"].as_str().unwrap(), "ReadOnly").unwrap();
-    assert_eq!(read_profiles(&file)["team-0"]["aws_access_key_id"], issued.access_key_id, "forced values replace the old ones");
+    assert_eq!(
+        read_profiles(&file)["team-0"]["aws_access_key_id"],
+        issued.access_key_id,
+        "forced values replace the old ones"
+    );
 
     // Switching a profile to another role makes it stale, even though it has not expired.
     let mut switched = accounts.clone();
@@ -178,7 +196,8 @@ fn one_forbidden_account_fails_alone() {
     let file = dir.path().join("credentials");
     login("Forbidden");
     let result = refresh("Forbidden", &accounts, &file, json!({}));
-    let failed: Vec<&Value> = result["profiles"].as_array().unwrap().iter().filter(|p| p["status"] == "failed").collect();
+    let failed: Vec<&Value> =
+        result["profiles"].as_array().unwrap().iter().filter(|p| p["status"] == "failed").collect();
     assert_eq!(failed.len(), 1, "{result}");
     assert_eq!(failed[0]["profile"], "acct-7");
     assert_eq!(failed[0]["error"]["code"], "Forbidden");
@@ -191,7 +210,7 @@ fn one_forbidden_account_fails_alone() {
 }
 
 #[test]
-fn a_token_the_service_rejects_means_login_required() {
+fn a_rejected_token_is_renewed_with_its_refresh_token_then_login_is_required_once_the_session_ends() {
     let config = FakeConfig::with_generated_accounts(5, &["ReadOnly"]);
     let accounts = accounts(&config, "exp", "ReadOnly");
     let s = scenario(config);
@@ -203,10 +222,26 @@ fn a_token_the_service_rejects_means_login_required() {
     assert!(result["profiles"].as_array().unwrap().iter().all(|p| p["error"]["code"] == "LoginRequired"), "{result}");
     assert_eq!(s.fake.counters().get_role_credentials, 1, "after the first 401 nothing more is sent");
     assert!(!file.exists(), "nothing to write, so no file");
-    assert_eq!(ok("ssocreds_session_status", json!({"environment": "Rejected"}))["status"], "none", "the token is forgotten");
-    let envelope = call("ssocreds_refresh", json!({"environment": "Rejected", "accounts": accounts, "credentialsFile": file}));
+    let status = ok("ssocreds_session_status", json!({"environment": "Rejected"}));
+    assert_eq!((status["status"].as_str(), status["refreshable"].as_bool()), (Some("expired"), Some(true)), "{status}");
+
+    // The next run renews the token without the user, with the refresh-token grant.
+    let result = refresh("Rejected", &accounts, &file, json!({}));
+    assert!(statuses(&result).iter().all(|s| s == "refreshed"), "{result}");
+    assert_eq!(s.fake.counters().create_token_refresh, 1);
+    assert_eq!(s.fake.counters().start_device_authorization, 1, "no second browser login");
+
+    // Once the service accepts neither the token nor the registration, the session has ended.
+    s.fake.expire_access_tokens();
+    s.fake.expire_registrations();
+    let result = refresh("Rejected", &accounts, &file, json!({"force": true}));
+    assert!(result["profiles"].as_array().unwrap().iter().all(|p| p["error"]["code"] == "LoginRequired"), "{result}");
+    let envelope = call(
+        "ssocreds_refresh",
+        json!({"environment": "Rejected", "accounts": accounts, "credentialsFile": file, "force": true}),
+    );
     assert_eq!(error_code(&envelope), "LoginRequired");
-    assert!(envelope["error"]["message"].as_str().unwrap().contains("Rejected"));
+    assert!(envelope["error"]["message"].as_str().unwrap().contains("Rejected"), "{envelope}");
 }
 
 #[test]
@@ -227,7 +262,11 @@ fn hostile_inputs_get_error_objects_and_leave_the_file_alone() {
     ];
     for function in functions {
         assert_eq!(error_code(&call_raw(function, None)), "InvalidInput", "{function}(NULL)");
-        assert_eq!(error_code(&call_raw(function, Some(b"{\"environment\":\"\xff\xfe\"}"))), "InvalidInput", "{function}(bad UTF-8)");
+        assert_eq!(
+            error_code(&call_raw(function, Some(b"{\"environment\":\"\xff\xfe\"}"))),
+            "InvalidInput",
+            "{function}(bad UTF-8)"
+        );
         assert_eq!(error_code(&call_raw(function, Some(b"{not json"))), "InvalidInput", "{function}(bad JSON)");
         assert_eq!(error_code(&call_raw(function, Some(b"[]"))), "InvalidInput", "{function}(array)");
     }
@@ -237,14 +276,30 @@ fn hostile_inputs_get_error_objects_and_leave_the_file_alone() {
         call("ssocreds_refresh", request)
     };
     let cases = [
-        (json!([{"profile": "x]\n[default", "accountId": "123456789012", "roleName": "R"}]), json!({}), "accounts[0].profile"),
+        (
+            json!([{"profile": "x]\n[default", "accountId": "123456789012", "roleName": "R"}]),
+            json!({}),
+            "accounts[0].profile",
+        ),
         (json!([{"profile": "ok", "accountId": "12345678901", "roleName": "R"}]), json!({}), "accounts[0].accountId"),
         (json!([{"profile": "ok", "accountId": 123456789012u64, "roleName": "R"}]), json!({}), "string"),
         (json!([{"profile": "ok", "accountId": "123456789012", "roleName": "R R"}]), json!({}), "accounts[0].roleName"),
         (json!([{"profile": "ok", "accountId": "123456789012"}]), json!({}), "defaultRoleName"),
-        (json!([{"profile": "a", "accountId": "123456789012", "roleName": "R"}, {"profile": "a", "accountId": "123456789013", "roleName": "R"}]), json!({}), "appears twice"),
-        (json!([{"profile": "ok", "accountId": "123456789012", "roleName": "R"}]), json!({"maxConcurrency": 0}), "maxConcurrency"),
-        (json!([{"profile": "ok", "accountId": "123456789012", "roleName": "R"}]), json!({"maxConcurency": 4}), "unknown field"),
+        (
+            json!([{"profile": "a", "accountId": "123456789012", "roleName": "R"}, {"profile": "a", "accountId": "123456789013", "roleName": "R"}]),
+            json!({}),
+            "appears twice",
+        ),
+        (
+            json!([{"profile": "ok", "accountId": "123456789012", "roleName": "R"}]),
+            json!({"maxConcurrency": 0}),
+            "maxConcurrency",
+        ),
+        (
+            json!([{"profile": "ok", "accountId": "123456789012", "roleName": "R"}]),
+            json!({"maxConcurency": 4}),
+            "unknown field",
+        ),
         (json!([]), json!({}), "accounts is empty"),
     ];
     for (accounts, extra, mentions) in cases {
@@ -258,9 +313,13 @@ fn hostile_inputs_get_error_objects_and_leave_the_file_alone() {
     let envelope = call_raw("ssocreds_refresh", Some(huge.as_bytes()));
     assert_eq!(error_code(&envelope), "InvalidInput");
     assert!(envelope["error"]["message"].as_str().unwrap().len() < 200, "the input is not echoed back");
-    let start = call("ssocreds_login_start", json!({"environment": "Hostile", "startUrl": "http://sso.example.com/start", "region": REGION}));
+    let start = call(
+        "ssocreds_login_start",
+        json!({"environment": "Hostile", "startUrl": "http://sso.example.com/start", "region": REGION}),
+    );
     assert_eq!(error_code(&start), "InvalidInput");
-    let start = call("ssocreds_login_start", json!({"environment": "Hostile", "startUrl": START_URL, "region": "Mars-1"}));
+    let start =
+        call("ssocreds_login_start", json!({"environment": "Hostile", "startUrl": START_URL, "region": "Mars-1"}));
     assert_eq!(error_code(&start), "InvalidInput");
     assert_eq!(error_code(&call("ssocreds_refresh_poll", json!({"operationId": 999999}))), "InvalidInput");
     assert_eq!(std::fs::read(&file).unwrap(), original, "the file is untouched");
@@ -270,20 +329,25 @@ fn hostile_inputs_get_error_objects_and_leave_the_file_alone() {
 fn endpoints_over_plain_http_to_remote_hosts_are_refused() {
     let s = scenario(FakeConfig::with_generated_accounts(1, &["ReadOnly"]));
     std::env::set_var("AWS_ENDPOINT_URL_SSO_OIDC", "http://sso.example.com");
-    let envelope = call("ssocreds_login_start", json!({"environment": "Insecure", "startUrl": START_URL, "region": REGION}));
+    let envelope =
+        call("ssocreds_login_start", json!({"environment": "Insecure", "startUrl": START_URL, "region": REGION}));
     assert_eq!(error_code(&envelope), "InsecureEndpoint");
     assert_eq!(s.fake.counters().register_client, 0);
 }
 
 #[test]
 fn background_refresh_reports_progress_then_the_result() {
-    let config = FakeConfig { latency: Duration::from_millis(30), ..FakeConfig::with_generated_accounts(40, &["ReadOnly"]) };
+    let config =
+        FakeConfig { latency: Duration::from_millis(30), ..FakeConfig::with_generated_accounts(40, &["ReadOnly"]) };
     let accounts = accounts(&config, "bg", "ReadOnly");
     let _s = scenario(config);
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("credentials");
     login("Background");
-    let started = ok("ssocreds_refresh_start", json!({"environment": "Background", "accounts": accounts, "credentialsFile": file, "maxConcurrency": 2}));
+    let started = ok(
+        "ssocreds_refresh_start",
+        json!({"environment": "Background", "accounts": accounts, "credentialsFile": file, "maxConcurrency": 2}),
+    );
     assert_eq!(started["total"], 40);
     let id = started["operationId"].clone();
     let mut seen_running = false;
@@ -298,9 +362,16 @@ fn background_refresh_reports_progress_then_the_result() {
     assert!(seen_running);
     assert_eq!(done["completed"], 40);
     assert!(statuses(&done["result"]).iter().all(|s| s == "refreshed"));
-    assert_eq!(error_code(&call("ssocreds_refresh_poll", json!({"operationId": id}))), "InvalidInput", "forgotten once done");
+    assert_eq!(
+        error_code(&call("ssocreds_refresh_poll", json!({"operationId": id}))),
+        "InvalidInput",
+        "forgotten once done"
+    );
 
-    let forced = ok("ssocreds_refresh_start", json!({"environment": "Background", "accounts": accounts, "credentialsFile": file, "maxConcurrency": 1, "force": true}));
+    let forced = ok(
+        "ssocreds_refresh_start",
+        json!({"environment": "Background", "accounts": accounts, "credentialsFile": file, "maxConcurrency": 1, "force": true}),
+    );
     let before = std::fs::read(&file).unwrap();
     assert_eq!(ok("ssocreds_refresh_cancel", json!({"operationId": forced["operationId"]}))["cancelled"], true);
     std::thread::sleep(Duration::from_millis(200));
@@ -313,7 +384,8 @@ fn concurrent_processes_never_lose_each_others_profiles() {
     const PROCESSES: usize = 4;
     let roles: Vec<String> = (0..PROCESSES).map(|i| format!("Role{i}")).collect();
     let role_refs: Vec<&str> = roles.iter().map(String::as_str).collect();
-    let config = FakeConfig { approval: Approval::AfterPolls(1), ..FakeConfig::with_generated_accounts(25, &role_refs) };
+    let config =
+        FakeConfig { approval: Approval::AfterPolls(1), ..FakeConfig::with_generated_accounts(25, &role_refs) };
     let account_ids: Vec<String> = config.accounts.iter().map(|a| a.account_id.clone()).collect();
     let s = scenario(config);
     let dir = tempfile::tempdir().unwrap();
@@ -350,7 +422,11 @@ fn concurrent_processes_never_lose_each_others_profiles() {
 #[ignore = "runs as a child process of another test"]
 fn child_process_refreshes_its_own_profiles() {
     let (Ok(role), Ok(file)) = (std::env::var("CHILD_ROLE"), std::env::var("CHILD_FILE")) else { return };
-    let started = ok("ssocreds_login_start", json!({"environment": "Child", "startUrl": START_URL, "region": REGION}));
+    // Each process keeps its own token in memory, so this exercises the credentials file alone.
+    let started = ok(
+        "ssocreds_login_start",
+        json!({"environment": "Child", "startUrl": START_URL, "region": REGION, "noTokenFile": true}),
+    );
     assert_eq!(started["status"], "pending");
     while ok("ssocreds_login_poll", json!({"environment": "Child", "waitMs": 500}))["status"] != "loggedIn" {}
     let accounts: Vec<Value> = (0..25)
@@ -361,7 +437,8 @@ fn child_process_refreshes_its_own_profiles() {
         .collect();
     // Small batches make the writes of the processes interleave.
     for batch in accounts.chunks(5) {
-        let result = ok("ssocreds_refresh", json!({"environment": "Child", "accounts": batch, "credentialsFile": file}));
+        let result =
+            ok("ssocreds_refresh", json!({"environment": "Child", "accounts": batch, "credentialsFile": file}));
         assert!(statuses(&result).iter().all(|s| s == "refreshed"), "{result}");
     }
 }

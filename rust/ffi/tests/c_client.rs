@@ -33,7 +33,8 @@ fn a_c_program_logs_in_and_refreshes_through_the_header() {
         .unwrap_or_else(|e| panic!("cannot run the C compiler {compiler}: {e}"));
     assert!(compiled.status.success(), "compile failed:\n{}", String::from_utf8_lossy(&compiled.stderr));
 
-    let config = FakeConfig { approval: Approval::AfterPolls(1), ..FakeConfig::with_generated_accounts(1, &["ReadOnly"]) };
+    let config =
+        FakeConfig { approval: Approval::AfterPolls(1), ..FakeConfig::with_generated_accounts(1, &["ReadOnly"]) };
     let account_id = config.accounts[0].account_id.clone();
     let s = scenario(config);
     let file = work.path().join("credentials");

@@ -70,23 +70,87 @@ pub fn error_code(envelope: &Value) -> String {
 
 /// The library reads endpoints from the process environment, which is shared by all tests of this
 /// process: each test holds this guard while it points the library at its own fake.
+/// It also gets a home folder of its own, where the SSO token cache and AWS config go.
 pub struct Scenario {
     pub fake: FakeServer,
+    pub home: tempfile::TempDir,
     _serial: MutexGuard<'static, ()>,
+}
+
+impl Scenario {
+    /// The SSO token cache file of `environment`, as the AWS CLI names it.
+    pub fn cache_file(&self, environment: &str) -> PathBuf {
+        let digest = {
+            use std::fmt::Write;
+            let hash = sha1_hex(environment.as_bytes());
+            let mut out = String::new();
+            for byte in hash {
+                write!(out, "{byte:02x}").unwrap();
+            }
+            out
+        };
+        self.home.path().join(".aws").join("sso").join("cache").join(format!("{digest}.json"))
+    }
 }
 
 pub fn scenario(config: FakeConfig) -> Scenario {
     static SERIAL: Mutex<()> = Mutex::new(());
     let serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let fake = FakeServer::start_background(config).expect("fake starts");
+    let home = tempfile::tempdir().expect("a temporary home");
     std::env::set_var("AWS_ENDPOINT_URL_SSO_OIDC", fake.url());
     std::env::set_var("AWS_ENDPOINT_URL_SSO", fake.url());
-    Scenario { fake, _serial: serial }
+    std::env::set_var("HOME", home.path());
+    std::env::set_var("USERPROFILE", home.path());
+    std::env::remove_var("AWS_CONFIG_FILE");
+    std::env::remove_var("AWS_SHARED_CREDENTIALS_FILE");
+    Scenario { fake, home, _serial: serial }
+}
+
+/// SHA-1, for naming cache files independently of the library (FIPS 180-4, small and slow is fine).
+pub fn sha1_hex(data: &[u8]) -> [u8; 20] {
+    let mut h: [u32; 5] = [0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0];
+    let mut message = data.to_vec();
+    let bit_len = (data.len() as u64) * 8;
+    message.push(0x80);
+    while message.len() % 64 != 56 {
+        message.push(0);
+    }
+    message.extend_from_slice(&bit_len.to_be_bytes());
+    for chunk in message.chunks(64) {
+        let mut w = [0u32; 80];
+        for i in 0..16 {
+            w[i] = u32::from_be_bytes([chunk[4 * i], chunk[4 * i + 1], chunk[4 * i + 2], chunk[4 * i + 3]]);
+        }
+        for i in 16..80 {
+            w[i] = (w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16]).rotate_left(1);
+        }
+        let (mut a, mut b, mut c, mut d, mut e) = (h[0], h[1], h[2], h[3], h[4]);
+        for (i, word) in w.iter().enumerate() {
+            let (f, k) = match i {
+                0..=19 => ((b & c) | (!b & d), 0x5A827999),
+                20..=39 => (b ^ c ^ d, 0x6ED9EBA1),
+                40..=59 => ((b & c) | (b & d) | (c & d), 0x8F1BBCDC),
+                _ => (b ^ c ^ d, 0xCA62C1D6),
+            };
+            let t = a.rotate_left(5).wrapping_add(f).wrapping_add(e).wrapping_add(k).wrapping_add(*word);
+            (e, d, c, b, a) = (d, c, b.rotate_left(30), a, t);
+        }
+        for (x, y) in h.iter_mut().zip([a, b, c, d, e]) {
+            *x = x.wrapping_add(y);
+        }
+    }
+    let mut out = [0u8; 20];
+    for (i, word) in h.iter().enumerate() {
+        out[4 * i..4 * i + 4].copy_from_slice(&word.to_be_bytes());
+    }
+    out
 }
 
 /// Logs `environment` in, approving through the fake the way a browser would (an HTTP GET).
 pub fn login(environment: &str) -> Value {
-    let started = ok("ssocreds_login_start", json!({"environment": environment, "startUrl": START_URL, "region": REGION}));
+    let started =
+        ok("ssocreds_login_start", json!({"environment": environment, "startUrl": START_URL, "region": REGION}));
     if started["status"] == "loggedIn" {
         return started;
     }
@@ -122,7 +186,9 @@ pub fn accounts(config: &FakeConfig, prefix: &str, role: &str) -> Vec<Value> {
 }
 
 /// The file's profiles as `profile -> key -> value`, read the way botocore's configparser does.
-pub fn read_profiles(path: &std::path::Path) -> std::collections::HashMap<String, std::collections::HashMap<String, String>> {
+pub fn read_profiles(
+    path: &std::path::Path,
+) -> std::collections::HashMap<String, std::collections::HashMap<String, String>> {
     let text = std::fs::read_to_string(path).expect("credentials file");
     let mut profiles = std::collections::HashMap::new();
     let mut current: Option<String> = None;
