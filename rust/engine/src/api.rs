@@ -55,20 +55,25 @@ pub enum LoginPoll {
     LoggedIn { expires_at: String },
 }
 
-/// One profile to keep fresh: which account and role it holds credentials for.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+/// One profile to keep fresh: which account and role it holds credentials for. Without `profile`,
+/// the name comes from the profile-name template (with `accountName`, else the account id).
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AccountRequest {
-    pub profile: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
     pub account_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_name: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RefreshRequest {
     pub environment: String,
+    #[serde(default)]
     pub accounts: Vec<AccountRequest>,
     #[serde(default)]
     pub default_role_name: Option<String>,
@@ -91,6 +96,42 @@ pub struct RefreshRequest {
     pub min_validity_seconds: Option<u64>,
     #[serde(default)]
     pub dry_run: bool,
+    /// Also refresh every account and role the login can reach (filtered below).
+    #[serde(default)]
+    pub discover: bool,
+    /// Names for profiles given without one: `{AccountName}`, `{AccountId}`, `{RoleName}`.
+    #[serde(default)]
+    pub profile_name_template: Option<String>,
+    #[serde(default)]
+    pub include_account: Vec<String>,
+    #[serde(default)]
+    pub exclude_account: Vec<String>,
+    #[serde(default)]
+    pub include_role: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DiscoverRequest {
+    pub environment: String,
+    #[serde(default)]
+    pub start_url: Option<String>,
+    #[serde(default)]
+    pub no_token_file: bool,
+    #[serde(default)]
+    pub max_concurrency: Option<usize>,
+    #[serde(default)]
+    pub include_account: Vec<String>,
+    #[serde(default)]
+    pub exclude_account: Vec<String>,
+    #[serde(default)]
+    pub include_role: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DiscoverResult {
+    pub accounts: Vec<crate::discovery::DiscoveredAccount>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -122,6 +163,12 @@ pub struct RefreshReport {
     pub token_expires_at: Option<String>,
     pub credentials_file: String,
     pub profiles: Vec<ProfileReport>,
+    /// Derived profile names that had to change because another profile had them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub renamed: Vec<crate::discovery::Renamed>,
+    /// Accounts whose roles could not be listed during discovery.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub discovery_errors: Vec<Error>,
 }
 
 impl RefreshReport {

@@ -1,7 +1,7 @@
 //! The two SDK clients, built lazily per region and endpoint: a no-op refresh builds none.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_sdk_sso::config::retry::{RetryConfig, RetryPartition};
@@ -11,6 +11,7 @@ use aws_sdk_sso::config::{BehaviorVersion, Region};
 use crate::endpoint::{override_for, Service};
 use crate::env::Env;
 use crate::error::Result;
+use crate::pacing::Pacer;
 
 /// Attempts per call (the first plus retries) for throttling and 5xx answers. Generous, because
 /// IAM Identity Center throttles at a few dozen requests per second and a refresh of hundreds of
@@ -21,6 +22,11 @@ const MAX_ATTEMPTS: u32 = 8;
 pub struct Clients {
     oidc: Mutex<HashMap<(String, Option<String>), aws_sdk_ssooidc::Client>>,
     portal: Mutex<HashMap<(String, Option<String>), aws_sdk_sso::Client>>,
+}
+
+/// One pacer per portal client: what the service grants is learnt per endpoint and region.
+fn paced() -> aws_sdk_sso::config::SharedHttpClient {
+    crate::pacing::paced_https_client(Arc::new(Pacer::default()))
 }
 
 impl Clients {
@@ -59,15 +65,16 @@ fn build_oidc(region: &str, endpoint: Option<String>) -> aws_sdk_ssooidc::Client
 }
 
 fn build_portal(region: &str, endpoint: Option<String>) -> aws_sdk_sso::Client {
-    // Adaptive mode adds a client-side rate limiter that backs off when the service throttles.
-    // The partition is this client's own, so its retry quota and rate are not shared with, or
-    // exhausted by, other clients of the process.
+    // Throttling is handled by the pacer under the SDK, so the SDK's standard retries (with
+    // back-off) suffice. The partition is this client's own, so its retry quota is not shared with,
+    // or exhausted by, other clients of the process.
     let partition = format!("ssocreds-{region}-{}", endpoint.as_deref().unwrap_or("aws"));
     let mut config = aws_sdk_sso::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(region.to_string()))
+        .http_client(paced())
         .retry_config(
-            RetryConfig::adaptive()
+            RetryConfig::standard()
                 .with_max_attempts(MAX_ATTEMPTS)
                 .with_initial_backoff(Duration::from_millis(200))
                 .with_max_backoff(Duration::from_secs(5)),

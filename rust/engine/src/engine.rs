@@ -1,7 +1,7 @@
 //! The engine's public face: log in, refresh many profiles, report and end sessions. Safe, async,
 //! and free of FFI types; the C ABI and the command line are thin layers over it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -10,7 +10,8 @@ use std::time::{Duration, Instant, SystemTime};
 use crate::api::*;
 use crate::clients::Clients;
 use crate::credentials_file::{self, ProfileCredentials};
-use crate::credentials_file::{lock_path, FileLock};
+use crate::credentials_file::{lock_path, FileLock, StoredProfile};
+use crate::discovery::{discover, name_profiles, Derived, Filters, Renamed, Template};
 use crate::env::Env;
 use crate::error::{Error, ErrorCode, Result};
 use crate::login::{self, PollOutcome, SLOW_DOWN_STEP};
@@ -46,11 +47,35 @@ pub struct Engine {
 pub struct RefreshPlan {
     environment: String,
     path: PathBuf,
+    /// One slot per profile, in request order (discovered profiles after them).
     reports: Vec<Option<ProfileReport>>,
     jobs: Vec<Job>,
+    stored: HashMap<String, StoredProfile>,
+    rules: Classification,
+    /// Set when every reachable account and role is to be added once listed.
+    discovery: Option<Discovery>,
+    renamed: Vec<Renamed>,
     cache_file: Option<PathBuf>,
     start_url: Option<String>,
     max_concurrency: usize,
+}
+
+/// How a profile is judged current, and whether anything may be fetched.
+#[derive(Debug, Clone, Copy)]
+struct Classification {
+    valid_until: SystemTime,
+    force: bool,
+    dry_run: bool,
+}
+
+#[derive(Debug)]
+struct Discovery {
+    filters: Filters,
+    template: Template,
+    /// Every profile name already in the request: a discovered name never takes one of them.
+    taken: HashSet<String>,
+    /// (account, role) pairs already in the request: not added twice.
+    requested: HashSet<(String, String)>,
 }
 
 impl RefreshPlan {
@@ -374,11 +399,10 @@ impl Engine {
 
     /// Checks the request, reads what the credentials file holds and decides what to fetch.
     /// Fails with `InvalidInput` before anything is sent, and with `LoginRequired` when something
-    /// must be fetched but there is no valid token.
+    /// must be fetched (or listed) but there is no token that is valid or could be renewed.
     pub fn plan_refresh(&self, request: RefreshRequest) -> Result<RefreshPlan> {
         let environment = request.environment.clone();
         validate::profile_name(&environment, "environment")?;
-        let accounts = checked_accounts(&request)?;
         let max_concurrency = request.max_concurrency.unwrap_or(DEFAULT_MAX_CONCURRENCY);
         if !(1..=MAX_CONCURRENCY_LIMIT).contains(&max_concurrency) {
             return Err(Error::invalid_input(format!(
@@ -394,48 +418,152 @@ impl Engine {
         if let Some(start_url) = &request.start_url {
             validate::start_url(start_url, "startUrl")?;
         }
+        let template = Template::parse(request.profile_name_template.as_deref())?;
+        let filters = Filters {
+            include_account: request.include_account.clone(),
+            exclude_account: request.exclude_account.clone(),
+            include_role: request.include_role.clone(),
+        };
+        filters.check()?;
+        let (explicit, derived) = checked_accounts(&request)?;
         let path = credentials_file::resolve_path(request.credentials_file.as_deref(), &self.env)?;
         let stored = credentials_file::read_stored(&path)?;
-        let valid_until = SystemTime::now()
-            + Duration::from_secs(request.min_validity_seconds.unwrap_or(DEFAULT_MIN_VALIDITY_SECONDS));
-        let mut reports = Vec::with_capacity(accounts.len());
+        let rules = Classification {
+            valid_until: SystemTime::now()
+                + Duration::from_secs(request.min_validity_seconds.unwrap_or(DEFAULT_MIN_VALIDITY_SECONDS)),
+            force: request.force,
+            dry_run: request.dry_run,
+        };
+        let taken: HashSet<String> = explicit.iter().map(|j| j.profile.clone()).collect();
+        let (names, renamed) =
+            name_profiles(&template, &derived.iter().map(|(_, d)| d.clone()).collect::<Vec<_>>(), &taken);
+        let mut named: Vec<Job> = explicit;
+        for ((index, d), profile) in derived.into_iter().zip(names) {
+            named.push(Job { index, profile, account_id: d.account_id, role_name: d.role_name });
+        }
+        named.sort_by_key(|job| job.index);
+        let mut reports = vec![None; named.len()];
         let mut jobs = Vec::new();
-        for job in accounts {
-            let current =
-                stored.get(&job.profile).filter(|p| p.is_current_for(&job.account_id, &job.role_name, valid_until));
-            match current {
-                Some(profile) if !request.force => {
-                    tracing::debug!(profile = %job.profile, "credentials still valid; not fetched");
-                    reports.push(Some(report(&job, ProfileStatus::Current, profile.expiration, None)));
-                }
-                _ => {
-                    reports.push(request.dry_run.then(|| report(&job, ProfileStatus::WouldRefresh, None, None)));
-                    jobs.push(job);
-                }
-            }
-        }
-        if request.dry_run {
-            jobs.clear();
-        }
-        // Only a run that must fetch needs a token, so a run with nothing to do never asks to log in.
-        let cache_file = if jobs.is_empty() {
+        classify(named.clone(), &stored, rules, &mut reports, &mut jobs);
+        let discovery = request.discover.then(|| Discovery {
+            filters,
+            template,
+            taken: named.iter().map(|j| j.profile.clone()).collect(),
+            requested: named.iter().map(|j| (j.account_id.clone(), j.role_name.clone())).collect(),
+        });
+        // Only a run that must send needs a token, so a run with nothing to do never asks to log in.
+        let cache_file = if jobs.is_empty() && discovery.is_none() {
             None
         } else {
             let cache_file = self.persistence(&environment, request.no_token_file, false)?.cache_file;
             self.check_token_available(&environment, cache_file.as_deref(), request.start_url.as_deref())?;
             cache_file
         };
-        Ok(RefreshPlan { environment, path, reports, jobs, cache_file, start_url: request.start_url, max_concurrency })
+        Ok(RefreshPlan {
+            environment,
+            path,
+            reports,
+            jobs,
+            stored,
+            rules,
+            discovery,
+            renamed,
+            cache_file,
+            start_url: request.start_url,
+            max_concurrency,
+        })
+    }
+
+    /// Lists every reachable account and role and adds the ones not in the request to the plan.
+    async fn add_discovered(&self, plan: &mut RefreshPlan, token: &crate::session::SsoToken) -> Result<Vec<Error>> {
+        let Some(discovery) = plan.discovery.take() else { return Ok(Vec::new()) };
+        let client = self.clients.portal(&token.region, &self.env)?;
+        let accounts = discover(client, token.access_token.clone(), plan.max_concurrency, &discovery.filters).await?;
+        let errors: Vec<Error> = accounts.iter().filter_map(|a| a.error.clone()).collect();
+        let derived: Vec<Derived> = accounts
+            .iter()
+            .flat_map(|a| {
+                a.roles.iter().map(|role| Derived {
+                    account_id: a.account_id.clone(),
+                    account_name: a.account_name.clone(),
+                    role_name: role.clone(),
+                })
+            })
+            .filter(|d| !discovery.requested.contains(&(d.account_id.clone(), d.role_name.clone())))
+            .collect();
+        let (names, renamed) = name_profiles(&discovery.template, &derived, &discovery.taken);
+        plan.renamed.extend(renamed);
+        let first = plan.reports.len();
+        let jobs: Vec<Job> = derived
+            .into_iter()
+            .zip(names)
+            .enumerate()
+            .map(|(k, (d, profile))| Job {
+                index: first + k,
+                profile,
+                account_id: d.account_id,
+                role_name: d.role_name,
+            })
+            .collect();
+        plan.reports.resize(first + jobs.len(), None);
+        classify(jobs, &plan.stored, plan.rules, &mut plan.reports, &mut plan.jobs);
+        Ok(errors)
+    }
+
+    /// Lists every account and role the login can reach, without fetching credentials.
+    pub async fn discover(&self, request: DiscoverRequest) -> Result<DiscoverResult> {
+        let environment = &request.environment;
+        validate::profile_name(environment, "environment")?;
+        if let Some(start_url) = &request.start_url {
+            validate::start_url(start_url, "startUrl")?;
+        }
+        let max_concurrency = request.max_concurrency.unwrap_or(DEFAULT_MAX_CONCURRENCY);
+        if !(1..=MAX_CONCURRENCY_LIMIT).contains(&max_concurrency) {
+            return Err(Error::invalid_input(format!(
+                "maxConcurrency {max_concurrency} is not between 1 and {MAX_CONCURRENCY_LIMIT}"
+            )));
+        }
+        let filters = Filters {
+            include_account: request.include_account,
+            exclude_account: request.exclude_account,
+            include_role: request.include_role,
+        };
+        filters.check()?;
+        let cache_file = self.persistence(environment, request.no_token_file, false)?.cache_file;
+        self.check_token_available(environment, cache_file.as_deref(), request.start_url.as_deref())?;
+        let token = self.usable_token(environment, cache_file.as_deref(), request.start_url.as_deref()).await?;
+        let client = self.clients.portal(&token.region, &self.env)?;
+        match discover(client, token.access_token.clone(), max_concurrency, &filters).await {
+            Err(error) if error.code == ErrorCode::LoginRequired => {
+                self.reject_token(environment, &token.access_token);
+                Err(Error::login_required(environment, &error.message))
+            }
+            other => other.map(|accounts| DiscoverResult { accounts }),
+        }
     }
 
     /// Fetches what the plan needs and merges it into the credentials file in one locked, atomic write.
     pub async fn run_refresh(&self, plan: RefreshPlan, progress: Arc<Progress>) -> Result<RefreshReport> {
-        let RefreshPlan { environment, path, mut reports, jobs, cache_file, start_url, max_concurrency } = plan;
-        progress.total.store(jobs.len(), Ordering::Relaxed);
+        let mut plan = plan;
         let mut token_expires_at = None;
-        if !jobs.is_empty() {
-            let token = self.usable_token(&environment, cache_file.as_deref(), start_url.as_deref()).await?;
-            token_expires_at = Some(format_rfc3339(token.expires_at));
+        let mut discovery_errors = Vec::new();
+        let mut token = None;
+        if !plan.jobs.is_empty() || plan.discovery.is_some() {
+            let usable =
+                self.usable_token(&plan.environment, plan.cache_file.as_deref(), plan.start_url.as_deref()).await?;
+            token_expires_at = Some(format_rfc3339(usable.expires_at));
+            discovery_errors = match self.add_discovered(&mut plan, &usable).await {
+                Err(error) if error.code == ErrorCode::LoginRequired => {
+                    self.reject_token(&plan.environment, &usable.access_token);
+                    return Err(Error::login_required(&plan.environment, &error.message));
+                }
+                other => other?,
+            };
+            token = Some(usable);
+        }
+        let RefreshPlan { environment, path, mut reports, jobs, renamed, max_concurrency, .. } = plan;
+        progress.total.store(jobs.len(), Ordering::Relaxed);
+        if let (false, Some(token)) = (jobs.is_empty(), token) {
             let client = self.clients.portal(&token.region, &self.env)?;
             let results = fetch_all(
                 client,
@@ -481,6 +609,8 @@ impl Engine {
             token_expires_at,
             credentials_file: path.display().to_string(),
             profiles: reports.into_iter().flatten().collect(),
+            renamed,
+            discovery_errors,
         })
     }
 
@@ -558,10 +688,13 @@ fn report(job: &Job, status: ProfileStatus, expiration: Option<SystemTime>, erro
     }
 }
 
-/// Every account checked, its role resolved, and profile names unique.
-fn checked_accounts(request: &RefreshRequest) -> Result<Vec<Job>> {
-    if request.accounts.is_empty() {
-        return Err(Error::invalid_input("accounts is empty: give at least one {profile, accountId, roleName}"));
+/// Every account checked and its role resolved. Entries with a profile name (checked, unique) become
+/// jobs; entries without one are returned with their position, to be named from the template.
+fn checked_accounts(request: &RefreshRequest) -> Result<(Vec<Job>, Vec<(usize, Derived)>)> {
+    if request.accounts.is_empty() && !request.discover {
+        return Err(Error::invalid_input(
+            "accounts is empty: give at least one {profile, accountId, roleName}, or discover",
+        ));
     }
     if request.accounts.len() > MAX_ACCOUNTS {
         return Err(Error::invalid_input(format!(
@@ -573,29 +706,56 @@ fn checked_accounts(request: &RefreshRequest) -> Result<Vec<Job>> {
         validate::role_name(role, "defaultRoleName")?;
     }
     let mut first_use: HashMap<&str, usize> = HashMap::new();
-    let mut jobs = Vec::with_capacity(request.accounts.len());
+    let (mut jobs, mut derived) = (Vec::new(), Vec::new());
     for (index, account) in request.accounts.iter().enumerate() {
         let field = |name: &str| format!("accounts[{index}].{name}");
-        validate::profile_name(&account.profile, &field("profile"))?;
         validate::account_id(&account.account_id, &field("accountId"))?;
         let role_name = match account.role_name.as_ref().or(request.default_role_name.as_ref()) {
             Some(role) => role.clone(),
             None => {
                 return Err(Error::invalid_input(format!(
-                    "{} is missing and no defaultRoleName was given (profile '{}')",
+                    "{} is missing and no defaultRoleName was given (account {})",
                     field("roleName"),
-                    account.profile
+                    account.account_id
                 )))
             }
         };
         validate::role_name(&role_name, &field("roleName"))?;
-        if let Some(earlier) = first_use.insert(&account.profile, index) {
+        let Some(profile) = &account.profile else {
+            let account_name = account.account_name.clone().unwrap_or_else(|| account.account_id.clone());
+            derived.push((index, Derived { account_id: account.account_id.clone(), account_name, role_name }));
+            continue;
+        };
+        validate::profile_name(profile, &field("profile"))?;
+        if let Some(earlier) = first_use.insert(profile, index) {
             return Err(Error::invalid_input(format!(
-                "profile '{}' appears twice (accounts[{earlier}] and accounts[{index}])",
-                account.profile
+                "profile '{profile}' appears twice (accounts[{earlier}] and accounts[{index}])"
             )));
         }
-        jobs.push(Job { index, profile: account.profile.clone(), account_id: account.account_id.clone(), role_name });
+        jobs.push(Job { index, profile: profile.clone(), account_id: account.account_id.clone(), role_name });
     }
-    Ok(jobs)
+    Ok((jobs, derived))
+}
+
+/// Sorts jobs into current ones (reported now) and ones to fetch (or, in a dry run, reported as
+/// `wouldRefresh`).
+fn classify(
+    jobs: Vec<Job>,
+    stored: &HashMap<String, StoredProfile>,
+    rules: Classification,
+    reports: &mut [Option<ProfileReport>],
+    to_fetch: &mut Vec<Job>,
+) {
+    for job in jobs {
+        let current =
+            stored.get(&job.profile).filter(|p| p.is_current_for(&job.account_id, &job.role_name, rules.valid_until));
+        match current {
+            Some(profile) if !rules.force => {
+                tracing::debug!(profile = %job.profile, "credentials still valid; not fetched");
+                reports[job.index] = Some(report(&job, ProfileStatus::Current, profile.expiration, None));
+            }
+            _ if rules.dry_run => reports[job.index] = Some(report(&job, ProfileStatus::WouldRefresh, None, None)),
+            _ => to_fetch.push(job),
+        }
+    }
 }

@@ -8,12 +8,14 @@
 pub mod api;
 mod clients;
 pub mod credentials_file;
+pub mod discovery;
 mod endpoint;
 pub mod engine;
 pub mod env;
 pub mod error;
 mod ini;
 mod login;
+mod pacing;
 pub mod refresh;
 pub mod secret;
 mod service_error;

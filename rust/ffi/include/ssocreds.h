@@ -33,6 +33,9 @@ char *ssocreds_refresh_poll(const char *request_json);
 // Stops a background refresh: `{operationId}`.
 char *ssocreds_refresh_cancel(const char *request_json);
 
+// Lists every account and role the login can reach: `{environment, includeAccount?, ...}`.
+char *ssocreds_discover(const char *request_json);
+
 // The token state of an environment: `{environment}`.
 char *ssocreds_session_status(const char *request_json);
 

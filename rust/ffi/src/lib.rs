@@ -8,7 +8,7 @@
 use std::ffi::c_char;
 
 use once_cell::sync::Lazy;
-use ssocreds_engine::api::{EnvironmentRequest, LoginPollRequest, LoginStartRequest, RefreshRequest};
+use ssocreds_engine::api::{DiscoverRequest, EnvironmentRequest, LoginPollRequest, LoginStartRequest, RefreshRequest};
 use ssocreds_engine::{Engine, Env};
 
 mod boundary;
@@ -71,6 +71,12 @@ pub extern "C" fn ssocreds_refresh_poll(request_json: *const c_char) -> *mut c_c
 #[no_mangle]
 pub extern "C" fn ssocreds_refresh_cancel(request_json: *const c_char) -> *mut c_char {
     call(request_json, operations::cancel)
+}
+
+/// Lists every account and role the login can reach: `{environment, includeAccount?, ...}`.
+#[no_mangle]
+pub extern "C" fn ssocreds_discover(request_json: *const c_char) -> *mut c_char {
+    call(request_json, |request: DiscoverRequest| RUNTIME.block_on(ENGINE.discover(request)))
 }
 
 /// The token state of an environment: `{environment}`.

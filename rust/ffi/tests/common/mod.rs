@@ -13,14 +13,15 @@ use serde_json::{json, Value};
 pub const START_URL: &str = "https://d-1234567890.awsapps.com/start";
 pub const REGION: &str = "us-east-1";
 
-/// The cdylib cargo built next to this test's `deps` folder.
+/// The cdylib this `cargo test` built: in `deps`, beside the test executable (cargo copies it up to
+/// `target/<profile>/` only on `cargo build`, so that copy may be stale).
 pub fn library_path() -> PathBuf {
     if let Ok(path) = std::env::var("SSOCREDS_LIB") {
         return PathBuf::from(path);
     }
     let exe = std::env::current_exe().expect("test executable path");
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>/deps");
-    profile_dir.join(format!("{}ssocreds{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX))
+    let deps = exe.parent().expect("target/<profile>/deps");
+    deps.join(format!("{}ssocreds{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX))
 }
 
 pub fn library() -> &'static Library {
