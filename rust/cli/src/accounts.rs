@@ -1,5 +1,7 @@
-//! Reading the list of profiles to refresh: a JSON array of `{profile, accountId, roleName?}`, a CSV
-//! file with the columns `Profile`, `AccountId`, `RoleName` (as `Import-Csv` reads it), or flags.
+//! Reading the list of profiles to refresh: a JSON array of `{profile?, accountId, roleName?,
+//! accountName?}`, a CSV file with the columns `Profile`, `AccountId`, `RoleName`, `AccountName` (as
+//! `Import-Csv` reads it; only `AccountId` is required), or flags. Without a profile name, the name
+//! comes from the profile-name template.
 
 use std::path::Path;
 
@@ -22,18 +24,20 @@ fn from_csv(text: &str) -> Result<Vec<AccountRequest>, String> {
     let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
     let headers = reader.headers().map_err(|e| e.to_string())?.clone();
     let column = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
-    let (Some(profile), Some(account)) = (column("Profile"), column("AccountId")) else {
-        return Err("the CSV needs the columns Profile and AccountId (RoleName is optional)".into());
+    let Some(account) = column("AccountId") else {
+        return Err("the CSV needs an AccountId column (Profile, RoleName and AccountName are optional)".into());
     };
-    let role = column("RoleName");
+    let (profile, role, name) = (column("Profile"), column("RoleName"), column("AccountName"));
     let mut accounts = Vec::new();
     for (line, record) in reader.records().enumerate() {
         let record = record.map_err(|e| format!("row {}: {e}", line + 2))?;
         let field = |i: usize| record.get(i).unwrap_or_default().to_string();
+        let optional = |column: Option<usize>| column.map(field).filter(|v| !v.is_empty());
         accounts.push(AccountRequest {
-            profile: field(profile),
+            profile: optional(profile),
             account_id: field(account),
-            role_name: role.map(field).filter(|r| !r.is_empty()),
+            role_name: optional(role),
+            account_name: optional(name),
         });
     }
     Ok(accounts)
@@ -47,7 +51,12 @@ pub fn from_flag(value: &str) -> Result<AccountRequest, String> {
         Some((account, role)) => (account, Some(role.to_string())),
         None => (rest, None),
     };
-    Ok(AccountRequest { profile: profile.to_string(), account_id: account_id.to_string(), role_name })
+    Ok(AccountRequest {
+        profile: Some(profile.to_string()),
+        account_id: account_id.to_string(),
+        role_name,
+        account_name: None,
+    })
 }
 
 #[cfg(test)]
@@ -58,20 +67,22 @@ mod tests {
     fn csv_columns_are_found_by_name_in_any_case_and_order() {
         let accounts =
             from_csv("RoleName,accountid,PROFILE\nAdmin,012345678901,dev\n,123456789012,\"prod, eu\"\n").unwrap();
-        assert_eq!(accounts[0].profile, "dev");
+        assert_eq!(accounts[0].profile.as_deref(), Some("dev"));
         assert_eq!(accounts[0].role_name.as_deref(), Some("Admin"));
-        assert_eq!(accounts[1].profile, "prod, eu");
+        assert_eq!(accounts[1].profile.as_deref(), Some("prod, eu"));
         assert_eq!(accounts[1].account_id, "123456789012");
         assert_eq!(accounts[1].role_name, None);
         assert!(from_csv("Name,Id\nx,1\n").is_err());
+        let unnamed = from_csv("AccountId,AccountName\n012345678901,Prod EU\n").unwrap();
+        assert_eq!((unnamed[0].profile.as_deref(), unnamed[0].account_name.as_deref()), (None, Some("Prod EU")));
     }
 
     #[test]
     fn account_flags() {
         let a = from_flag("dev=012345678901:ReadOnly").unwrap();
         assert_eq!(
-            (a.profile.as_str(), a.account_id.as_str(), a.role_name.as_deref()),
-            ("dev", "012345678901", Some("ReadOnly"))
+            (a.profile.as_deref(), a.account_id.as_str(), a.role_name.as_deref()),
+            (Some("dev"), "012345678901", Some("ReadOnly"))
         );
         assert_eq!(from_flag("dev=012345678901").unwrap().role_name, None);
         assert!(from_flag("dev").is_err());

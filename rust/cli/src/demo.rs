@@ -29,10 +29,12 @@ pub async fn run(profiles: usize) -> Result<ExitCode, Error> {
     let accounts: Vec<AccountRequest> = config
         .accounts
         .iter()
+        // No profile names: they come from the default template, {AccountName}.{RoleName}.
         .map(|a| AccountRequest {
-            profile: format!("{}.{ROLE}", a.account_name),
+            profile: None,
             account_id: a.account_id.clone(),
             role_name: None,
+            account_name: Some(a.account_name.clone()),
         })
         .collect();
     let fake = FakeServer::start(config)

@@ -14,7 +14,8 @@ use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 use ssocreds_engine::api::{
-    AccountRequest, EnvironmentRequest, LoginStartRequest, ProfileStatus, RefreshReport, RefreshRequest, SessionState,
+    AccountRequest, DiscoverRequest, EnvironmentRequest, LoginStartRequest, ProfileStatus, RefreshReport,
+    RefreshRequest, SessionState,
 };
 use ssocreds_engine::refresh::Progress;
 use ssocreds_engine::{Engine, Env, Error, ErrorCode};
@@ -52,6 +53,8 @@ enum Command {
         #[arg(long, default_value = "default")]
         environment: String,
     },
+    /// List every account and role the login can reach.
+    Discover(DiscoverArgs),
     /// Start the bundled fake IAM Identity Center, log in through it and refresh profiles into a
     /// throwaway credentials file, printing what happens.
     Demo {
@@ -84,6 +87,43 @@ struct LoginArgs {
     /// Also write [sso-session ENVIRONMENT] into ~/.aws/config (AWS_CONFIG_FILE) for `aws` CLI v2.
     #[arg(long)]
     write_sso_session: bool,
+}
+
+/// Which discovered accounts and roles to keep.
+#[derive(Args, Clone)]
+struct FilterArgs {
+    /// Keep accounts whose id or name matches (wildcards * and ?; repeatable).
+    #[arg(long)]
+    include_account: Vec<String>,
+    /// Leave out accounts whose id or name matches (repeatable).
+    #[arg(long)]
+    exclude_account: Vec<String>,
+    /// Keep roles whose name matches (repeatable).
+    #[arg(long)]
+    include_role: Vec<String>,
+}
+
+#[derive(Args)]
+struct DiscoverArgs {
+    #[arg(long, default_value = "default")]
+    environment: String,
+    /// The access portal URL (needed when a login is needed).
+    #[arg(long)]
+    start_url: Option<String>,
+    /// The region of IAM Identity Center (needed when a login is needed).
+    #[arg(long)]
+    region: Option<String>,
+    #[command(flatten)]
+    filters: FilterArgs,
+    #[arg(long)]
+    max_concurrency: Option<usize>,
+    #[arg(long)]
+    no_browser: bool,
+    #[arg(long)]
+    non_interactive: bool,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -126,6 +166,14 @@ struct RefreshArgs {
     /// Use and keep the token in memory only, never the AWS CLI cache.
     #[arg(long)]
     no_token_file: bool,
+    /// Also refresh every account and role the login can reach (see the filters).
+    #[arg(long)]
+    all_accounts: bool,
+    /// Names of profiles given without one: {AccountName}, {AccountId}, {RoleName}.
+    #[arg(long)]
+    profile_name_template: Option<String>,
+    #[command(flatten)]
+    filters: FilterArgs,
     /// Print the JSON report instead of a table.
     #[arg(long)]
     json: bool,
@@ -141,6 +189,7 @@ fn main() -> ExitCode {
             Command::Login(args) => login(args).await,
             Command::Status { environment, credentials_file } => status(environment, credentials_file),
             Command::Logout { environment } => logout(environment).await,
+            Command::Discover(args) => discover(args).await,
             Command::Demo { profiles } => demo::run(profiles).await,
         }
     });
@@ -189,22 +238,17 @@ async fn refresh(args: RefreshArgs) -> Result<ExitCode, Error> {
         dry_run: args.dry_run,
         start_url: args.start_url.clone(),
         no_token_file: args.no_token_file,
+        discover: args.all_accounts,
+        profile_name_template: args.profile_name_template.clone(),
+        include_account: args.filters.include_account.clone(),
+        exclude_account: args.filters.exclude_account.clone(),
+        include_role: args.filters.include_role.clone(),
     };
     let engine = Engine::new(Env::real());
+    let session = Session::of(&args.environment, &args.start_url, &args.region, args.no_token_file, args.no_browser);
     let plan = match engine.plan_refresh(request.clone()) {
         Err(error) if error.code == ErrorCode::LoginRequired && !args.non_interactive => {
-            let (Some(start_url), Some(region)) = (args.start_url.clone(), args.region.clone()) else {
-                return Err(Error::invalid_input("a login is needed: give --start-url and --region"));
-            };
-            let login = LoginStartRequest {
-                environment: args.environment.clone(),
-                start_url,
-                region,
-                no_token_file: args.no_token_file,
-                ..Default::default()
-            };
-            login_flow::login(&engine, login, if args.no_browser { Approver::PrintOnly } else { Approver::Browser })
-                .await?;
+            session.log_in(&engine).await?;
             engine.plan_refresh(request)?
         }
         other => other?,
@@ -214,9 +258,89 @@ async fn refresh(args: RefreshArgs) -> Result<ExitCode, Error> {
         println!("{}", serde_json::to_string_pretty(&report).expect("reports serialize"));
     } else {
         output::print_report(&report);
+        output::print_notes(&report);
         println!("{}", output::summary(&report));
     }
     Ok(exit_code(&report))
+}
+
+/// What an interactive login needs, from the command line's flags.
+struct Session {
+    environment: String,
+    start_url: Option<String>,
+    region: Option<String>,
+    no_token_file: bool,
+    no_browser: bool,
+}
+
+impl Session {
+    fn of(
+        environment: &str,
+        start_url: &Option<String>,
+        region: &Option<String>,
+        no_token_file: bool,
+        no_browser: bool,
+    ) -> Self {
+        Session {
+            environment: environment.into(),
+            start_url: start_url.clone(),
+            region: region.clone(),
+            no_token_file,
+            no_browser,
+        }
+    }
+
+    async fn log_in(&self, engine: &Engine) -> Result<(), Error> {
+        let (Some(start_url), Some(region)) = (self.start_url.clone(), self.region.clone()) else {
+            return Err(Error::invalid_input("a login is needed: give --start-url and --region"));
+        };
+        let login = LoginStartRequest {
+            environment: self.environment.clone(),
+            start_url,
+            region,
+            no_token_file: self.no_token_file,
+            ..Default::default()
+        };
+        login_flow::login(engine, login, if self.no_browser { Approver::PrintOnly } else { Approver::Browser }).await?;
+        Ok(())
+    }
+}
+
+async fn discover(args: DiscoverArgs) -> Result<ExitCode, Error> {
+    let engine = Engine::new(Env::real());
+    let request = DiscoverRequest {
+        environment: args.environment.clone(),
+        start_url: args.start_url.clone(),
+        no_token_file: false,
+        max_concurrency: args.max_concurrency,
+        include_account: args.filters.include_account.clone(),
+        exclude_account: args.filters.exclude_account.clone(),
+        include_role: args.filters.include_role.clone(),
+    };
+    let result = match engine.discover(request.clone()).await {
+        Err(error) if error.code == ErrorCode::LoginRequired && !args.non_interactive => {
+            Session::of(&args.environment, &args.start_url, &args.region, false, args.no_browser)
+                .log_in(&engine)
+                .await?;
+            engine.discover(request).await?
+        }
+        other => other?,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&result).expect("results serialize"));
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("{:<12}  {:<32}  {:<36}  ROLES", "ACCOUNT", "NAME", "EMAIL");
+    for account in &result.accounts {
+        let roles = match &account.error {
+            Some(error) => format!("(roles not listed: {error})"),
+            None => account.roles.join(", "),
+        };
+        println!("{:<12}  {:<32}  {:<36}  {roles}", account.account_id, account.account_name, account.email_address);
+    }
+    let roles: usize = result.accounts.iter().map(|a| a.roles.len()).sum();
+    println!("{} accounts, {roles} account roles", result.accounts.len());
+    Ok(ExitCode::SUCCESS)
 }
 
 fn exit_code(report: &RefreshReport) -> ExitCode {

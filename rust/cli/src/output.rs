@@ -25,6 +25,19 @@ pub fn print_report(report: &RefreshReport) {
     }
 }
 
+/// Renamed profiles and accounts whose roles could not be listed, so nothing happens unseen.
+pub fn print_notes(report: &RefreshReport) {
+    for renamed in &report.renamed {
+        eprintln!(
+            "warning: account {} role {} was named '{}' because '{}' was already taken",
+            renamed.account_id, renamed.role_name, renamed.profile, renamed.wanted
+        );
+    }
+    for error in &report.discovery_errors {
+        eprintln!("warning: {error}");
+    }
+}
+
 /// The original script's closing line: `<n> Profiles registered, hh:mm:ss left on SSO Token`.
 pub fn summary(report: &RefreshReport) -> String {
     let registered = report.count(ProfileStatus::Refreshed) + report.count(ProfileStatus::Current);

@@ -28,7 +28,10 @@ const CUT_FACTOR: f64 = 0.8;
 const EPISODE: Duration = Duration::from_millis(1000);
 /// While accepted, the limit grows by this factor once per `WINDOW`.
 const RAISE_FACTOR: f64 = 1.05;
-const MIN_RATE: f64 = 1.0;
+/// Never slower than this: a 429 that comes early in a run (few answers yet) or one that is not
+/// about the rate (a noisy service) must not make a refresh crawl. IAM Identity Center's published
+/// limits are around 20 requests per second; below the floor, the SDK's retries absorb the rest.
+const MIN_RATE: f64 = 5.0;
 
 /// The shared pacing state of one portal client.
 #[derive(Debug, Default)]
@@ -183,8 +186,12 @@ mod tests {
         assert_eq!(pacer.rate(), Some(9.0), "a burst of 429s from requests already sent is one episode");
         pacer.record(429, start + Duration::from_millis(1200));
         assert!(pacer.rate().unwrap() <= 9.0 * CUT_FACTOR + 1e-9);
+        for later in [2300, 3400, 4500, 5600] {
+            pacer.record(429, start + Duration::from_millis(later));
+        }
+        assert_eq!(pacer.rate(), Some(MIN_RATE), "never below the floor");
         let limited = pacer.rate().unwrap();
-        pacer.record(200, start + Duration::from_millis(2300));
+        pacer.record(200, start + Duration::from_millis(6700));
         assert!((pacer.rate().unwrap() - limited * RAISE_FACTOR).abs() < 1e-9);
     }
 }

@@ -40,9 +40,10 @@ fn request(config: &FakeConfig, max_concurrency: Option<usize>) -> RefreshReques
             .accounts
             .iter()
             .map(|a| AccountRequest {
-                profile: a.account_name.clone(),
+                profile: Some(a.account_name.clone()),
                 account_id: a.account_id.clone(),
                 role_name: None,
+                account_name: None,
             })
             .collect(),
         default_role_name: Some(ROLE.into()),
@@ -57,7 +58,7 @@ fn auto_approving(accounts: usize) -> FakeConfig {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn throttling_and_server_errors_are_retried_until_every_profile_is_written() {
-    let config = FakeConfig { throttle_rate: 0.2, server_error_rate: 0.2, seed: 7, ..auto_approving(60) };
+    let config = FakeConfig { throttle_rate: 0.2, server_error_rate: 0.2, seed: 7, ..auto_approving(40) };
     let request = request(&config, None);
     let fake = FakeServer::start(config).await.unwrap();
     let home = tempfile::tempdir().unwrap();
@@ -67,7 +68,7 @@ async fn throttling_and_server_errors_are_retried_until_every_profile_is_written
     assert!(failed.is_empty(), "{failed:?}");
     let counters = fake.counters();
     assert!(counters.throttled > 0 && counters.server_errors > 0, "the fake did inject failures: {counters:?}");
-    assert_eq!(counters.get_role_credentials, 60 + counters.throttled + counters.server_errors);
+    assert_eq!(counters.get_role_credentials, 40 + counters.throttled + counters.server_errors);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
