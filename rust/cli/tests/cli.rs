@@ -2,6 +2,8 @@
 
 use std::process::Command;
 
+use fake_identity_center::{Approval, FakeConfig, FakeServer};
+
 fn cli() -> Command {
     Command::new(env!("CARGO_BIN_EXE_ssocreds-cli"))
 }
@@ -38,4 +40,64 @@ fn bad_input_is_named() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("accounts[0].accountId '12345'"), "{stderr}");
+}
+
+/// The command line against a fake, in a home folder of its own.
+fn cli_at(fake: &FakeServer, home: &std::path::Path) -> Command {
+    let mut command = cli();
+    command
+        .env("HOME", home)
+        .env("USERPROFILE", home)
+        .env("AWS_ENDPOINT_URL_SSO_OIDC", fake.url())
+        .env("AWS_ENDPOINT_URL_SSO", fake.url())
+        .env_remove("AWS_SHARED_CREDENTIALS_FILE")
+        .env_remove("AWS_CONFIG_FILE");
+    command
+}
+
+fn run(command: &mut Command) -> (i32, String, String) {
+    let output = command.output().unwrap();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).to_string();
+    (output.status.code().unwrap_or(-1), text(&output.stdout), text(&output.stderr))
+}
+
+#[test]
+fn one_login_serves_later_runs_discovery_status_and_logout() {
+    let fake = FakeServer::start_background(FakeConfig {
+        approval: Approval::AfterPolls(1),
+        ..FakeConfig::with_generated_accounts(4, &["ReadOnly", "Admin"])
+    })
+    .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let login = ["--start-url", "https://d-1234567890.awsapps.com/start", "--region", "us-east-1", "--no-browser"];
+
+    let (code, stdout, stderr) =
+        run(cli_at(&fake, home.path()).args(["refresh", "--all-accounts", "--include-role", "ReadOnly"]).args(login));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stderr.contains("enter the code"), "the code is shown when no browser is opened: {stderr}");
+    assert!(stdout.contains("4 Profiles registered"), "{stdout}");
+    let credentials = std::fs::read_to_string(home.path().join(".aws/credentials")).unwrap();
+    assert!(credentials.contains("[account-0004.ReadOnly]") && !credentials.contains("Admin]"));
+
+    // A later run (another process) uses the cached login: no second device authorization.
+    let (code, stdout, stderr) =
+        run(cli_at(&fake, home.path()).args(["refresh", "--non-interactive", "--all-accounts", "--force"]));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert_eq!(fake.counters().start_device_authorization, 1);
+
+    let (code, stdout, _) = run(cli_at(&fake, home.path()).args(["discover", "--json"]));
+    assert_eq!(code, 0);
+    let listed: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(listed["accounts"].as_array().unwrap().len(), 4);
+    assert_eq!(listed["accounts"][0]["roles"], serde_json::json!(["Admin", "ReadOnly"]));
+
+    let (_, stdout, _) = run(cli_at(&fake, home.path()).args(["status"]));
+    assert!(stdout.contains("logged in until") && stdout.contains("renewable without a browser"), "{stdout}");
+    assert!(stdout.contains("account-0001.ReadOnly"), "{stdout}");
+
+    let (code, stdout, _) = run(cli_at(&fake, home.path()).args(["logout"]));
+    assert_eq!((code, stdout.trim()), (0, "Signed out; the cached SSO token is removed."));
+    let (code, _, stderr) = run(cli_at(&fake, home.path()).args(["refresh", "--non-interactive", "--all-accounts"]));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("LoginRequired"), "{stderr}");
 }
