@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -33,32 +33,32 @@ pub struct DiscoveredAccount {
 
 /// Which accounts and roles to keep: patterns with `*` and `?`, case-insensitive. An account matches
 /// by id or by name.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Clone, Debug, Default)]
 pub struct Filters {
-    #[serde(default)]
     pub include_account: Vec<String>,
-    #[serde(default)]
     pub exclude_account: Vec<String>,
-    #[serde(default)]
     pub include_role: Vec<String>,
 }
 
 impl Filters {
-    pub fn check(&self) -> Result<()> {
+    /// Filters from a request's patterns, refusing empty or unprintable ones.
+    pub fn checked(
+        include_account: Vec<String>,
+        exclude_account: Vec<String>,
+        include_role: Vec<String>,
+    ) -> Result<Filters> {
+        let filters = Filters { include_account, exclude_account, include_role };
         for (field, patterns) in [
-            ("includeAccount", &self.include_account),
-            ("excludeAccount", &self.exclude_account),
-            ("includeRole", &self.include_role),
+            ("includeAccount", &filters.include_account),
+            ("excludeAccount", &filters.exclude_account),
+            ("includeRole", &filters.include_role),
         ] {
             if let Some(bad) = patterns.iter().find(|p| p.trim().is_empty() || p.chars().any(char::is_control)) {
-                return Err(Error::invalid_input(format!(
-                    "{field} has an empty or unprintable pattern '{}'",
-                    crate::validate::printable(bad)
-                )));
+                let shown = crate::validate::printable(bad);
+                return Err(Error::invalid_input(format!("{field} has an empty or unprintable pattern '{shown}'")));
             }
         }
-        Ok(())
+        Ok(filters)
     }
 
     fn keeps_account(&self, id: &str, name: &str) -> bool {

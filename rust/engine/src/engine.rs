@@ -403,12 +403,7 @@ impl Engine {
     pub fn plan_refresh(&self, request: RefreshRequest) -> Result<RefreshPlan> {
         let environment = request.environment.clone();
         validate::profile_name(&environment, "environment")?;
-        let max_concurrency = request.max_concurrency.unwrap_or(DEFAULT_MAX_CONCURRENCY);
-        if !(1..=MAX_CONCURRENCY_LIMIT).contains(&max_concurrency) {
-            return Err(Error::invalid_input(format!(
-                "maxConcurrency {max_concurrency} is not between 1 and {MAX_CONCURRENCY_LIMIT}"
-            )));
-        }
+        let max_concurrency = checked_concurrency(request.max_concurrency)?;
         if let Some(region) = &request.region {
             validate::region(region, "region")?;
         }
@@ -419,12 +414,11 @@ impl Engine {
             validate::start_url(start_url, "startUrl")?;
         }
         let template = Template::parse(request.profile_name_template.as_deref())?;
-        let filters = Filters {
-            include_account: request.include_account.clone(),
-            exclude_account: request.exclude_account.clone(),
-            include_role: request.include_role.clone(),
-        };
-        filters.check()?;
+        let filters = Filters::checked(
+            request.include_account.clone(),
+            request.exclude_account.clone(),
+            request.include_role.clone(),
+        )?;
         let (explicit, derived) = checked_accounts(&request)?;
         let path = credentials_file::resolve_path(request.credentials_file.as_deref(), &self.env)?;
         let stored = credentials_file::read_stored(&path)?;
@@ -517,18 +511,8 @@ impl Engine {
         if let Some(start_url) = &request.start_url {
             validate::start_url(start_url, "startUrl")?;
         }
-        let max_concurrency = request.max_concurrency.unwrap_or(DEFAULT_MAX_CONCURRENCY);
-        if !(1..=MAX_CONCURRENCY_LIMIT).contains(&max_concurrency) {
-            return Err(Error::invalid_input(format!(
-                "maxConcurrency {max_concurrency} is not between 1 and {MAX_CONCURRENCY_LIMIT}"
-            )));
-        }
-        let filters = Filters {
-            include_account: request.include_account,
-            exclude_account: request.exclude_account,
-            include_role: request.include_role,
-        };
-        filters.check()?;
+        let max_concurrency = checked_concurrency(request.max_concurrency)?;
+        let filters = Filters::checked(request.include_account, request.exclude_account, request.include_role)?;
         let cache_file = self.persistence(environment, request.no_token_file, false)?.cache_file;
         self.check_token_available(environment, cache_file.as_deref(), request.start_url.as_deref())?;
         let token = self.usable_token(environment, cache_file.as_deref(), request.start_url.as_deref()).await?;
@@ -688,9 +672,24 @@ fn report(job: &Job, status: ProfileStatus, expiration: Option<SystemTime>, erro
     }
 }
 
+/// A request entry without a profile name, and its position in the request.
+type Unnamed = (usize, Derived);
+
+/// The request's concurrency bound, or the default.
+fn checked_concurrency(requested: Option<usize>) -> Result<usize> {
+    let max_concurrency = requested.unwrap_or(DEFAULT_MAX_CONCURRENCY);
+    if (1..=MAX_CONCURRENCY_LIMIT).contains(&max_concurrency) {
+        Ok(max_concurrency)
+    } else {
+        Err(Error::invalid_input(format!(
+            "maxConcurrency {max_concurrency} is not between 1 and {MAX_CONCURRENCY_LIMIT}"
+        )))
+    }
+}
+
 /// Every account checked and its role resolved. Entries with a profile name (checked, unique) become
 /// jobs; entries without one are returned with their position, to be named from the template.
-fn checked_accounts(request: &RefreshRequest) -> Result<(Vec<Job>, Vec<(usize, Derived)>)> {
+fn checked_accounts(request: &RefreshRequest) -> Result<(Vec<Job>, Vec<Unnamed>)> {
     if request.accounts.is_empty() && !request.discover {
         return Err(Error::invalid_input(
             "accounts is empty: give at least one {profile, accountId, roleName}, or discover",

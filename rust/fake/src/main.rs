@@ -32,6 +32,9 @@ Controls: GET /__fake/counters, POST /__fake/reset-counters, GET /__fake/credent
 POST /__fake/expire-tokens, POST /__fake/expire-registrations, POST /__fake/forbid?account_id=&role_name=.
 A plain GET of verificationUriComplete approves the login.";
 
+/// A change a flag makes to the configuration, applied after `--config` is read.
+type Tweak = Box<dyn FnOnce(&mut FakeConfig)>;
+
 struct Options {
     config: FakeConfig,
     port: u16,
@@ -43,7 +46,7 @@ fn parse(args: Vec<String>) -> Result<Options, String> {
     let mut config: Option<FakeConfig> = None;
     let (mut accounts, mut roles) = (None::<usize>, None::<Vec<String>>);
     let mut forbid = Vec::new();
-    let mut tweaks: Vec<Box<dyn FnOnce(&mut FakeConfig)>> = Vec::new();
+    let mut tweaks: Vec<Tweak> = Vec::new();
     let (mut port, mut exit_on_stdin_eof, mut verbose) = (0u16, false, false);
     let mut args = args.into_iter();
     while let Some(flag) = args.next() {
