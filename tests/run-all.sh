@@ -13,6 +13,14 @@ cargo build --workspace --locked
 echo "== cargo test"
 cargo test --workspace --locked
 
+echo "== cargo fmt --check, cargo clippy"
+if cargo fmt --version >/dev/null 2>&1; then cargo fmt --all --check; else echo "SKIPPED: rustfmt is not installed"; fi
+if cargo clippy --version >/dev/null 2>&1; then
+    cargo clippy --workspace --all-targets --locked -- -D warnings
+else
+    echo "SKIPPED: clippy is not installed"
+fi
+
 echo "== checks without PowerShell: syntax, Mono interop, DllImport vs header"
 export SSOCREDS_LIB="$CARGO_TARGET_DIR/debug/libssocreds.so"
 export FAKE_IDC_BIN="$CARGO_TARGET_DIR/debug/fake-identity-center"
