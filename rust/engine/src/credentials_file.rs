@@ -193,7 +193,20 @@ pub(crate) fn write_atomically(target: &Path, contents: &[u8], private: bool) ->
     }
     temp.write_all(contents)?;
     temp.as_file().sync_all()?;
-    temp.persist(target).map_err(|e| e.error)?;
+    // On Windows the rename fails while another program (an AWS CLI run, an editor) has the file
+    // open for a moment; retrying briefly keeps the write atomic without failing the run.
+    let mut attempt = 0;
+    loop {
+        match temp.persist(target) {
+            Ok(_) => break,
+            Err(e) if cfg!(windows) && e.error.kind() == io::ErrorKind::PermissionDenied && attempt < 10 => {
+                attempt += 1;
+                temp = e.file;
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(e) => return Err(e.error),
+        }
+    }
     #[cfg(unix)]
     File::open(folder)?.sync_all()?;
     Ok(())
