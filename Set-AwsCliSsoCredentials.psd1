@@ -13,6 +13,7 @@
     # Explicit lists: wildcards make command discovery load the module.
     FunctionsToExport    = @(
         'Clear-AwsCliSsoSession'
+        'Get-AwsCliSsoAccount'
         'Get-AwsCliSsoSession'
         'Set-AwsCliSsoCredentials'
     )

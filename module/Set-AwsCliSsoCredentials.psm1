@@ -20,6 +20,7 @@ Initialize-SsoCredsNative -ModuleRoot $PSScriptRoot
 
 Export-ModuleMember -Function @(
     'Clear-AwsCliSsoSession'
+    'Get-AwsCliSsoAccount'
     'Get-AwsCliSsoSession'
     'Set-AwsCliSsoCredentials'
 )

@@ -9,9 +9,15 @@ BeforeDiscovery {
 
 BeforeAll {
     . (Join-Path $PSScriptRoot 'pester/TestHelpers.ps1')
+    # Nothing here calls the library, but never the user's real ~/.aws all the same.
+    $SavedEnvironment = Set-TestHome -Path (Join-Path $TestDrive 'home')
     $ManifestPath = Get-TestModuleManifest
     Import-Module $ManifestPath -Force -ErrorAction Stop
     $ManifestData = Import-PowerShellDataFile -Path $ManifestPath
+}
+
+AfterAll {
+    Restore-TestEnvironment $SavedEnvironment
 }
 
 Describe 'the manifest' {
@@ -85,10 +91,21 @@ Describe 'help of <Name>' -ForEach $Commands {
 
 Describe 'help of Set-AwsCliSsoCredentials for unattended use' {
     It 'shows $PROFILE with -NonInteractive and the schedulers' {
-        $text = Get-Help -Name Set-AwsCliSsoCredentials -Full | Out-String
-        foreach ($needle in '$PROFILE', '-NonInteractive', 'Task Scheduler', 'cron', 'launchd', '-NoBrowser') {
+        # One line, single spaces: help text wraps where the console and the source lines break it.
+        $text = (Get-Help -Name Set-AwsCliSsoCredentials -Full | Out-String -Width 4096) -replace '\s+', ' '
+        foreach ($needle in '$PROFILE', '-NonInteractive', 'Task Scheduler', 'cron', 'launchd', '-NoBrowser',
+            '~/.aws/sso/cache/', 'refresh token', 'LoginRequired', '-NoTokenFile', '-ConfigureSsoSession', 'sso-session') {
             $text | Should -BeLike "*$needle*"
         }
+    }
+}
+
+Describe 'help of discovery' {
+    It 'shows Get-AwsCliSsoAccount piped into Set-AwsCliSsoCredentials, and -AllAccounts with a template' {
+        $text = (Get-Help -Name Get-AwsCliSsoAccount -Full | Out-String -Width 4096) -replace '\s+', ' '
+        $text | Should -BeLike '*Get-AwsCliSsoAccount*| Where-Object RoleName -eq ReadOnly | Set-AwsCliSsoCredentials*'
+        $text = (Get-Help -Name Set-AwsCliSsoCredentials -Full | Out-String -Width 4096) -replace '\s+', ' '
+        $text | Should -BeLike "*-AllAccounts -IncludeRole ReadOnly -ProfileNameTemplate '{AccountName}-{RoleName}'*"
     }
 }
 

@@ -48,6 +48,9 @@ namespace SetAwsCliSsoCredentials
         private static extern IntPtr ssocreds_refresh_cancel(byte[] requestJson);
 
         [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        private static extern IntPtr ssocreds_discover(byte[] requestJson);
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         private static extern IntPtr ssocreds_session_status(byte[] requestJson);
 
         [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
@@ -60,6 +63,25 @@ namespace SetAwsCliSsoCredentials
         // "ssocreds" resolve to the module already in the process (matched by its base name).
         [DllImport("kernel32", CharSet = CharSet.Unicode, SetLastError = true, ExactSpelling = true)]
         private static extern IntPtr LoadLibraryW(string lpLibFileName);
+
+        // Linux/macOS only: the C library's environment (see SyncEnvironment).
+        [DllImport("libc", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        private static extern IntPtr getenv(byte[] name);
+
+        [DllImport("libc", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        private static extern int setenv(byte[] name, byte[] value, int overwrite);
+
+        [DllImport("libc", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        private static extern int unsetenv(byte[] name);
+
+        // The variables the library reads (docs/c-api.md, docs/powershell.md).
+        private static readonly string[] ForwardedVariables = new string[]
+        {
+            "HOME", "USERPROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_ENDPOINT_URL",
+            "AWS_ENDPOINT_URL_SSO", "AWS_ENDPOINT_URL_SSO_OIDC", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"
+        };
+
+        private static readonly object EnvironmentGate = new object();
 
         private static readonly object Gate = new object();
         private static string loadedPath;
@@ -200,6 +222,11 @@ namespace SetAwsCliSsoCredentials
                 ? functionName.Substring("ssocreds_".Length)
                 : functionName;
             byte[] request = requestJson == null ? null : ToUtf8(requestJson);
+            // Not before the polls: a background refresh of the library may be reading the environment.
+            if (name != "login_poll" && name != "refresh_poll" && name != "refresh_cancel")
+            {
+                SyncEnvironment();
+            }
             IntPtr response;
             switch (name)
             {
@@ -209,12 +236,66 @@ namespace SetAwsCliSsoCredentials
                 case "refresh_start": response = ssocreds_refresh_start(request); break;
                 case "refresh_poll": response = ssocreds_refresh_poll(request); break;
                 case "refresh_cancel": response = ssocreds_refresh_cancel(request); break;
+                case "discover": response = ssocreds_discover(request); break;
                 case "session_status": response = ssocreds_session_status(request); break;
                 case "logout": response = ssocreds_logout(request); break;
                 default:
                     throw new ArgumentException("Unknown ssocreds function '" + functionName + "'.", "functionName");
             }
             return TakeString(response);
+        }
+
+        /// <summary>
+        /// Linux/macOS: copies the variables the library reads from .NET's environment into the C
+        /// library's. .NET Core keeps a private copy of the environment on Unix, so `$env:HOME = ...` or
+        /// `$env:AWS_SHARED_CREDENTIALS_FILE = ...` in PowerShell would otherwise never reach the library
+        /// (on Windows both share one environment block). Only changed variables are written, under a
+        /// lock, before calls that start work (never while this module's background refresh runs).
+        /// Returns how many variables were changed.
+        /// </summary>
+        public static int SyncEnvironment()
+        {
+            PlatformID platform = Environment.OSVersion.Platform;
+            if (platform != PlatformID.Unix && platform != PlatformID.MacOSX)
+            {
+                return 0;
+            }
+            int changed = 0;
+            lock (EnvironmentGate)
+            {
+                foreach (string name in ForwardedVariables)
+                {
+                    string managed = Environment.GetEnvironmentVariable(name);
+                    byte[] nameBytes = ToUtf8(name);
+                    IntPtr current = getenv(nameBytes);
+                    string native = current == IntPtr.Zero ? null : FromUtf8(current);
+                    if (string.Equals(managed, native, StringComparison.Ordinal))
+                    {
+                        continue;
+                    }
+                    int rc = managed == null ? unsetenv(nameBytes) : setenv(nameBytes, ToUtf8(managed), 1);
+                    if (rc == 0)
+                    {
+                        changed++;
+                    }
+                }
+            }
+            return changed;
+        }
+
+        /// <summary>
+        /// The value the C library's environment (what the native library reads) has for a variable;
+        /// null when unset or on Windows. For tests.
+        /// </summary>
+        public static string NativeEnvironmentVariable(string name)
+        {
+            PlatformID platform = Environment.OSVersion.Platform;
+            if (name == null || (platform != PlatformID.Unix && platform != PlatformID.MacOSX))
+            {
+                return null;
+            }
+            IntPtr current = getenv(ToUtf8(name));
+            return current == IntPtr.Zero ? null : FromUtf8(current);
         }
 
         /// <summary>Copies a string the library returned and frees it, exactly once.</summary>

@@ -87,11 +87,12 @@ function Get-SsoCredsMemberValue {
 function ConvertTo-SsoCredsAccount {
     <#
     .SYNOPSIS
-    One account entry {Profile, AccountId, RoleName} from a hashtable, a CSV row or any object.
+    One account entry {Profile, AccountId, RoleName, AccountName} from a hashtable, a CSV row or any
+    object (e.g. Get-AwsCliSsoAccount's).
     .DESCRIPTION
     RoleName defaults to DefaultRoleName. An AccountId given as a number (@{AccountId = 12345678901})
-    gets its leading zeros back (12 digits). Returns $null and an error message through -ErrorText when
-    Profile or AccountId is missing.
+    gets its leading zeros back (12 digits). Missing values are empty strings; the caller checks them.
+    An entry without Profile gets its name from the library's profile-name template.
     #>
     [CmdletBinding()]
     param(
@@ -106,6 +107,7 @@ function ConvertTo-SsoCredsAccount {
     $profileName = Get-SsoCredsMemberValue -InputObject $InputObject -Name 'Profile'
     $accountId = Get-SsoCredsMemberValue -InputObject $InputObject -Name 'AccountId'
     $roleName = Get-SsoCredsMemberValue -InputObject $InputObject -Name 'RoleName'
+    $accountName = Get-SsoCredsMemberValue -InputObject $InputObject -Name 'AccountName'
 
     if ($accountId -is [int] -or $accountId -is [long] -or $accountId -is [decimal] -or $accountId -is [uint64] -or $accountId -is [uint32]) {
         $accountId = ([long]$accountId).ToString('D12', [System.Globalization.CultureInfo]::InvariantCulture)
@@ -119,12 +121,14 @@ function ConvertTo-SsoCredsAccount {
     $profileText = if ($null -eq $profileName) { '' } else { ([string]$profileName).Trim() }
     $accountText = if ($null -eq $accountId) { '' } else { ([string]$accountId).Trim() }
     $roleText = if ($null -eq $roleName) { '' } else { ([string]$roleName).Trim() }
+    $nameText = if ($null -eq $accountName) { '' } else { ([string]$accountName).Trim() }
     if (-not $roleText -and $DefaultRoleName) { $roleText = [string]$DefaultRoleName }
 
     [pscustomobject]@{
-        Profile   = $profileText
-        AccountId = $accountText
-        RoleName  = $roleText
+        Profile     = $profileText
+        AccountId   = $accountText
+        RoleName    = $roleText
+        AccountName = $nameText
     }
 }
 

@@ -6,7 +6,11 @@ function Invoke-SsoCredsLogin {
     Logs the environment in (or reuses its cached token) and returns when the token ends (local DateTime).
     .DESCRIPTION
     Opens the verification URL in the browser (or prints it with -NoBrowser), then polls with waits of
-    500 ms so that Ctrl+C stops it promptly. Failures are terminating errors of the calling command.
+    500 ms so that Ctrl+C stops it promptly. When another process is already running the device login of
+    this session (status 'waiting'), prints the library's message, opens no browser and polls until that
+    login's token arrives. With -NonInteractive, a login that would need the user (pending or waiting) is
+    the terminating error SsoCreds.LoginRequired instead. Failures are terminating errors of the calling
+    command.
     #>
     [CmdletBinding()]
     [OutputType([datetime])]
@@ -27,7 +31,16 @@ function Invoke-SsoCredsLogin {
 
         [switch] $NoBrowser,
 
-        [switch] $ForceLogin
+        [switch] $ForceLogin,
+
+        # Keep the token in this process's memory only (no ~/.aws/sso/cache file).
+        [switch] $NoTokenFile,
+
+        # Also write [sso-session <EnvironmentName>] to the AWS config file.
+        [switch] $ConfigureSsoSession,
+
+        # Reuse or renew a token only; never wait for the user.
+        [switch] $NonInteractive
     )
 
     if (-not $StartUrl -or -not $Region) {
@@ -45,19 +58,36 @@ function Invoke-SsoCredsLogin {
         region      = $Region
     }
     if ($ForceLogin) { $request.forceLogin = $true }
+    if ($NoTokenFile) { $request.noTokenFile = $true }
+    if ($ConfigureSsoSession) { $request.writeSsoSession = $true }
     $started = Invoke-SsoCredsNative -Function 'login_start' -Request $request
     if (-not $started.ok) {
         $Cmdlet.ThrowTerminatingError((New-SsoCredsErrorRecordFromEnvelope -Envelope $started -TargetObject $EnvironmentName))
     }
     $result = $started.result
     if ($result.status -eq 'loggedIn') {
-        Microsoft.PowerShell.Utility\Write-Verbose "Environment '$EnvironmentName': reusing the SSO token of this session."
+        Microsoft.PowerShell.Utility\Write-Verbose "Environment '$EnvironmentName': reusing the stored SSO token (renewed if it was about to expire)."
         return (ConvertTo-SsoCredsDateTime -Value $result.expiresAt)
     }
+    if ($NonInteractive) {
+        $message = "Environment '$EnvironmentName' needs a login to IAM Identity Center, and -NonInteractive forbids starting one."
+        $record = New-SsoCredsErrorRecord -Code 'LoginRequired' -Message $message -TargetObject $EnvironmentName `
+            -RecommendedAction "Run Set-AwsCliSsoCredentials -EnvironmentName $EnvironmentName without -NonInteractive to log in."
+        $Cmdlet.ThrowTerminatingError($record)
+    }
 
+    # 'waiting': another process (a scheduled run, another shell) is logging in to this session; its
+    # token arrives through the cache file, so no browser opens here.
+    $waiting = [string]$result.status -eq 'waiting'
     $url = [string]$result.verificationUriComplete
     $showCode = [bool]$NoBrowser
-    if (-not $NoBrowser) {
+    if ($waiting) {
+        $text = [string]$result.message
+        if (-not $text) { $text = "Another process is already logging in to environment '$EnvironmentName'; waiting for it to finish." }
+        Microsoft.PowerShell.Utility\Write-Host $text
+        $showCode = $true
+    }
+    elseif (-not $NoBrowser) {
         Microsoft.PowerShell.Utility\Write-Host 'A Browser window should open. Please login there and click ALLOW.' -NoNewline
         try {
             # Module-qualified like every other call; Pester 5's `Mock Start-Process -ModuleName ...` still
@@ -72,7 +102,7 @@ function Invoke-SsoCredsLogin {
             $showCode = $true
         }
     }
-    if ($showCode) {
+    if ($showCode -and -not $waiting) {
         Microsoft.PowerShell.Utility\Write-Host ("To sign in, open {0} in a browser and enter the code {1}," -f $result.verificationUri, $result.userCode)
         Microsoft.PowerShell.Utility\Write-Host ("or open {0}. Then click ALLOW." -f $url)
     }

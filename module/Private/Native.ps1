@@ -118,7 +118,7 @@ function Invoke-SsoCredsNative {
     #>
     [CmdletBinding()]
     param(
-        # login_start, login_poll, refresh, refresh_start, refresh_poll, refresh_cancel, session_status, logout
+        # login_start, login_poll, refresh, refresh_start, refresh_poll, refresh_cancel, discover, session_status, logout
         [Parameter(Mandatory = $true)]
         [string] $Function,
 

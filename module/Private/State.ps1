@@ -2,9 +2,11 @@
 #   <EnvironmentName>SsoAwsAccounts   the account list: @{Profile; AccountId; RoleName; CredsExpiration}
 #                                     (CredsExpiration in epoch milliseconds, as the original kept it)
 #   <EnvironmentName>SSOTokenExpire   when the SSO token ends (local DateTime), read by users' prompts
-#   <EnvironmentName>SsoAwsSettings   StartUrl, Region, DefaultRoleName and CredentialsFile of the last run
+#   <EnvironmentName>SsoAwsSettings   StartUrl, Region, DefaultRoleName, CredentialsFile, NoTokenFile and the
+#                                     discovery settings (AllAccounts, ProfileNameTemplate, filters) of the last run
 # They are globals (not module variables) so that they outlive Import-Module -Force, as the original's did.
-# The SSO token itself stays inside the native library, never in a PowerShell variable.
+# The SSO token itself stays inside the native library (and its cache file ~/.aws/sso/cache/<sha1>.json
+# unless -NoTokenFile), never in a PowerShell variable.
 
 function Get-SsoCredsGlobal {
     [CmdletBinding()]
@@ -52,4 +54,52 @@ function Get-SsoCredsRememberedEnvironment {
         }
     }
     $names
+}
+
+function Get-SsoCredsRememberedSetting {
+    <#
+    .SYNOPSIS
+    One setting remembered for an environment in <EnvironmentName>SsoAwsSettings (or $null).
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)]
+        [string] $EnvironmentName,
+
+        [Parameter(Mandatory = $true)]
+        [string] $Name
+    )
+
+    $settings = Get-SsoCredsGlobal -Name ('{0}SsoAwsSettings' -f $EnvironmentName)
+    if ($settings -is [System.Collections.IDictionary] -and $settings.Contains($Name)) {
+        # Return an array without unrolling it into the pipeline.
+        return , $settings[$Name]
+    }
+    $null
+}
+
+function Update-SsoCredsRememberedSetting {
+    <#
+    .SYNOPSIS
+    Sets some settings remembered for an environment, keeping the others.
+    #>
+    [CmdletBinding(SupportsShouldProcess = $false)]
+    [System.Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseShouldProcessForStateChangingFunctions', '',
+        Justification = 'Session bookkeeping only; the public command handles -WhatIf.')]
+    param(
+        [Parameter(Mandatory = $true)]
+        [string] $EnvironmentName,
+
+        [Parameter(Mandatory = $true)]
+        [System.Collections.IDictionary] $Setting
+    )
+
+    $name = '{0}SsoAwsSettings' -f $EnvironmentName
+    $settings = Get-SsoCredsGlobal -Name $name
+    $merged = @{}
+    if ($settings -is [System.Collections.IDictionary]) {
+        foreach ($key in $settings.Keys) { $merged[$key] = $settings[$key] }
+    }
+    foreach ($key in $Setting.Keys) { $merged[$key] = $Setting[$key] }
+    Set-SsoCredsGlobal -Name $name -Value $merged
 }

@@ -5,7 +5,9 @@ function Clear-AwsCliSsoSession {
 
     .DESCRIPTION
     Signs the environment's SSO token out at the service (best effort) and forgets it and any login in
-    progress, so the next Set-AwsCliSsoCredentials that needs new credentials logs in again. Removes the
+    progress, and deletes its cache file ~/.aws/sso/cache/<sha1(EnvironmentName)>.json (so other
+    PowerShell sessions, scheduled runs and aws CLI v2 sessions sharing it are signed out too), so the next
+    Set-AwsCliSsoCredentials that needs new credentials logs in again. Removes the
     global <EnvironmentName>SSOTokenExpire. With -Forget, also forgets the account list and settings
     remembered for the environment (<EnvironmentName>SsoAwsAccounts, <EnvironmentName>SsoAwsSettings).
 
@@ -18,6 +20,10 @@ function Clear-AwsCliSsoSession {
 
     .PARAMETER Forget
     Also forgets the remembered account list and settings of the environment.
+
+    .PARAMETER NoTokenFile
+    Forgets the token in this process's memory only and leaves the cache file alone. Defaults to what
+    Set-AwsCliSsoCredentials -NoTokenFile remembered for the environment.
 
     .PARAMETER PassThru
     Writes one object per environment: Environment and LoggedOut (False when there was nothing to forget).
@@ -43,6 +49,8 @@ function Clear-AwsCliSsoSession {
 
         [switch] $Forget,
 
+        [switch] $NoTokenFile,
+
         [switch] $PassThru
     )
 
@@ -51,7 +59,13 @@ function Clear-AwsCliSsoSession {
             if (-not $PSCmdlet.ShouldProcess($name, 'Sign out of IAM Identity Center and forget the SSO token')) {
                 continue
             }
-            $answer = Invoke-SsoCredsNative -Function 'logout' -Request ([ordered]@{ environment = $name })
+            $request = [ordered]@{ environment = $name }
+            $memoryOnly = [bool]$NoTokenFile
+            if (-not $PSBoundParameters.ContainsKey('NoTokenFile')) {
+                $memoryOnly = [bool](Get-SsoCredsRememberedSetting -EnvironmentName $name -Name 'NoTokenFile')
+            }
+            if ($memoryOnly) { $request.noTokenFile = $true }
+            $answer = Invoke-SsoCredsNative -Function 'logout' -Request $request
             if (-not $answer.ok) {
                 $PSCmdlet.WriteError((New-SsoCredsErrorRecordFromEnvelope -Envelope $answer -TargetObject $name))
                 continue

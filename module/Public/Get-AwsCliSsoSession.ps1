@@ -6,8 +6,11 @@ function Get-AwsCliSsoSession {
     .DESCRIPTION
     Reports, per environment, whether this PowerShell session holds a valid SSO token (LoggedIn), one that
     has expired (Expired), a login that was started but not approved yet (Pending), or none (None), with the
-    start URL, the Region, when the token ends and how long is left. The token itself lives inside the
-    module's native library and is never shown.
+    start URL, the Region, when the token ends, how long is left, and whether it can be renewed without
+    you (Refreshable: its refresh token and client registration are still valid, so -NonInteractive and
+    scheduled runs keep working after ExpiresAt). The state comes from this process's memory or the
+    cache file ~/.aws/sso/cache/<sha1(EnvironmentName)>.json (shared with other PowerShell sessions,
+    scheduled runs and aws CLI v2), with no network call. The token itself is never shown.
 
     Without -EnvironmentName, reports every environment this session has used (those with a remembered
     account list, settings or <EnvironmentName>SSOTokenExpire), or 'Default' when there is none.
@@ -15,17 +18,26 @@ function Get-AwsCliSsoSession {
     .PARAMETER EnvironmentName
     The environments to report, as given to Set-AwsCliSsoCredentials -EnvironmentName. Accepts pipeline input.
 
+    .PARAMETER NoTokenFile
+    Looks at this process's memory only, not at the cache file. Defaults to what Set-AwsCliSsoCredentials
+    -NoTokenFile remembered for the environment.
+
     .EXAMPLE
     Get-AwsCliSsoSession
 
-    Environment Status   StartUrl                                  Region    ExpiresAt            TimeLeft
-    ----------- ------   --------                                  ------    ---------            --------
-    Contoso     LoggedIn https://d-12345abcde.awsapps.com/start/    us-west-2 23/11/2026 17:58:12  07:41:09
+    Environment Status   StartUrl                                Region    ExpiresAt           TimeLeft Refreshable
+    ----------- ------   --------                                ------    ---------           -------- -----------
+    Contoso     LoggedIn https://d-12345abcde.awsapps.com/start/ us-west-2 23/11/2026 17:58:12 07:41:09        True
 
     .EXAMPLE
     if ((Get-AwsCliSsoSession -EnvironmentName Contoso).Status -ne 'LoggedIn') { Set-AwsCliSsoCredentials -EnvironmentName Contoso }
 
     Logs in again only when the session has no valid token.
+
+    .EXAMPLE
+    $s = Get-AwsCliSsoSession -EnvironmentName Contoso; if ($s.Status -ne 'LoggedIn' -and -not $s.Refreshable) { Write-Warning 'Scheduled AWS refreshes will fail until you log in again.' }
+
+    Warns when the IAM Identity Center session has ended and no refresh token can renew it.
 
     .OUTPUTS
     SetAwsCliSsoCredentials.Session
@@ -36,7 +48,9 @@ function Get-AwsCliSsoSession {
         [Parameter(Position = 0, ValueFromPipeline = $true, ValueFromPipelineByPropertyName = $true)]
         [Alias('Environment')]
         [ValidateNotNullOrEmpty()]
-        [string[]] $EnvironmentName
+        [string[]] $EnvironmentName,
+
+        [switch] $NoTokenFile
     )
 
     begin {
@@ -54,7 +68,13 @@ function Get-AwsCliSsoSession {
         if ($names.Count -eq 0) { $names.Add('Default') }
 
         foreach ($name in $names) {
-            $answer = Invoke-SsoCredsNative -Function 'session_status' -Request ([ordered]@{ environment = $name })
+            $request = [ordered]@{ environment = $name }
+            $memoryOnly = [bool]$NoTokenFile
+            if (-not $PSBoundParameters.ContainsKey('NoTokenFile')) {
+                $memoryOnly = [bool](Get-SsoCredsRememberedSetting -EnvironmentName $name -Name 'NoTokenFile')
+            }
+            if ($memoryOnly) { $request.noTokenFile = $true }
+            $answer = Invoke-SsoCredsNative -Function 'session_status' -Request $request
             if (-not $answer.ok) {
                 $PSCmdlet.WriteError((New-SsoCredsErrorRecordFromEnvelope -Envelope $answer -TargetObject $name))
                 continue
@@ -78,6 +98,7 @@ function Get-AwsCliSsoSession {
                 Region      = [string]$result.region
                 ExpiresAt   = $expiresAt
                 TimeLeft    = $timeLeft
+                Refreshable = [bool]$result.refreshable
             }
         }
     }

@@ -13,6 +13,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Net;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 using System.Threading;
@@ -102,6 +103,23 @@ public static class Driver
         string again = SsoCredsNative.Call("ssocreds_refresh", request);
         Step("refresh_again", again);
 
+        // The login outlives the process: the AWS CLI v2 cache file under HOME (a temporary folder here).
+        string cacheFile = TokenCachePath(Environment_);
+        Step("token_cache", "{\"exists\":" + (File.Exists(cacheFile) ? "true" : "false") + "}");
+
+        // Discovery: every account and role, filtered, and a dry run that names discovered profiles.
+        Step("discover", SsoCredsNative.Call("ssocreds_discover",
+            "{\"environment\":" + Quote(Environment_) + ",\"startUrl\":" + Quote(startUrl) + ",\"includeRole\":[\"ReadOnly\"]}"));
+        Step("discover_dry_run", SsoCredsNative.Call("refresh",
+            "{\"environment\":" + Quote(Environment_) + ",\"credentialsFile\":" + Quote(credentialsFile)
+            + ",\"accounts\":[],\"discover\":true,\"dryRun\":true,\"includeAccount\":[\"100000000000\"]"
+            + ",\"profileNameTemplate\":\"{AccountId}-{RoleName}\"}"));
+
+        // The variables the library reads reach the C library's environment (on .NET Core on Unix only
+        // SyncEnvironment copies them; Mono shares one environment, so nothing needs changing here).
+        int changed = SsoCredsNative.SyncEnvironment();
+        Step("environment", "{\"changed\":" + changed + ",\"home\":" + Quote(SsoCredsNative.NativeEnvironmentVariable("HOME")) + "}");
+
         // Bad input of every kind must come back as an error object, never a crash.
         Step("bad_null", SsoCredsNative.Call("refresh", null));
         Step("bad_json", SsoCredsNative.Call("refresh", "{not json"));
@@ -154,9 +172,26 @@ public static class Driver
         Step("loop", "{\"calls\":3000,\"failures\":" + failures + "}");
 
         Step("logout", SsoCredsNative.Call("logout", "{\"environment\":" + Quote(Environment_) + "}"));
+        Step("token_cache_after_logout", "{\"exists\":" + (File.Exists(cacheFile) ? "true" : "false") + "}");
         Step("refresh_after_logout", SsoCredsNative.Call("refresh",
             request.Substring(0, request.Length - 1) + ",\"force\":true}"));
         return 0;
+    }
+
+    private static string TokenCachePath(string environment)
+    {
+        byte[] hash;
+        using (SHA1 sha1 = SHA1.Create())
+        {
+            hash = sha1.ComputeHash(Encoding.UTF8.GetBytes(environment));
+        }
+        StringBuilder hex = new StringBuilder();
+        foreach (byte b in hash)
+        {
+            hex.Append(b.ToString("x2"));
+        }
+        string home = Environment.GetEnvironmentVariable("HOME");
+        return Path.Combine(Path.Combine(Path.Combine(Path.Combine(home, ".aws"), "sso"), "cache"), hex + ".json");
     }
 
     private static void Step(string name, string json)

@@ -97,3 +97,69 @@ function Get-FakeAccountId([int] $Index) {
     # The fake's generated accounts: 100000000000 + index.
     (100000000000 + $Index).ToString()
 }
+
+$script:TestEnvironmentNames = @(
+    'HOME', 'USERPROFILE', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_ENDPOINT_URL',
+    'AWS_ENDPOINT_URL_SSO', 'AWS_ENDPOINT_URL_SSO_OIDC'
+)
+
+function Set-TestHome {
+    # Points HOME and USERPROFILE (and so ~/.aws: token cache, config, credentials) at a test folder and
+    # clears the AWS file and endpoint variables; returns what to give Restore-TestEnvironment in AfterAll.
+    # (The module copies these variables into the native library's environment before each call: on
+    # Linux and macOS .NET keeps its own copy, which $env: changes.)
+    param([Parameter(Mandatory = $true)] [string] $Path)
+    $saved = @{}
+    foreach ($name in $script:TestEnvironmentNames) {
+        $saved[$name] = [Environment]::GetEnvironmentVariable($name)
+        [Environment]::SetEnvironmentVariable($name, $null)
+    }
+    $null = New-Item -ItemType Directory -Path $Path -Force
+    $env:HOME = $Path
+    $env:USERPROFILE = $Path
+    $saved
+}
+
+function Restore-TestEnvironment {
+    param($Saved)
+    if ($null -eq $Saved) { return }
+    foreach ($name in $Saved.Keys) {
+        [Environment]::SetEnvironmentVariable($name, $Saved[$name])
+    }
+}
+
+function Get-TestSha1Hex([string] $Text) {
+    $sha1 = [System.Security.Cryptography.SHA1]::Create()
+    try {
+        $bytes = $sha1.ComputeHash([System.Text.Encoding]::UTF8.GetBytes($Text))
+    }
+    finally {
+        $sha1.Dispose()
+    }
+    -join ($bytes | ForEach-Object { $_.ToString('x2') })
+}
+
+function Get-TestTokenCachePath {
+    # ~/.aws/sso/cache/<sha1(EnvironmentName)>.json, the AWS CLI v2 cache file of a session.
+    param([Parameter(Mandatory = $true)] [string] $EnvironmentName)
+    $folder = Join-Path (Join-Path (Join-Path $env:HOME '.aws') 'sso') 'cache'
+    Join-Path $folder ((Get-TestSha1Hex $EnvironmentName) + '.json')
+}
+
+function Invoke-TestChildPowerShell {
+    # Runs a script in a new PowerShell process (same executable, -NoProfile -NonInteractive), which
+    # inherits this process's environment (HOME, endpoints). Returns @{ ExitCode; Output }.
+    param([Parameter(Mandatory = $true)] [string] $Script)
+    # The child's stderr must not become a terminating error here (Windows PowerShell with 'Stop').
+    $ErrorActionPreference = 'Continue'
+    $executable = (Get-Process -Id $PID).Path
+    # -EncodedCommand: no quoting rules of native argument passing to get wrong on any platform.
+    $encoded = [Convert]::ToBase64String([System.Text.Encoding]::Unicode.GetBytes($Script))
+    $output = & $executable -NoProfile -NonInteractive -EncodedCommand $encoded 2>&1 | ForEach-Object { "$_" }
+    [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = ($output -join [Environment]::NewLine) }
+}
+
+function ConvertTo-TestLiteral([string] $Text) {
+    # A single-quoted PowerShell string literal.
+    "'" + ($Text -replace "'", "''") + "'"
+}

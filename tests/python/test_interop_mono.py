@@ -1,7 +1,8 @@
 """The module's C# interop file, compiled with Mono's C# compiler at the C# 5 level of Windows PowerShell
 5.1's Add-Type, drives the real library against a running fake IAM Identity Center: device login,
-background refresh of five profiles (one with a non-ASCII name) into a temporary credentials file, error
-envelopes for bad input, many calls from several threads. Proves marshalling (UTF-8 both ways) and that
+background refresh of five profiles (one with a non-ASCII name) into a temporary credentials file, the
+token cache file under a temporary HOME, discovery of accounts and roles, error envelopes for bad input,
+many calls from several threads. Proves marshalling (UTF-8 both ways) and that
 each returned string is freed exactly once (a double free would abort the process)."""
 
 from __future__ import annotations
@@ -51,8 +52,13 @@ def test_csharp5_check_is_real(tmp_path, mono_tools):
     assert result.returncode != 0
 
 
-def run_driver(mono_tools, driver_exe, library_path, fake, credentials):
+def run_driver(mono_tools, driver_exe, library_path, fake, credentials, home):
     env = dict(os.environ)
+    # The login is cached in ~/.aws/sso/cache: never the real one.
+    env["HOME"] = str(home)
+    env["USERPROFILE"] = str(home)
+    for name in ("AWS_CONFIG_FILE", "AWS_ENDPOINT_URL"):
+        env.pop(name, None)
     env["AWS_ENDPOINT_URL_SSO_OIDC"] = fake.url
     env["AWS_ENDPOINT_URL_SSO"] = fake.url
     env.pop("AWS_SHARED_CREDENTIALS_FILE", None)
@@ -82,12 +88,13 @@ def scenario(tmp_path_factory, mono_tools, driver_exe, library_path, fake_binary
     fake = Fake(fake_binary, ["--accounts", "8", "--roles", "ReadOnly,Admin"])
     try:
         credentials = tmp_path_factory.mktemp("creds") / "credentials"
-        steps, accounts = run_driver(mono_tools, driver_exe, library_path, fake, credentials)
+        home = tmp_path_factory.mktemp("home")
+        steps, accounts = run_driver(mono_tools, driver_exe, library_path, fake, credentials, home)
         issued = {}
         for i, name in enumerate(PROFILES):
             issued[name] = fake.get(f"/__fake/credentials?account_id={100000000000 + i}&role_name={ROLE}")
         counters = fake.get("/__fake/counters")
-        yield {"steps": steps, "credentials": credentials, "issued": issued, "counters": counters}
+        yield {"steps": steps, "credentials": credentials, "issued": issued, "counters": counters, "home": home}
     finally:
         fake.stop()
 
@@ -175,3 +182,28 @@ def test_status_and_logout(scenario):
     assert status["startUrl"] == START_URL
     assert ok(steps["logout"])["loggedOut"] is True
     assert error_code(steps["refresh_after_logout"]) == "LoginRequired"
+
+
+def test_token_cache_file_under_home(scenario):
+    assert scenario["steps"]["token_cache"]["exists"] is True
+    assert scenario["steps"]["token_cache_after_logout"]["exists"] is False
+
+
+def test_discover(scenario):
+    accounts = ok(scenario["steps"]["discover"])["accounts"]
+    assert [a["accountId"] for a in accounts] == [str(100000000000 + i) for i in range(8)]
+    assert all(a["roles"] == ["ReadOnly"] for a in accounts), accounts
+    assert accounts[0]["accountName"]
+    assert "emailAddress" in accounts[0]
+
+
+def test_discovery_dry_run_names_profiles_from_the_template(scenario):
+    report = ok(scenario["steps"]["discover_dry_run"])
+    assert sorted(p["profile"] for p in report["profiles"]) == ["100000000000-Admin", "100000000000-ReadOnly"]
+    assert all(p["status"] == "wouldRefresh" for p in report["profiles"])
+
+
+def test_environment_reaches_the_c_library(scenario):
+    step = scenario["steps"]["environment"]
+    assert step["home"] == str(scenario["home"])
+    assert step["changed"] == 0
