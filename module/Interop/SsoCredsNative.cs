@@ -64,15 +64,8 @@ namespace SetAwsCliSsoCredentials
         [DllImport("kernel32", CharSet = CharSet.Unicode, SetLastError = true, ExactSpelling = true)]
         private static extern IntPtr LoadLibraryW(string lpLibFileName);
 
-        // Linux/macOS only: the C library's environment (see SyncEnvironment).
-        [DllImport("libc", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        private static extern IntPtr getenv(byte[] name);
-
-        [DllImport("libc", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        private static extern int setenv(byte[] name, byte[] value, int overwrite);
-
-        [DllImport("libc", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        private static extern int unsetenv(byte[] name);
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        private static extern IntPtr ssocreds_set_environment(byte[] requestJson);
 
         // The variables the library reads (docs/c-api.md, docs/powershell.md).
         private static readonly string[] ForwardedVariables = new string[]
@@ -82,6 +75,7 @@ namespace SetAwsCliSsoCredentials
         };
 
         private static readonly object EnvironmentGate = new object();
+        private static string lastEnvironmentSent;
 
         private static readonly object Gate = new object();
         private static string loadedPath;
@@ -222,11 +216,7 @@ namespace SetAwsCliSsoCredentials
                 ? functionName.Substring("ssocreds_".Length)
                 : functionName;
             byte[] request = requestJson == null ? null : ToUtf8(requestJson);
-            // Not before the polls: a background refresh of the library may be reading the environment.
-            if (name != "login_poll" && name != "refresh_poll" && name != "refresh_cancel")
-            {
-                SyncEnvironment();
-            }
+            SyncEnvironment();
             IntPtr response;
             switch (name)
             {
@@ -246,56 +236,66 @@ namespace SetAwsCliSsoCredentials
         }
 
         /// <summary>
-        /// Linux/macOS: copies the variables the library reads from .NET's environment into the C
-        /// library's. .NET Core keeps a private copy of the environment on Unix, so `$env:HOME = ...` or
-        /// `$env:AWS_SHARED_CREDENTIALS_FILE = ...` in PowerShell would otherwise never reach the library
-        /// (on Windows both share one environment block). Only changed variables are written, under a
-        /// lock, before calls that start work (never while this module's background refresh runs).
-        /// Returns how many variables were changed.
+        /// Tells the library what the variables it reads are, as this process sees them. .NET on Linux
+        /// and macOS keeps a private copy of the environment, so `$env:HOME = ...` or
+        /// `$env:AWS_ENDPOINT_URL_SSO = ...` in PowerShell would otherwise never reach the library
+        /// (on Windows both share one environment block). The values go through
+        /// ssocreds_set_environment, which the library keeps behind a lock: no setenv from here, which
+        /// would race with the library's own threads. Sent only when something changed; returns 1 when
+        /// sent, 0 when unchanged.
         /// </summary>
         public static int SyncEnvironment()
         {
-            PlatformID platform = Environment.OSVersion.Platform;
-            if (platform != PlatformID.Unix && platform != PlatformID.MacOSX)
+            StringBuilder json = new StringBuilder("{\"variables\":{");
+            for (int i = 0; i < ForwardedVariables.Length; i++)
             {
-                return 0;
+                string value = Environment.GetEnvironmentVariable(ForwardedVariables[i]);
+                if (i > 0)
+                {
+                    json.Append(',');
+                }
+                json.Append(JsonQuote(ForwardedVariables[i])).Append(':').Append(value == null ? "null" : JsonQuote(value));
             }
-            int changed = 0;
+            json.Append("}}");
+            string request = json.ToString();
             lock (EnvironmentGate)
             {
-                foreach (string name in ForwardedVariables)
+                if (string.Equals(request, lastEnvironmentSent, StringComparison.Ordinal))
                 {
-                    string managed = Environment.GetEnvironmentVariable(name);
-                    byte[] nameBytes = ToUtf8(name);
-                    IntPtr current = getenv(nameBytes);
-                    string native = current == IntPtr.Zero ? null : FromUtf8(current);
-                    if (string.Equals(managed, native, StringComparison.Ordinal))
-                    {
-                        continue;
-                    }
-                    int rc = managed == null ? unsetenv(nameBytes) : setenv(nameBytes, ToUtf8(managed), 1);
-                    if (rc == 0)
-                    {
-                        changed++;
-                    }
+                    return 0;
                 }
+                string response = TakeString(ssocreds_set_environment(ToUtf8(request)));
+                if (!response.StartsWith("{\"ok\":true", StringComparison.Ordinal))
+                {
+                    throw new InvalidOperationException("ssocreds_set_environment failed: " + response);
+                }
+                lastEnvironmentSent = request;
+                return 1;
             }
-            return changed;
         }
 
-        /// <summary>
-        /// The value the C library's environment (what the native library reads) has for a variable;
-        /// null when unset or on Windows. For tests.
-        /// </summary>
-        public static string NativeEnvironmentVariable(string name)
+        /// <summary>A JSON string literal (quotes, backslashes and control characters escaped).</summary>
+        private static string JsonQuote(string value)
         {
-            PlatformID platform = Environment.OSVersion.Platform;
-            if (name == null || (platform != PlatformID.Unix && platform != PlatformID.MacOSX))
+            StringBuilder quoted = new StringBuilder(value.Length + 2);
+            quoted.Append('"');
+            foreach (char c in value)
             {
-                return null;
+                if (c == '"' || c == '\\')
+                {
+                    quoted.Append('\\').Append(c);
+                }
+                else if (c < ' ')
+                {
+                    quoted.Append("\\u").Append(((int)c).ToString("x4"));
+                }
+                else
+                {
+                    quoted.Append(c);
+                }
             }
-            IntPtr current = getenv(ToUtf8(name));
-            return current == IntPtr.Zero ? null : FromUtf8(current);
+            quoted.Append('"');
+            return quoted.ToString();
         }
 
         /// <summary>Copies a string the library returned and frees it, exactly once.</summary>

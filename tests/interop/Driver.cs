@@ -115,10 +115,17 @@ public static class Driver
             + ",\"accounts\":[],\"discover\":true,\"dryRun\":true,\"includeAccount\":[\"100000000000\"]"
             + ",\"profileNameTemplate\":\"{AccountId}-{RoleName}\"}"));
 
-        // The variables the library reads reach the C library's environment (on .NET Core on Unix only
-        // SyncEnvironment copies them; Mono shares one environment, so nothing needs changing here).
-        int changed = SsoCredsNative.SyncEnvironment();
-        Step("environment", "{\"changed\":" + changed + ",\"home\":" + Quote(SsoCredsNative.NativeEnvironmentVariable("HOME")) + "}");
+        // The variables the library reads follow this process's environment (on .NET Core on Unix the
+        // library cannot see it otherwise): a dry run reports the credentials file the variable names.
+        string fromVariable = credentialsFile + ".from-variable";
+        Environment.SetEnvironmentVariable("AWS_SHARED_CREDENTIALS_FILE", fromVariable);
+        int sent = SsoCredsNative.SyncEnvironment();
+        string viaVariable = SsoCredsNative.Call("refresh",
+            "{\"environment\":" + Quote(Environment_) + ",\"defaultRoleName\":\"ReadOnly\",\"dryRun\":true,\"accounts\":["
+            + "{\"profile\":\"via-variable\",\"accountId\":\"100000000000\"}]}");
+        Environment.SetEnvironmentVariable("AWS_SHARED_CREDENTIALS_FILE", null);
+        Step("environment", "{\"sent\":" + sent + ",\"unchanged\":" + SsoCredsNative.SyncEnvironment()
+            + ",\"file\":" + Quote(fromVariable) + ",\"refresh\":" + viaVariable + "}");
 
         // Bad input of every kind must come back as an error object, never a crash.
         Step("bad_null", SsoCredsNative.Call("refresh", null));

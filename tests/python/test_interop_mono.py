@@ -203,7 +203,10 @@ def test_discovery_dry_run_names_profiles_from_the_template(scenario):
     assert all(p["status"] == "wouldRefresh" for p in report["profiles"])
 
 
-def test_environment_reaches_the_c_library(scenario):
+def test_the_environment_as_dotnet_sees_it_reaches_the_library(scenario):
     step = scenario["steps"]["environment"]
-    assert step["home"] == str(scenario["home"])
-    assert step["changed"] == 0
+    assert step["sent"] == 1, "a changed variable is sent to the library"
+    assert step["unchanged"] == 1, "restoring it is sent too"
+    assert step["refresh"]["ok"] is True, step["refresh"]
+    assert step["refresh"]["result"]["credentialsFile"] == step["file"]
+    assert [p["status"] for p in step["refresh"]["result"]["profiles"]] == ["wouldRefresh"]

@@ -42,6 +42,12 @@ char *ssocreds_session_status(const char *request_json);
 // Signs out and forgets the environment's token: `{environment}`.
 char *ssocreds_logout(const char *request_json);
 
+// Sets what the library sees for environment variables, over the process's own:
+// `{variables: {NAME: "value" | null}}` (null hides the process's value). Each call replaces the
+// previous set; `{variables: {}}` restores the process's environment. For hosts whose environment
+// is not the C library's, like .NET on Linux and macOS.
+char *ssocreds_set_environment(const char *request_json);
+
 // Frees a string returned by this library. NULL is fine. Must not be called twice on one string.
 //
 // # Safety

@@ -9,9 +9,11 @@ use std::ffi::c_char;
 
 use once_cell::sync::Lazy;
 use ssocreds_engine::api::{DiscoverRequest, EnvironmentRequest, LoginPollRequest, LoginStartRequest, RefreshRequest};
+use ssocreds_engine::env::Overrides;
 use ssocreds_engine::{Engine, Env};
 
 mod boundary;
+mod environment;
 mod operations;
 
 use boundary::call;
@@ -26,8 +28,11 @@ pub(crate) static RUNTIME: Lazy<tokio::runtime::Runtime> = Lazy::new(|| {
         .expect("the ssocreds runtime could not start")
 });
 
+/// Environment values the host has set through `ssocreds_set_environment`.
+pub(crate) static ENVIRONMENT: Lazy<Overrides> = Lazy::new(Overrides::default);
+
 /// The engine, with the sessions it keeps for the life of the process.
-pub(crate) static ENGINE: Lazy<Engine> = Lazy::new(|| Engine::new(Env::real()));
+pub(crate) static ENGINE: Lazy<Engine> = Lazy::new(|| Engine::new(Env::with_overrides(ENVIRONMENT.clone())));
 
 static VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "\0");
 
@@ -89,6 +94,15 @@ pub extern "C" fn ssocreds_session_status(request_json: *const c_char) -> *mut c
 #[no_mangle]
 pub extern "C" fn ssocreds_logout(request_json: *const c_char) -> *mut c_char {
     call(request_json, |request: EnvironmentRequest| RUNTIME.block_on(ENGINE.logout(request)))
+}
+
+/// Sets what the library sees for environment variables, over the process's own:
+/// `{variables: {NAME: "value" | null}}` (null hides the process's value). Each call replaces the
+/// previous set; `{variables: {}}` restores the process's environment. For hosts whose environment
+/// is not the C library's, like .NET on Linux and macOS.
+#[no_mangle]
+pub extern "C" fn ssocreds_set_environment(request_json: *const c_char) -> *mut c_char {
+    call(request_json, environment::set)
 }
 
 /// Frees a string returned by this library. NULL is fine. Must not be called twice on one string.

@@ -260,6 +260,7 @@ fn hostile_inputs_get_error_objects_and_leave_the_file_alone() {
         "ssocreds_discover",
         "ssocreds_session_status",
         "ssocreds_logout",
+        "ssocreds_set_environment",
     ];
     for function in functions {
         assert_eq!(error_code(&call_raw(function, None)), "InvalidInput", "{function}(NULL)");
@@ -442,4 +443,35 @@ fn child_process_refreshes_its_own_profiles() {
             ok("ssocreds_refresh", json!({"environment": "Child", "accounts": batch, "credentialsFile": file}));
         assert!(statuses(&result).iter().all(|s| s == "refreshed"), "{result}");
     }
+}
+
+/// A host whose environment is not the C library's (.NET on Linux/macOS) sets it explicitly.
+#[test]
+fn the_host_can_set_what_the_library_sees_of_the_environment() {
+    let s = scenario(FakeConfig {
+        approval: Approval::AfterPolls(1),
+        ..FakeConfig::with_generated_accounts(2, &["ReadOnly"])
+    });
+    let elsewhere = tempfile::tempdir().unwrap();
+    let set = ok(
+        "ssocreds_set_environment",
+        json!({"variables": {"HOME": elsewhere.path(), "AWS_SHARED_CREDENTIALS_FILE": null}}),
+    );
+    assert_eq!(set["variables"], 2);
+    login("HostEnv");
+    let accounts = accounts(&FakeConfig::with_generated_accounts(2, &["ReadOnly"]), "host", "ReadOnly");
+    ok("ssocreds_refresh", json!({"environment": "HostEnv", "accounts": accounts}));
+    assert!(elsewhere.path().join(".aws/credentials").exists(), "the credentials went to the home the host set");
+    assert!(!s.home.path().join(".aws/credentials").exists());
+    let bad = call("ssocreds_set_environment", json!({"variables": {"NOT-A-NAME": "x", "HOME": "/never"}}));
+    assert_eq!(error_code(&bad), "InvalidInput");
+    let status = ok("ssocreds_session_status", json!({"environment": "HostEnv"}));
+    assert_eq!(status["status"], "loggedIn", "the bad request changed nothing: {status}");
+    // Back to the process's own values for the tests that follow.
+    ok("ssocreds_set_environment", json!({"variables": {}}));
+    assert_eq!(
+        ok("ssocreds_session_status", json!({"environment": "HostEnv"}))["status"],
+        "loggedIn",
+        "still in memory"
+    );
 }

@@ -39,6 +39,7 @@ fn header_declares_every_documented_function() {
         "char *ssocreds_discover(const char *request_json)",
         "char *ssocreds_session_status(const char *request_json)",
         "char *ssocreds_logout(const char *request_json)",
+        "char *ssocreds_set_environment(const char *request_json)",
         "void ssocreds_string_free(char *s)",
     ] {
         assert!(header.contains(function), "the header lacks `{function}`");
