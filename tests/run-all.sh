@@ -6,12 +6,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 PYTHON="${PYTHON:-python3}"
+LOG="$(mktemp)"
+trap 'rm -f "$LOG"' EXIT
 
 echo "== cargo build (library, fake, command line)"
 cargo build --workspace --locked
 
 echo "== cargo test"
-cargo test --workspace --locked
+cargo test --workspace --locked 2>&1 | tee -a "$LOG"
 
 echo "== cargo fmt --check, cargo clippy"
 if cargo fmt --version >/dev/null 2>&1; then cargo fmt --all --check; else echo "SKIPPED: rustfmt is not installed"; fi
@@ -24,7 +26,7 @@ fi
 echo "== checks without PowerShell: syntax, Mono interop, DllImport vs header"
 export SSOCREDS_LIB="$CARGO_TARGET_DIR/debug/libssocreds.so"
 export FAKE_IDC_BIN="$CARGO_TARGET_DIR/debug/fake-identity-center"
-"$PYTHON" -m pytest tests/python -q
+"$PYTHON" -m pytest tests/python -q 2>&1 | tee -a "$LOG"
 
 echo "== Pester"
 if command -v pwsh >/dev/null 2>&1; then
@@ -33,3 +35,7 @@ else
     echo "SKIPPED: pwsh is not installed here, so the Pester tests (tests/*.Tests.ps1) did not run."
     echo "         They run in GitHub Actions (.github/workflows/ci.yml) and on any machine with pwsh."
 fi
+
+# One closing line for everything that ran (a failure above has already stopped the script).
+passed=$(grep -Eo '(ok\. )?[0-9]+ passed' "$LOG" | awk '{ sum += $(NF-1) } END { print sum + 0 }')
+echo "all tests: ${passed} passed, 0 failed"
