@@ -42,7 +42,7 @@ enum Command {
     Login(LoginArgs),
     /// Show the SSO session and the profiles this tool wrote, and until when they are valid.
     Status {
-        #[arg(long, default_value = "default")]
+        #[arg(long, default_value = "Default")]
         environment: String,
         /// The credentials file (default: AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials).
         #[arg(long)]
@@ -50,7 +50,7 @@ enum Command {
     },
     /// Sign the SSO token out and remove it from the cache.
     Logout {
-        #[arg(long, default_value = "default")]
+        #[arg(long, default_value = "Default")]
         environment: String,
     },
     /// List every account and role the login can reach.
@@ -67,7 +67,7 @@ enum Command {
 #[derive(Args)]
 struct LoginArgs {
     /// A short name that keeps several IAM Identity Center instances apart.
-    #[arg(long, default_value = "default")]
+    #[arg(long, default_value = "Default")]
     environment: String,
     /// The access portal URL, e.g. https://d-1234567890.awsapps.com/start
     #[arg(long)]
@@ -105,7 +105,7 @@ struct FilterArgs {
 
 #[derive(Args)]
 struct DiscoverArgs {
-    #[arg(long, default_value = "default")]
+    #[arg(long, default_value = "Default")]
     environment: String,
     /// The access portal URL (needed when a login is needed).
     #[arg(long)]
@@ -128,7 +128,7 @@ struct DiscoverArgs {
 
 #[derive(Args)]
 struct RefreshArgs {
-    #[arg(long, default_value = "default")]
+    #[arg(long, default_value = "Default")]
     environment: String,
     /// The access portal URL (needed when a login is needed).
     #[arg(long)]
