@@ -22,7 +22,7 @@ pub enum Approval {
     OnVerificationGet,
     /// By itself on the k-th CreateToken poll.
     AfterPolls(u32),
-    /// Denied once the verification page is fetched.
+    /// Denied: the next poll answers AccessDeniedException, whether or not the page was fetched.
     Deny,
     /// Never: the device code eventually expires.
     Never,

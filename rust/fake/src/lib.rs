@@ -93,7 +93,11 @@ impl FakeServer {
             loop {
                 tokio::select! {
                     accepted = listener.accept() => {
-                        let Ok((stream, _)) = accepted else { continue };
+                        let Ok((stream, _)) = accepted else {
+                            // Out of descriptors, most likely: let connections close rather than spin.
+                            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                            continue;
+                        };
                         let _ = stream.set_nodelay(true);
                         let shared = serving.clone();
                         let mut connection_stopped = stopped.clone();

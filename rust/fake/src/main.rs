@@ -15,7 +15,7 @@ const HELP: &str = "fake-identity-center: a fake AWS IAM Identity Center (SSO-OI
   --config FILE            a JSON configuration (see FakeConfig::from_json_file); flags override it
   --forbid ACCOUNT:ROLE    answer 403 ForbiddenException for that pair (repeatable)
   --approve-after-polls K  approve logins by themselves on the K-th poll
-  --deny                   deny logins when the verification page is opened
+  --deny                   deny every login (AccessDeniedException on the next poll)
   --latency-ms MS          latency of every API request
   --throttle-rate F        fraction of portal requests answered 429
   --error-rate F           fraction of portal requests answered 500
@@ -133,9 +133,13 @@ fn main() {
     let options = match parse(std::env::args().skip(1).collect()) {
         Ok(options) => options,
         Err(message) => {
-            let is_help = message == HELP;
+            // Help asked for goes to stdout and succeeds; a usage error goes to stderr.
+            if message == HELP {
+                println!("{message}");
+                std::process::exit(0);
+            }
             eprintln!("{message}");
-            std::process::exit(if is_help { 0 } else { 2 });
+            std::process::exit(2);
         }
     };
     let runtime =

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -226,11 +226,21 @@ fn other(shared: &Shared, method: &Method, path: &str, query: &HashMap<String, S
 }
 
 fn encode(reply: Reply) -> Response<Full<Bytes>> {
-    let mut response = Response::builder().status(reply.status).header("content-type", reply.content_type);
+    let mut response = Response::builder()
+        .status(reply.status)
+        .header("content-type", reply.content_type)
+        .header("x-amzn-RequestId", request_id());
     if let Some(error_type) = reply.error_type {
         response = response.header("x-amzn-ErrorType", error_type);
     }
     response.body(Full::new(Bytes::from(reply.body))).expect("a valid response")
+}
+
+/// A UUID-shaped id, unique per process, as the SDKs attach to errors and outputs.
+fn request_id() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    format!("fa4e0000-0000-4000-8000-{n:012x}")
 }
 
 /// `a=b&c=d`, percent-decoded (the SDKs percent-encode query values; `+` stays a plus).

@@ -197,7 +197,7 @@ impl State {
             "userCode": user_code,
             "verificationUri": format!("{}/device", self.base_url),
             "verificationUriComplete": format!("{}/device?user_code={user_code}", self.base_url),
-            "expiresIn": ttl.as_secs().max(1),
+            "expiresIn": ttl.as_secs().clamp(1, i32::MAX as u64),
             "interval": self.config.interval_seconds,
         }))
     }
@@ -269,7 +269,8 @@ impl State {
             self.counters.slow_down += 1;
             return Reply::oidc_error(400, "SlowDownException", "slow_down", "Client is polling too quickly");
         }
-        if device.denied {
+        // Deny answers as if the user had pressed "Deny", whether or not the page was opened.
+        if device.denied || approval == Approval::Deny {
             return Reply::oidc_error(400, "AccessDeniedException", "access_denied", "The user denied the request");
         }
         if let Approval::AfterPolls(k) = approval {
@@ -307,7 +308,8 @@ impl State {
         let mut answer = json!({
             "accessToken": access_token,
             "tokenType": "Bearer",
-            "expiresIn": self.config.access_token_ttl.as_secs(),
+            // The SDKs read expiresIn as a 32-bit integer.
+            "expiresIn": self.config.access_token_ttl.as_secs().min(i32::MAX as u64),
         });
         if self.clients.get(client_id).is_some_and(|c| c.refresh_grant) {
             let refresh_token = format!("aor{}", self.rng.string(BASE64ISH, 180));

@@ -23,6 +23,7 @@ fn oidc(server: &FakeServer) -> aws_sdk_ssooidc::Client {
         .behavior_version(aws_sdk_ssooidc::config::BehaviorVersion::latest())
         .region(aws_sdk_ssooidc::config::Region::new("us-east-1"))
         .endpoint_url(server.url())
+        .retry_config(aws_sdk_ssooidc::config::retry::RetryConfig::disabled())
         .build();
     aws_sdk_ssooidc::Client::from_conf(config)
 }
