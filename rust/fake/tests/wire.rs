@@ -4,57 +4,22 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
 
-use aws_sdk_sso::config::{BehaviorVersion, Region};
 use aws_sdk_sso::error::ProvideErrorMetadata;
 use fake_identity_center::{Approval, FakeConfig, FakeServer};
 
-fn sso(server: &FakeServer) -> aws_sdk_sso::Client {
-    let config = aws_sdk_sso::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(server.url())
-        .retry_config(aws_sdk_sso::config::retry::RetryConfig::disabled())
-        .build();
-    aws_sdk_sso::Client::from_conf(config)
-}
-
-fn oidc(server: &FakeServer) -> aws_sdk_ssooidc::Client {
-    let config = aws_sdk_ssooidc::Config::builder()
-        .behavior_version(aws_sdk_ssooidc::config::BehaviorVersion::latest())
-        .region(aws_sdk_ssooidc::config::Region::new("us-east-1"))
-        .endpoint_url(server.url())
-        .retry_config(aws_sdk_ssooidc::config::retry::RetryConfig::disabled())
-        .build();
-    aws_sdk_ssooidc::Client::from_conf(config)
-}
+mod common;
+use common::{register, sso};
 
 /// Registers, authorizes (approved on the first poll) and returns an access token.
 async fn token(server: &FakeServer) -> String {
-    let client = oidc(server);
-    let registered = client.register_client().client_name("test").client_type("public").send().await.unwrap();
-    let (id, secret) = (registered.client_id.unwrap(), registered.client_secret.unwrap());
-    let device = client
-        .start_device_authorization()
-        .client_id(&id)
-        .client_secret(&secret)
-        .start_url("https://d-1234567890.awsapps.com/start")
-        .send()
-        .await
-        .unwrap();
+    let login = register(server, false).await;
+    let device = login.start().await;
     assert_eq!(device.interval, 1);
     assert!(device
         .verification_uri_complete
         .unwrap()
         .ends_with(&format!("/device?user_code={}", device.user_code.unwrap())));
-    let created = client
-        .create_token()
-        .client_id(&id)
-        .client_secret(&secret)
-        .grant_type("urn:ietf:params:oauth:grant-type:device_code")
-        .device_code(device.device_code.unwrap())
-        .send()
-        .await
-        .unwrap();
+    let created = login.poll(&device.device_code.unwrap()).await.unwrap();
     assert_eq!(created.token_type.as_deref(), Some("Bearer"));
     assert!(created.expires_in > 0);
     created.access_token.unwrap()
@@ -63,33 +28,17 @@ async fn token(server: &FakeServer) -> String {
 #[tokio::test]
 async fn oidc_errors_are_the_modeled_ones() {
     let server = FakeServer::start(FakeConfig { approval: Approval::Never, ..FakeConfig::default() }).await.unwrap();
-    let client = oidc(&server);
-    let registered = client.register_client().client_name("test").client_type("public").send().await.unwrap();
-    let (id, secret) = (registered.client_id.unwrap(), registered.client_secret.unwrap());
-    let device = client
-        .start_device_authorization()
-        .client_id(&id)
-        .client_secret(&secret)
-        .start_url("https://x/start")
-        .send()
-        .await
-        .unwrap();
-    let poll = || {
-        client
-            .create_token()
-            .client_id(&id)
-            .client_secret(&secret)
-            .grant_type("urn:ietf:params:oauth:grant-type:device_code")
-            .device_code(device.device_code.clone().unwrap())
-            .send()
-    };
-    let pending = poll().await.unwrap_err().into_service_error();
+    let login = register(&server, false).await;
+    let device = login.start().await;
+    let poll = || login.poll(device.device_code.as_deref().unwrap());
+    let pending = poll().await.unwrap_err();
     assert!(pending.is_authorization_pending_exception(), "{pending:?}");
-    let too_soon = poll().await.unwrap_err().into_service_error();
+    let too_soon = poll().await.unwrap_err();
     assert!(too_soon.is_slow_down_exception(), "polling within the interval: {too_soon:?}");
-    let bad_client = client
+    let bad_client = login
+        .client
         .start_device_authorization()
-        .client_id(&id)
+        .client_id(&login.id)
         .client_secret("wrong")
         .start_url("https://x/start")
         .send()
