@@ -173,8 +173,7 @@ fn listing_error(failure: &Failure, operation: &str) -> Error {
         Some("ResourceNotFoundException") => {
             Error::new(ErrorCode::NotFound, format!("{operation}: {}", failure.message))
         }
-        _ => Failure { code: failure.code.clone(), status: failure.status, message: failure.message.clone() }
-            .into_error(operation),
+        _ => failure.to_error(operation),
     }
 }
 

@@ -43,7 +43,7 @@ pub async fn register(client: &Client, region: &str) -> Result<Registration> {
         .grant_types(REFRESH_TOKEN_GRANT)
         .send()
         .await
-        .map_err(|e| Failure::from_sdk(&e).into_error("RegisterClient"))?;
+        .map_err(|e| Failure::from_sdk(&e).to_error("RegisterClient"))?;
     let (Some(client_id), Some(client_secret)) = (output.client_id, output.client_secret) else {
         return Err(Error::new(ErrorCode::ServiceError, "RegisterClient returned no client id or secret"));
     };
@@ -75,7 +75,7 @@ pub async fn start(
             if failure.is("InvalidClientException") || failure.is("UnauthorizedClientException") {
                 None
             } else {
-                Some(failure.into_error("StartDeviceAuthorization"))
+                Some(failure.to_error("StartDeviceAuthorization"))
             }
         })?;
     let missing =
@@ -134,7 +134,7 @@ pub async fn poll(client: &Client, pending: &PendingLogin, environment: &str) ->
                 Some("InvalidClientException" | "InvalidGrantException" | "UnauthorizedClientException") => Err(
                     Error::login_required(environment, &format!("the service rejected the login ({})", failure.code.unwrap_or_default())),
                 ),
-                _ => Err(failure.into_error("CreateToken").context(format!("environment '{environment}'"))),
+                _ => Err(failure.to_error("CreateToken").context(format!("environment '{environment}'"))),
             };
         }
     };
@@ -178,7 +178,7 @@ pub async fn refresh(client: &Client, token: &SsoToken, environment: &str) -> Re
             Some("InvalidClientException" | "UnauthorizedClientException") => {
                 Error::login_required(environment, "the client registration is no longer accepted")
             }
-            _ => failure.into_error("CreateToken (refresh)").context(format!("environment '{environment}'")),
+            _ => failure.to_error("CreateToken (refresh)").context(format!("environment '{environment}'")),
         }
     })?;
     let access_token = output

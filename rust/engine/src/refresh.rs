@@ -113,7 +113,7 @@ async fn fetch_one(client: &aws_sdk_sso::Client, token: &Secret, job: &Job) -> R
                     ErrorCode::ServiceError,
                     format!("the service refused the request ({})", failure.message),
                 ),
-                _ => failure.into_error("GetRoleCredentials"),
+                _ => failure.to_error("GetRoleCredentials"),
             };
             return Err(error.context(where_()));
         }

@@ -44,7 +44,7 @@ impl Failure {
     }
 
     /// The engine error for answers that are not specific to one operation.
-    pub fn into_error(self, operation: &str) -> Error {
+    pub fn to_error(&self, operation: &str) -> Error {
         let code = match (self.code.as_deref(), self.status) {
             (None, None) => ErrorCode::Network,
             (Some("TooManyRequestsException"), _) | (_, Some(429)) => ErrorCode::Throttled,
@@ -52,7 +52,7 @@ impl Failure {
         };
         let detail = match &self.code {
             Some(service_code) => format!("{service_code}: {}", self.message),
-            None => self.message,
+            None => self.message.clone(),
         };
         Error::new(code, format!("{operation} failed: {detail}"))
     }
