@@ -1,7 +1,8 @@
 @{
     # ModuleVersion is stamped by build.ps1 from [workspace.package] version in Cargo.toml; keep in sync.
     ModuleVersion        = '0.1.0'
-    RootModule           = 'module/Set-AwsCliSsoCredentials.psm1'
+    # A binary module: compiled cmdlets (module/src) over the native library in module/runtimes/<rid>/.
+    RootModule           = 'module/SetAwsCliSsoCredentials.dll'
     GUID                 = 'd125f9bc-7663-4c8b-a715-3936f01248fd'
     Author               = 'Set-AwsCliSsoCredentials contributors'
     CompanyName          = 'Set-AwsCliSsoCredentials contributors'
@@ -11,15 +12,16 @@
     CompatiblePSEditions = @('Desktop', 'Core')
 
     # Explicit lists: wildcards make command discovery load the module.
-    FunctionsToExport    = @(
+    CmdletsToExport      = @(
         'Clear-AwsCliSsoSession'
         'Get-AwsCliSsoAccount'
         'Get-AwsCliSsoSession'
         'Set-AwsCliSsoCredentials'
     )
-    CmdletsToExport      = @()
+    FunctionsToExport    = @()
     VariablesToExport    = @()
     AliasesToExport      = @()
+    FormatsToProcess     = @('module/SetAwsCliSsoCredentials.format.ps1xml')
 
     PrivateData          = @{
         PSData = @{

@@ -1,19 +1,17 @@
 // P/Invoke declarations for the ssocreds C ABI (docs/c-api.md, rust/ffi/include/ssocreds.h).
 //
-// Compiled by Add-Type once per PowerShell session (the module checks whether the type exists first),
-// so it must build with every compiler Add-Type may use:
-//   * Windows PowerShell 5.1 compiles with the C# 5 compiler of .NET Framework: no string
-//     interpolation, no ?., no nameof, no expression-bodied members, no out var, no tuples.
+// Part of the module's compiled DLL (netstandard2.0), loaded by Windows PowerShell 5.1 (.NET Framework)
+// and PowerShell 7 (.NET): so
 //   * .NET Framework has no Marshal.PtrToStringUTF8 and no UnmanagedType.LPUTF8Str, and
 //     System.Runtime.InteropServices.NativeLibrary exists only on .NET Core 3+: it is reached by
-//     reflection so that this file compiles on both.
+//     reflection;
+//   * the file stays plain C# 5 with no dependency on PowerShell, so that the Mono check
+//     (tests/python/test_interop_mono.py, the stand-in for .NET Framework) can drive it on its own.
 // Signatures use only IntPtr and byte[] (UTF-8, NUL-terminated). A string returned by the library
 // comes back as IntPtr, is copied into managed memory and is freed with ssocreds_string_free in a
 // finally block, exactly once. (A `string` return type would make the CLR free Rust memory with
 // CoTaskMemFree.)
-// tests/python/test_interop_mono.py compiles this file with `mcs -langversion:5` and drives the real
-// library with it under Mono; tests/python/test_dllimport_matches_header.py checks every DllImport
-// against the committed header.
+// tests/python/test_dllimport_matches_header.py checks every DllImport against the committed header.
 
 using System;
 using System.Reflection;
@@ -34,6 +32,9 @@ namespace SetAwsCliSsoCredentials
 
         [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         private static extern IntPtr ssocreds_login_poll(byte[] requestJson);
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        private static extern IntPtr ssocreds_login_cancel(byte[] requestJson);
 
         [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         private static extern IntPtr ssocreds_refresh(byte[] requestJson);
@@ -222,6 +223,7 @@ namespace SetAwsCliSsoCredentials
             {
                 case "login_start": response = ssocreds_login_start(request); break;
                 case "login_poll": response = ssocreds_login_poll(request); break;
+                case "login_cancel": response = ssocreds_login_cancel(request); break;
                 case "refresh": response = ssocreds_refresh(request); break;
                 case "refresh_start": response = ssocreds_refresh_start(request); break;
                 case "refresh_poll": response = ssocreds_refresh_poll(request); break;

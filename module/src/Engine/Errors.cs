@@ -1,0 +1,92 @@
+// ErrorRecords with stable ErrorIds, SsoCreds.<Code>, from the library's stable error codes.
+
+using System;
+using System.IO;
+using System.Management.Automation;
+
+namespace SetAwsCliSsoCredentials
+{
+    /// <summary>An error of Set-AwsCliSsoCredentials; Code is the library's stable code (docs/c-api.md).</summary>
+    public class SsoCredsException : InvalidOperationException
+    {
+        public SsoCredsException(string code, string message) : base(message)
+        {
+            Code = code;
+        }
+
+        public string Code { get; }
+    }
+
+    /// <summary>
+    /// A login to IAM Identity Center is needed and was not allowed (-NonInteractive, or a non-interactive
+    /// host), or the SSO session has ended. Catch this type to handle only that case.
+    /// </summary>
+    public sealed class LoginRequiredException : SsoCredsException
+    {
+        public LoginRequiredException(string message) : base("LoginRequired", message)
+        {
+        }
+    }
+}
+
+namespace SetAwsCliSsoCredentials.Engine
+{
+    internal static class Errors
+    {
+        public static ErrorRecord Record(string code, string message, object target, string recommendedAction = null)
+        {
+            var record = new ErrorRecord(ExceptionFor(code, message), "SsoCreds." + code, CategoryOf(code), target);
+            if (recommendedAction != null)
+            {
+                record.ErrorDetails = new ErrorDetails(message) { RecommendedAction = recommendedAction };
+            }
+            return record;
+        }
+
+        public static ErrorRecord Record(NativeError error, object target) =>
+            Record(CodeOf(error), MessageOf(error), target);
+
+        public static ErrorRecord Record(NativeCallException error, object target) =>
+            Record(error.Code, error.Message, target);
+
+        private static string CodeOf(NativeError error) =>
+            string.IsNullOrEmpty(error?.Code) ? "Panic" : error.Code;
+
+        private static string MessageOf(NativeError error) =>
+            string.IsNullOrEmpty(error?.Message) ? "The native library reported the error " + CodeOf(error) + "." : error.Message;
+
+        private static Exception ExceptionFor(string code, string message)
+        {
+            switch (code)
+            {
+                case "InvalidInput": return new ArgumentException(message);
+                case "Io": return new IOException(message);
+                case "Cancelled": return new OperationCanceledException(message);
+                case "LoginRequired": return new LoginRequiredException(message);
+                default: return new SsoCredsException(code, message);
+            }
+        }
+
+        private static ErrorCategory CategoryOf(string code)
+        {
+            switch (code)
+            {
+                case "InvalidInput": return ErrorCategory.InvalidArgument;
+                case "InsecureEndpoint": return ErrorCategory.SecurityError;
+                case "LoginRequired":
+                case "LoginPending": return ErrorCategory.AuthenticationError;
+                case "DeviceCodeExpired": return ErrorCategory.OperationTimeout;
+                case "AccessDenied":
+                case "Forbidden": return ErrorCategory.PermissionDenied;
+                case "NotFound": return ErrorCategory.ObjectNotFound;
+                case "Throttled": return ErrorCategory.LimitsExceeded;
+                case "ServiceError": return ErrorCategory.InvalidResult;
+                case "Network": return ErrorCategory.ConnectionError;
+                case "Io": return ErrorCategory.WriteError;
+                case "Cancelled": return ErrorCategory.OperationStopped;
+                case "NativeLibraryNotFound": return ErrorCategory.ObjectNotFound;
+                default: return ErrorCategory.NotSpecified;
+            }
+        }
+    }
+}

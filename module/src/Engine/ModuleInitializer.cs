@@ -1,0 +1,84 @@
+// Runs once when Import-Module loads the DLL: binds the native library of this platform by absolute
+// path and checks that it comes from the same build as this DLL.
+
+using System;
+using System.IO;
+using System.Management.Automation;
+using System.Reflection;
+using System.Runtime.InteropServices;
+
+namespace SetAwsCliSsoCredentials.Engine
+{
+    /// <summary>Loads module/runtimes/&lt;rid&gt;/ssocreds at import; fails the import with a clear error otherwise.</summary>
+    public sealed class ModuleInitializer : IModuleAssemblyInitializer
+    {
+        public void OnImport()
+        {
+            NativeLibraryLocation.Load();
+        }
+    }
+
+    internal static class NativeLibraryLocation
+    {
+        /// <summary>win-x64, linux-arm64, osx-arm64, ...: the folder under runtimes/ for this process.</summary>
+        public static string RuntimeIdentifier
+        {
+            get
+            {
+                string os = RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? "win"
+                    : RuntimeInformation.IsOSPlatform(OSPlatform.OSX) ? "osx"
+                    : "linux";
+                string arch = RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant();
+                return os + "-" + arch;
+            }
+        }
+
+        public static string FileName =>
+            RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? "ssocreds.dll"
+            : RuntimeInformation.IsOSPlatform(OSPlatform.OSX) ? "libssocreds.dylib"
+            : "libssocreds.so";
+
+        /// <summary>&lt;folder of this DLL&gt;/runtimes/&lt;rid&gt;/&lt;file&gt;.</summary>
+        public static string ExpectedPath
+        {
+            get
+            {
+                string moduleFolder = Path.GetDirectoryName(typeof(NativeLibraryLocation).Assembly.Location);
+                return Path.Combine(Path.Combine(Path.Combine(moduleFolder, "runtimes"), RuntimeIdentifier), FileName);
+            }
+        }
+
+        /// <summary>This DLL's version, stamped by build.ps1 from Cargo.toml like the native library's.</summary>
+        public static string ModuleVersion
+        {
+            get
+            {
+                var informational = typeof(NativeLibraryLocation).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>();
+                return informational?.InformationalVersion ?? typeof(NativeLibraryLocation).Assembly.GetName().Version.ToString(3);
+            }
+        }
+
+        public static void Load()
+        {
+            string path = ExpectedPath;
+            if (SsoCredsNative.LoadedPath == null && !File.Exists(path))
+            {
+                throw new FileNotFoundException(
+                    "The native library of Set-AwsCliSsoCredentials for this platform (" + RuntimeIdentifier +
+                    ") was not found: expected '" + path + "'. In a clone of the repository, ./build.ps1 builds it " +
+                    "and copies it there; the module from the PowerShell Gallery ships it for win, linux and osx (x64, arm64).",
+                    path);
+            }
+            // Idempotent: a native library cannot be unloaded, so Import-Module -Force keeps the first one.
+            SsoCredsNative.Initialize(path);
+            string nativeVersion = SsoCredsNative.Version();
+            if (!string.Equals(nativeVersion, ModuleVersion, StringComparison.Ordinal))
+            {
+                throw new InvalidOperationException(
+                    "Set-AwsCliSsoCredentials " + ModuleVersion + " found native library version " + nativeVersion +
+                    " at '" + SsoCredsNative.LoadedPath + "': the two come from different builds. Run ./build.ps1 again " +
+                    "(or reinstall the module); a PowerShell session that loaded the old library must be restarted.");
+            }
+        }
+    }
+}

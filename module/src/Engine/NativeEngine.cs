@@ -1,0 +1,107 @@
+// Typed calls into the native library: a request object becomes JSON, the answer's envelope becomes
+// either the result or a NativeCallException carrying the library's stable error code.
+
+using System;
+using System.Collections.Concurrent;
+using System.IO;
+using System.Runtime.Serialization.Json;
+using System.Text;
+
+namespace SetAwsCliSsoCredentials.Engine
+{
+    /// <summary>The library answered {ok:false}: its code (docs/c-api.md) and message.</summary>
+    internal sealed class NativeCallException : Exception
+    {
+        public NativeCallException(NativeError error)
+            : base(string.IsNullOrEmpty(error?.Message) ? "The native library reported an error." : error.Message)
+        {
+            Code = string.IsNullOrEmpty(error?.Code) ? "Panic" : error.Code;
+        }
+
+        public string Code { get; }
+
+        /// <summary>No usable SSO token: the caller may log in and try again.</summary>
+        public bool IsLoginNeeded => Code == "LoginRequired" || Code == "LoginPending";
+    }
+
+    internal static class NativeEngine
+    {
+        // One serializer per type, built once: constructing them is the expensive part.
+        private static readonly ConcurrentDictionary<Type, DataContractJsonSerializer> Serializers =
+            new ConcurrentDictionary<Type, DataContractJsonSerializer>();
+
+        /// <summary>Calls `ssocreds_<function>` and returns its result, or throws NativeCallException.</summary>
+        public static TResult Call<TResult>(string function, object request)
+        {
+            string answer = SsoCredsNative.Call(function, Serialize(request));
+            Envelope<TResult> envelope;
+            try
+            {
+                envelope = Deserialize<Envelope<TResult>>(answer);
+            }
+            catch (Exception e) when (e is System.Runtime.Serialization.SerializationException || e is System.Xml.XmlException)
+            {
+                throw new NativeCallException(new NativeError
+                {
+                    Code = "Panic",
+                    Message = "The native library answered " + function + " with something that is not its JSON envelope: " + e.Message,
+                });
+            }
+            if (envelope == null || !envelope.Ok)
+            {
+                throw new NativeCallException(envelope?.Error);
+            }
+            return envelope.Result;
+        }
+
+        public static LoginState LoginStart(LoginStartRequest request) => Call<LoginState>("login_start", request);
+
+        public static LoginState LoginPoll(string environment, int waitMs) =>
+            Call<LoginState>("login_poll", new LoginPollRequest { Environment = environment, WaitMs = waitMs });
+
+        /// <summary>Forgets a pending device login and releases the cross-process login lock at once.</summary>
+        public static LoginCancelAnswer LoginCancel(string environment) =>
+            Call<LoginCancelAnswer>("login_cancel", new EnvironmentRequest { Environment = environment });
+
+        public static RefreshReport Refresh(RefreshRequest request) => Call<RefreshReport>("refresh", request);
+
+        public static RefreshStarted RefreshStart(RefreshRequest request) => Call<RefreshStarted>("refresh_start", request);
+
+        public static RefreshProgress RefreshPoll(long operationId, int waitMs) =>
+            Call<RefreshProgress>("refresh_poll", new OperationRequest { OperationId = operationId, WaitMs = waitMs });
+
+        public static void RefreshCancel(long operationId) =>
+            Call<LoginCancelAnswer>("refresh_cancel", new OperationRequest { OperationId = operationId });
+
+        public static DiscoverResult Discover(DiscoverRequest request) => Call<DiscoverResult>("discover", request);
+
+        public static SessionInfo SessionStatus(string environment, bool noTokenFile) =>
+            Call<SessionInfo>("session_status", new EnvironmentRequest { Environment = environment, NoTokenFile = noTokenFile });
+
+        public static LogoutAnswer Logout(string environment, bool noTokenFile) =>
+            Call<LogoutAnswer>("logout", new EnvironmentRequest { Environment = environment, NoTokenFile = noTokenFile });
+
+        private static DataContractJsonSerializer SerializerFor(Type type) =>
+            Serializers.GetOrAdd(type, t => new DataContractJsonSerializer(t, new DataContractJsonSerializerSettings
+            {
+                UseSimpleDictionaryFormat = true,
+            }));
+
+        internal static string Serialize(object value)
+        {
+            using (var stream = new MemoryStream())
+            {
+                SerializerFor(value.GetType()).WriteObject(stream, value);
+                return Encoding.UTF8.GetString(stream.GetBuffer(), 0, (int)stream.Length);
+            }
+        }
+
+        internal static T Deserialize<T>(string json)
+        {
+            using (var stream = new MemoryStream(Encoding.UTF8.GetBytes(json)))
+            {
+                return (T)SerializerFor(typeof(T)).ReadObject(stream);
+            }
+        }
+    }
+}
