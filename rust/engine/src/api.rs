@@ -217,3 +217,11 @@ pub struct LogoutResult {
     pub environment: String,
     pub logged_out: bool,
 }
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginCancelled {
+    pub environment: String,
+    /// True when a pending device login, or a wait for another process's login, was forgotten.
+    pub cancelled: bool,
+}

@@ -7,6 +7,8 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+use tokio::sync::watch;
+
 use crate::api::*;
 use crate::clients::Clients;
 use crate::credentials_file::{self, ProfileCredentials};
@@ -16,7 +18,7 @@ use crate::env::Env;
 use crate::error::{Error, ErrorCode, Result};
 use crate::login::{self, PollOutcome, SLOW_DOWN_STEP};
 use crate::refresh::{fetch_all, Job, Progress};
-use crate::session::{Persistence, Registration, Sessions, WaitingLogin};
+use crate::session::{Persistence, Registration, Session, Sessions, WaitingLogin};
 use crate::time::{format_rfc3339, seconds_until};
 use crate::token_cache;
 use crate::validate;
@@ -112,37 +114,74 @@ impl Engine {
         validate::region(&request.region, "region")?;
         let client = self.clients.oidc(&request.region, &self.env)?;
         let persist = self.persistence(environment, request.no_token_file, request.write_sso_session)?;
+        // A `login_cancel` (or `logout`) from now on leaves nothing of this start behind.
+        let generation = self.sessions.with(environment, |s| s.generation);
         if !request.force_login {
             if let Some(done) = self.reuse_login(environment, &request.start_url, &persist).await? {
                 return Ok(done);
             }
         }
         if let Some(cache_file) = &persist.cache_file {
-            if !self.take_login_lock(environment, cache_file)? {
+            if !self.take_login_lock(environment, cache_file, generation)? {
                 let waiting = WaitingLogin {
                     since: Instant::now(),
                     start_url: request.start_url.clone(),
                     cache_file: cache_file.clone(),
                     persist: persist.clone(),
                 };
-                self.sessions.with(environment, |s| s.waiting = Some(waiting));
+                if !self.sessions.with(environment, |s| {
+                    let current = s.generation == generation;
+                    if current {
+                        s.waiting = Some(waiting);
+                    }
+                    current
+                }) {
+                    return Err(login_cancelled(environment));
+                }
                 return Ok(LoginStart::Waiting {
                     message: format!("another process is already logging in to environment '{environment}'; waiting for it to finish"),
                 });
             }
             // That other process may have finished just before the lock was taken.
             if !request.force_login {
-                if let Some(done) = self.reuse_login(environment, &request.start_url, &persist).await? {
-                    self.sessions.with(environment, |s| s.login_lock = None);
-                    return Ok(done);
+                let reused = self.reuse_login(environment, &request.start_url, &persist).await;
+                if !matches!(reused, Ok(None)) {
+                    self.release_login_lock(environment, generation);
+                    if let Some(done) = reused? {
+                        return Ok(done);
+                    }
                 }
             }
         }
-        let started = self.start_device_login(environment, &client, &request, &persist).await;
+        let started = self.start_device_login(environment, &client, &request, &persist, generation).await;
         if started.is_err() {
-            self.sessions.with(environment, |s| s.login_lock = None);
+            self.release_login_lock(environment, generation);
         }
         started
+    }
+
+    /// Releases the login lock this process holds, unless a cancel already did (and a new login
+    /// may hold it now).
+    fn release_login_lock(&self, environment: &str, generation: u64) {
+        self.sessions.with(environment, |s| {
+            if s.generation == generation {
+                s.login_lock = None;
+            }
+        });
+    }
+
+    /// Forgets the pending device login, or the wait for another process's login, and releases
+    /// the login lock at once so that another process can log in. The stored token and the cache
+    /// file are left alone. A `login_poll` blocked on another thread returns at once.
+    pub fn login_cancel(&self, request: EnvironmentRequest) -> Result<LoginCancelled> {
+        let environment = request.environment;
+        validate::profile_name(&environment, "environment")?;
+        let cancelled = self.sessions.with(&environment, Session::forget_login);
+        self.sessions.notify_login_forgotten();
+        if cancelled {
+            tracing::info!(environment, "login cancelled");
+        }
+        Ok(LoginCancelled { environment, cancelled })
     }
 
     /// The stored token, if it has more than a few minutes left (after a refresh if needed).
@@ -167,7 +206,8 @@ impl Engine {
     }
 
     /// Takes the session's cross-process login lock; false when another process holds it.
-    fn take_login_lock(&self, environment: &str, cache_file: &std::path::Path) -> Result<bool> {
+    /// Fails with `LoginRequired` when the login was cancelled since `generation`.
+    fn take_login_lock(&self, environment: &str, cache_file: &std::path::Path, generation: u64) -> Result<bool> {
         if self.sessions.with(environment, |s| s.login_lock.is_some()) {
             return Ok(true);
         }
@@ -176,11 +216,19 @@ impl Engine {
         }
         match FileLock::try_acquire(&lock_path(cache_file))? {
             Some(lock) => {
-                self.sessions.with(environment, |s| {
-                    s.login_lock = Some(lock);
-                    s.waiting = None;
+                let current = self.sessions.with(environment, |s| {
+                    let current = s.generation == generation;
+                    if current {
+                        s.login_lock = Some(lock);
+                        s.waiting = None;
+                    }
+                    current
                 });
-                Ok(true)
+                if current {
+                    Ok(true)
+                } else {
+                    Err(login_cancelled(environment))
+                }
             }
             None => Ok(false),
         }
@@ -192,6 +240,7 @@ impl Engine {
         client: &aws_sdk_ssooidc::Client,
         request: &LoginStartRequest,
         persist: &Persistence,
+        generation: u64,
     ) -> Result<LoginStart> {
         let cache_file = persist.cache_file.as_deref();
         let registration = self.registration(client, &request.region, cache_file).await?;
@@ -219,8 +268,18 @@ impl Engine {
             expires_at: format_rfc3339(authorization.expires_at),
             interval_seconds: authorization.pending.interval.as_secs(),
         };
-        self.sessions.with(environment, |s| s.pending = Some(authorization.pending));
-        Ok(started)
+        let current = self.sessions.with(environment, |s| {
+            let current = s.generation == generation;
+            if current {
+                s.pending = Some(authorization.pending);
+            }
+            current
+        });
+        if current {
+            Ok(started)
+        } else {
+            Err(login_cancelled(environment))
+        }
     }
 
     /// The client registration for this region and OIDC endpoint, registering when there is none
@@ -258,9 +317,12 @@ impl Engine {
         validate::profile_name(environment, "environment")?;
         let deadline =
             Instant::now() + Duration::from_millis(request.wait_ms.unwrap_or(DEFAULT_WAIT_MS).min(MAX_WAIT_MS));
+        // Subscribed before the session is read, so that no `login_cancel` goes unnoticed.
+        let mut forgotten = self.sessions.forgotten_logins();
         loop {
-            if let Some(waiting) = self.sessions.with(environment, |s| s.waiting.clone()) {
-                return self.wait_for_other_login(environment, waiting, deadline).await;
+            let (waiting, generation) = self.sessions.with(environment, |s| (s.waiting.clone(), s.generation));
+            if let Some(waiting) = waiting {
+                return self.wait_for_other_login(environment, waiting, deadline, generation, &mut forgotten).await;
             }
             let Some(pending) = self.sessions.with(environment, |s| s.pending.clone()) else {
                 return match self
@@ -274,18 +336,18 @@ impl Engine {
             };
             let now = Instant::now();
             if now >= pending.expires {
-                self.end_device_login(environment);
+                self.end_device_login(environment, &pending.device_code);
                 return Err(Error::new(
                     ErrorCode::DeviceCodeExpired,
                     format!("environment '{environment}': the login code expired before it was approved; start the login again"),
                 ));
             }
             if pending.next_poll > now {
-                if pending.next_poll >= deadline {
-                    tokio::time::sleep_until(deadline.into()).await;
+                // A cancel wakes this early; the loop then finds the login gone.
+                let woken = pause_until(pending.next_poll.min(deadline), &mut forgotten).await;
+                if !woken && pending.next_poll >= deadline {
                     return Ok(LoginPoll::Pending);
                 }
-                tokio::time::sleep_until(pending.next_poll.into()).await;
                 continue;
             }
             let client = self.clients.oidc(&pending.region, &self.env)?;
@@ -294,12 +356,22 @@ impl Engine {
                 |s: &crate::session::Session| s.pending.as_ref().is_some_and(|p| p.device_code == pending.device_code);
             match outcome {
                 Ok(PollOutcome::Token(token)) => {
+                    // Claimed only while it is still the session's login: a cancel made during
+                    // the call wins, and the token is dropped.
+                    let Some(lock) = self.sessions.with(environment, |s| {
+                        is_same(s).then(|| {
+                            s.pending = None;
+                            s.rejected = None;
+                            s.login_lock.take()
+                        })
+                    }) else {
+                        return Err(login_cancelled(environment));
+                    };
                     let expires_at = format_rfc3339(token.expires_at);
                     tracing::info!(environment, expires_at, "logged in");
-                    self.sessions.with(environment, |s| s.rejected = None);
                     // Written before the lock is released, so processes waiting for it find it.
                     let remembered = self.remember_token(environment, token, &pending.persist);
-                    self.end_device_login(environment);
+                    drop(lock);
                     remembered?;
                     return Ok(LoginPoll::LoggedIn { expires_at });
                 }
@@ -318,16 +390,19 @@ impl Engine {
                         error.code,
                         ErrorCode::DeviceCodeExpired | ErrorCode::AccessDenied | ErrorCode::LoginRequired
                     );
-                    if final_ {
-                        self.end_device_login(environment);
-                    } else {
-                        self.sessions.with(environment, |s| {
-                            if let Some(p) = s.pending.as_mut().filter(|p| p.device_code == pending.device_code) {
-                                p.next_poll = Instant::now() + p.interval;
-                            }
-                        });
-                    }
-                    return Err(error);
+                    let same = self.sessions.with(environment, |s| {
+                        if !is_same(s) {
+                            return false;
+                        }
+                        if final_ {
+                            s.pending = None;
+                            s.login_lock = None;
+                        } else if let Some(p) = s.pending.as_mut() {
+                            p.next_poll = Instant::now() + p.interval;
+                        }
+                        true
+                    });
+                    return Err(if same { error } else { login_cancelled(environment) });
                 }
             }
             if Instant::now() >= deadline {
@@ -336,11 +411,14 @@ impl Engine {
         }
     }
 
-    /// Forgets the pending device login and lets other processes log in.
-    fn end_device_login(&self, environment: &str) {
+    /// Forgets the pending device login and lets other processes log in, if it is still the one
+    /// with this device code (not cancelled, nor replaced by a new one).
+    fn end_device_login(&self, environment: &str, device_code: &crate::secret::Secret) {
         self.sessions.with(environment, |s| {
-            s.pending = None;
-            s.login_lock = None;
+            if s.pending.as_ref().is_some_and(|p| &p.device_code == device_code) {
+                s.pending = None;
+                s.login_lock = None;
+            }
         });
     }
 
@@ -351,13 +429,22 @@ impl Engine {
         environment: &str,
         waiting: WaitingLogin,
         deadline: Instant,
+        generation: u64,
+        forgotten: &mut watch::Receiver<u64>,
     ) -> Result<LoginPoll> {
         let cache_file = Some(waiting.cache_file.as_path());
+        let stop_waiting = |engine: &Engine| {
+            engine.sessions.with(environment, |s| {
+                if s.generation == generation {
+                    s.waiting = None;
+                }
+            })
+        };
         let finished = |engine: &Engine| -> Result<Option<LoginPoll>> {
             let token = engine.stored_token(environment, cache_file)?;
             match token.filter(|t| t.start_url == waiting.start_url && t.valid_for(TOKEN_REUSE_MARGIN)) {
                 Some(token) => {
-                    engine.sessions.with(environment, |s| s.waiting = None);
+                    stop_waiting(engine);
                     if let Some(config) = &waiting.persist.sso_session_config {
                         engine.write_sso_session(environment, &token, config)?;
                     }
@@ -367,6 +454,9 @@ impl Engine {
             }
         };
         loop {
+            if self.sessions.with(environment, |s| s.generation != generation) {
+                return Err(login_cancelled(environment));
+            }
             if let Some(done) = finished(self)? {
                 return Ok(done);
             }
@@ -374,11 +464,11 @@ impl Engine {
                 if let Some(done) = finished(self)? {
                     return Ok(done);
                 }
-                self.sessions.with(environment, |s| s.waiting = None);
+                stop_waiting(self);
                 return Err(Error::login_required(environment, "the login in another process ended without a token"));
             }
             if waiting.since.elapsed() > OTHER_LOGIN_TIMEOUT {
-                self.sessions.with(environment, |s| s.waiting = None);
+                stop_waiting(self);
                 let lock = lock_path(&waiting.cache_file);
                 return Err(Error::login_required(
                     environment,
@@ -393,7 +483,7 @@ impl Engine {
             if now >= deadline {
                 return Ok(LoginPoll::Pending);
             }
-            tokio::time::sleep(OTHER_LOGIN_CHECK.min(deadline - now)).await;
+            pause_until(now + OTHER_LOGIN_CHECK.min(deadline - now), forgotten).await;
         }
     }
 
@@ -637,9 +727,10 @@ impl Engine {
         let token = self.stored_token(&environment, cache_file.as_deref())?;
         let had_login = self.sessions.with(&environment, |s| {
             let had = s.pending.is_some() || s.waiting.is_some();
-            *s = Default::default();
+            *s = Session { generation: s.generation + 1, ..Default::default() };
             had
         });
+        self.sessions.notify_login_forgotten();
         if let Some(token) = token.as_ref().filter(|t| t.valid_for(Duration::ZERO)) {
             match self.clients.portal(&token.region, &self.env) {
                 Ok(client) => {
@@ -658,6 +749,19 @@ impl Engine {
             token_cache::remove(path)?;
         }
         Ok(LogoutResult { environment, logged_out: token.is_some() || had_login })
+    }
+}
+
+/// What a `login_start` or `login_poll` answers when `login_cancel` (or `logout`) ended its login.
+fn login_cancelled(environment: &str) -> Error {
+    Error::login_required(environment, "the login was cancelled")
+}
+
+/// Sleeps until `until`; true when woken earlier because a login was forgotten (cancel, logout).
+async fn pause_until(until: Instant, forgotten: &mut watch::Receiver<u64>) -> bool {
+    tokio::select! {
+        Ok(()) = forgotten.changed() => true,
+        () = tokio::time::sleep_until(until.into()) => false,
     }
 }
 

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
+use tokio::sync::watch;
+
 use crate::credentials_file::FileLock;
 use crate::secret::Secret;
 
@@ -89,6 +91,22 @@ pub struct Session {
     /// An access token the service refused; never offered again.
     pub rejected: Option<Secret>,
     pub last_refresh_attempt: Option<Instant>,
+    /// Counts the logins forgotten by `login_cancel` or `logout`: a `login_start` or `login_poll`
+    /// that began before one of them stores nothing afterwards.
+    pub generation: u64,
+}
+
+impl Session {
+    /// Forgets the pending device login or the wait for another process's login, and releases the
+    /// login lock. True when there was a login to forget.
+    pub fn forget_login(&mut self) -> bool {
+        let had = self.pending.is_some() || self.waiting.is_some() || self.login_lock.is_some();
+        self.pending = None;
+        self.waiting = None;
+        self.login_lock = None;
+        self.generation += 1;
+        had
+    }
 }
 
 /// All sessions, and client registrations per region and endpoint. Locks are held only to read or
@@ -98,12 +116,26 @@ pub struct Sessions {
     by_environment: Mutex<HashMap<String, Session>>,
     /// Keyed by region and OIDC endpoint.
     registrations: Mutex<HashMap<String, Registration>>,
+    /// Bumped whenever a login is forgotten, so a `login_poll` waiting on another thread notices
+    /// at once instead of at its deadline.
+    logins_forgotten: watch::Sender<u64>,
 }
 
 impl Sessions {
     pub fn with<T>(&self, environment: &str, f: impl FnOnce(&mut Session) -> T) -> T {
         let mut all = lock(&self.by_environment);
         f(all.entry(environment.to_string()).or_default())
+    }
+
+    /// Wakes every wait that subscribed with [`Sessions::forgotten_logins`]: call it after a
+    /// login was forgotten.
+    pub fn notify_login_forgotten(&self) {
+        self.logins_forgotten.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Ready (`changed()`) once a login is forgotten after this call.
+    pub fn forgotten_logins(&self) -> watch::Receiver<u64> {
+        self.logins_forgotten.subscribe()
     }
 
     pub fn registration(&self, key: &str, valid_for: Duration) -> Option<Registration> {

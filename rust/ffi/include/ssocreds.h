@@ -16,10 +16,16 @@ extern "C" {
 const char *ssocreds_version(void);
 
 // Starts a device login, or reports a cached token: `{environment, startUrl, region, forceLogin?}`.
+// A pending login is given up with `ssocreds_login_cancel`.
 char *ssocreds_login_start(const char *request_json);
 
 // Waits at most `waitMs` for the pending login to be approved: `{environment, waitMs}`.
 char *ssocreds_login_poll(const char *request_json);
+
+// Gives up the pending login (or the wait for another process's login) and releases the login
+// lock at once: `{environment}` gives `{environment, cancelled}`. Safe to call from another thread
+// while `ssocreds_login_poll` is blocked (e.g. a Ctrl+C handler); that poll then returns promptly.
+char *ssocreds_login_cancel(const char *request_json);
 
 // Refreshes many profiles and writes them in one atomic, locked write; blocks until done.
 char *ssocreds_refresh(const char *request_json);

@@ -43,6 +43,7 @@ pub extern "C" fn ssocreds_version() -> *const c_char {
 }
 
 /// Starts a device login, or reports a cached token: `{environment, startUrl, region, forceLogin?}`.
+/// A pending login is given up with `ssocreds_login_cancel`.
 #[no_mangle]
 pub extern "C" fn ssocreds_login_start(request_json: *const c_char) -> *mut c_char {
     call(request_json, |request: LoginStartRequest| RUNTIME.block_on(ENGINE.login_start(request)))
@@ -52,6 +53,14 @@ pub extern "C" fn ssocreds_login_start(request_json: *const c_char) -> *mut c_ch
 #[no_mangle]
 pub extern "C" fn ssocreds_login_poll(request_json: *const c_char) -> *mut c_char {
     call(request_json, |request: LoginPollRequest| RUNTIME.block_on(ENGINE.login_poll(request)))
+}
+
+/// Gives up the pending login (or the wait for another process's login) and releases the login
+/// lock at once: `{environment}` gives `{environment, cancelled}`. Safe to call from another thread
+/// while `ssocreds_login_poll` is blocked (e.g. a Ctrl+C handler); that poll then returns promptly.
+#[no_mangle]
+pub extern "C" fn ssocreds_login_cancel(request_json: *const c_char) -> *mut c_char {
+    call(request_json, |request: EnvironmentRequest| ENGINE.login_cancel(request))
 }
 
 /// Refreshes many profiles and writes them in one atomic, locked write; blocks until done.

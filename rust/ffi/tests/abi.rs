@@ -121,6 +121,96 @@ fn denied_and_expired_device_logins_are_reported() {
 }
 
 #[test]
+fn a_cancelled_login_is_forgotten_and_polling_then_requires_a_new_login() {
+    let s = scenario(FakeConfig::with_generated_accounts(1, &["ReadOnly"]));
+    let env = "Cancelled";
+    let start = json!({"environment": env, "startUrl": START_URL, "region": REGION});
+    assert_eq!(ok("ssocreds_login_start", start.clone())["status"], "pending");
+    assert_eq!(ok("ssocreds_session_status", json!({"environment": env}))["status"], "pending");
+
+    assert_eq!(
+        ok("ssocreds_login_cancel", json!({"environment": env})),
+        json!({"environment": env, "cancelled": true})
+    );
+    assert_eq!(ok("ssocreds_session_status", json!({"environment": env}))["status"], "none");
+    let polled = call("ssocreds_login_poll", json!({"environment": env, "waitMs": 100}));
+    assert_eq!(error_code(&polled), "LoginRequired");
+    assert!(polled["error"]["message"].as_str().unwrap().contains("no login is in progress"), "{polled}");
+    assert_eq!(
+        ok("ssocreds_login_cancel", json!({"environment": env})),
+        json!({"environment": env, "cancelled": false})
+    );
+    assert!(!s.cache_file(env).exists(), "nothing was written");
+    for bad in [json!({"environment": ""}), json!({"environment": "a[b]"}), json!({"environment": env, "extra": 1})] {
+        assert_eq!(error_code(&call("ssocreds_login_cancel", bad.clone())), "InvalidInput", "{bad}");
+    }
+
+    // A new login works after a cancel; cancelling a forced re-login keeps the valid token and its file.
+    login(env);
+    let cached = std::fs::read(s.cache_file(env)).unwrap();
+    let forced = json!({"environment": env, "startUrl": START_URL, "region": REGION, "forceLogin": true});
+    assert_eq!(ok("ssocreds_login_start", forced)["status"], "pending");
+    assert_eq!(ok("ssocreds_login_cancel", json!({"environment": env}))["cancelled"], true);
+    assert_eq!(ok("ssocreds_session_status", json!({"environment": env}))["status"], "loggedIn");
+    assert_eq!(std::fs::read(s.cache_file(env)).unwrap(), cached);
+    assert_eq!(s.fake.counters().start_device_authorization, 3);
+}
+
+/// Calls `ssocreds_login_poll {waitMs: 5000}` on another thread, cancels once it is blocked, and
+/// returns what the poll answered and how long it took.
+fn cancel_during_a_blocked_poll(env: &str) -> (Value, Duration) {
+    let poller = {
+        let env = env.to_string();
+        std::thread::spawn(move || {
+            let started = Instant::now();
+            let envelope = call("ssocreds_login_poll", json!({"environment": env, "waitMs": 5000}));
+            (envelope, started.elapsed())
+        })
+    };
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(ok("ssocreds_login_cancel", json!({"environment": env}))["cancelled"], true);
+    poller.join().unwrap()
+}
+
+#[test]
+fn a_cancel_from_another_thread_ends_a_blocked_poll_at_once() {
+    // A 10 s interval: without the cancel the poll would sleep until its 5 s deadline.
+    let _s = scenario(FakeConfig { interval_seconds: 10, ..FakeConfig::with_generated_accounts(1, &["ReadOnly"]) });
+    let env = "CancelWhilePolling";
+    assert_eq!(
+        ok("ssocreds_login_start", json!({"environment": env, "startUrl": START_URL, "region": REGION}))["status"],
+        "pending"
+    );
+    let (envelope, took) = cancel_during_a_blocked_poll(env);
+    assert!(took < Duration::from_secs(2), "the poll returned after {took:?}");
+    assert!(envelope["result"]["status"] == "pending" || error_code(&envelope) == "LoginRequired", "{envelope}");
+    assert_eq!(ok("ssocreds_session_status", json!({"environment": env}))["status"], "none");
+    assert_eq!(error_code(&call("ssocreds_login_poll", json!({"environment": env}))), "LoginRequired");
+}
+
+#[test]
+fn a_cancel_ends_the_wait_for_another_process_login() {
+    let s = scenario(FakeConfig::with_generated_accounts(1, &["ReadOnly"]));
+    let env = "CancelWhileWaiting";
+    // Another process's login: an independent handle holding the session's lock file.
+    let cache_file = s.cache_file(env);
+    std::fs::create_dir_all(cache_file.parent().unwrap()).unwrap();
+    let other = std::fs::File::create(login_lock_file(&cache_file)).unwrap();
+    other.try_lock().expect("the lock is free");
+    assert_eq!(
+        ok("ssocreds_login_start", json!({"environment": env, "startUrl": START_URL, "region": REGION}))["status"],
+        "waiting"
+    );
+    assert_eq!(ok("ssocreds_session_status", json!({"environment": env}))["status"], "pending");
+    let (envelope, took) = cancel_during_a_blocked_poll(env);
+    assert!(took < Duration::from_secs(2), "the poll returned after {took:?}");
+    assert!(envelope["result"]["status"] == "pending" || error_code(&envelope) == "LoginRequired", "{envelope}");
+    assert_eq!(ok("ssocreds_session_status", json!({"environment": env}))["status"], "none");
+    assert_eq!(error_code(&call("ssocreds_login_poll", json!({"environment": env}))), "LoginRequired");
+    assert_eq!(s.fake.counters().start_device_authorization, 0);
+}
+
+#[test]
 fn fifty_profiles_get_exactly_what_the_service_issued_and_a_second_run_sends_nothing() {
     let config = FakeConfig::with_generated_accounts(50, &["ReadOnly", "Admin"]);
     let accounts = accounts(&config, "team", "ReadOnly");
@@ -253,6 +343,7 @@ fn hostile_inputs_get_error_objects_and_leave_the_file_alone() {
     let functions = [
         "ssocreds_login_start",
         "ssocreds_login_poll",
+        "ssocreds_login_cancel",
         "ssocreds_refresh",
         "ssocreds_refresh_start",
         "ssocreds_refresh_poll",

@@ -32,6 +32,7 @@ fn header_declares_every_documented_function() {
         "const char *ssocreds_version(void)",
         "char *ssocreds_login_start(const char *request_json)",
         "char *ssocreds_login_poll(const char *request_json)",
+        "char *ssocreds_login_cancel(const char *request_json)",
         "char *ssocreds_refresh(const char *request_json)",
         "char *ssocreds_refresh_start(const char *request_json)",
         "char *ssocreds_refresh_poll(const char *request_json)",

@@ -206,6 +206,29 @@ fn three_processes_needing_a_login_at_once_cause_exactly_one_device_authorizatio
     }
 }
 
+#[test]
+fn a_cancelled_login_releases_the_lock_so_another_process_can_log_in_at_once() {
+    let s = scenario(FakeConfig::with_generated_accounts(1, &["ReadOnly"]));
+    let env = "Handover";
+    let unused = s.home.path().join("credentials");
+    assert_eq!(
+        ok("ssocreds_login_start", json!({"environment": env, "startUrl": START_URL, "region": REGION}))["status"],
+        "pending"
+    );
+    // While this process runs the login, another one waits for it instead of starting its own.
+    let output = succeeded(child(&s, "login-start", env, &unused).wait_with_output().unwrap());
+    assert!(output.contains("start=waiting"), "{output}");
+
+    assert_eq!(ok("ssocreds_login_cancel", json!({"environment": env}))["cancelled"], true);
+    let lock_file = login_lock_file(&s.cache_file(env));
+    let independent = std::fs::OpenOptions::new().write(true).open(&lock_file).unwrap();
+    independent.try_lock().expect("the login lock is released at once");
+    drop(independent);
+    let output = succeeded(child(&s, "login-start", env, &unused).wait_with_output().unwrap());
+    assert!(output.contains("start=pending"), "another process starts its own login at once: {output}");
+    assert_eq!(s.fake.counters().start_device_authorization, 2);
+}
+
 #[tokio::test]
 async fn the_aws_sdks_own_sso_token_provider_accepts_the_cache_file() {
     use aws_credential_types::provider::token::ProvideToken;
@@ -266,6 +289,9 @@ fn child_process_action() {
         let started =
             ok("ssocreds_login_start", json!({"environment": environment, "startUrl": START_URL, "region": REGION}));
         println!("start={}", started["status"].as_str().unwrap());
+        if action == "login-start" {
+            return;
+        }
         if started["status"] != "loggedIn" {
             assert!(action == "login-and-refresh", "expected the cached login, got {started}");
             while ok("ssocreds_login_poll", json!({"environment": environment, "waitMs": 500}))["status"] != "loggedIn"

@@ -94,6 +94,12 @@ impl Scenario {
     }
 }
 
+/// The cross-process login lock of a session: `.<cache file name>.lock` beside its cache file.
+pub fn login_lock_file(cache_file: &std::path::Path) -> PathBuf {
+    let name = cache_file.file_name().expect("a file name").to_string_lossy();
+    cache_file.with_file_name(format!(".{name}.lock"))
+}
+
 pub fn scenario(config: FakeConfig) -> Scenario {
     static SERIAL: Mutex<()> = Mutex::new(());
     let serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
