@@ -483,6 +483,11 @@ namespace SetAwsCliSsoCredentials.Commands
                             cmdlet.WriteError(Errors.Record(report.Error, entry.Profile));
                         }
                     }
+                    if (status == "Refreshed")
+                    {
+                        // The original's line for each profile it fetched.
+                        cmdlet.WriteHostLine("Registering Profile " + entry.Profile);
+                    }
                     if (status == "Refreshed" || status == "Current")
                     {
                         registered.Add(entry.Profile);

@@ -15,6 +15,7 @@ namespace SetAwsCliSsoCredentials.Engine
         public void OnImport()
         {
             NativeLibraryLocation.Load();
+            NativeEngine.WarmUpInBackground();
         }
     }
 

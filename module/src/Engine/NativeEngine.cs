@@ -81,6 +81,28 @@ namespace SetAwsCliSsoCredentials.Engine
         public static LogoutAnswer Logout(string environment, bool noTokenFile) =>
             Call<LogoutAnswer>("logout", new EnvironmentRequest { Environment = environment, NoTokenFile = noTokenFile });
 
+        /// <summary>
+        /// Builds the serializers of the common calls, on a thread-pool thread at import: their first use
+        /// costs tens of milliseconds of reflection and JIT, which would otherwise delay the first command
+        /// of every new shell (a $PROFILE line). Nothing depends on it having finished.
+        /// </summary>
+        public static void WarmUpInBackground()
+        {
+            System.Threading.ThreadPool.QueueUserWorkItem(_ =>
+            {
+                try
+                {
+                    Serialize(new RefreshRequest { Environment = "warm-up", Accounts = new[] { new AccountRequest { AccountId = "0" } } });
+                    Deserialize<Envelope<RefreshReport>>("{\"ok\":true,\"result\":{\"profiles\":[{\"profile\":\"p\",\"status\":\"current\"}]}}");
+                    Deserialize<Envelope<SessionInfo>>("{\"ok\":true,\"result\":{\"status\":\"none\",\"refreshable\":false}}");
+                }
+                catch (Exception)
+                {
+                    // Only a warm-up: the real call builds what is missing and reports its own errors.
+                }
+            });
+        }
+
         private static DataContractJsonSerializer SerializerFor(Type type) =>
             Serializers.GetOrAdd(type, t => new DataContractJsonSerializer(t, new DataContractJsonSerializerSettings
             {
