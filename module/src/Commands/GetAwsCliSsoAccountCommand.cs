@@ -74,7 +74,9 @@ namespace SetAwsCliSsoCredentials.Commands
                 if (reason != null)
                 {
                     ThrowTerminating("LoginRequired",
-                        "Environment '" + environment + "' needs a login to IAM Identity Center, and " + reason + ", so none was started. (" + e.Message + ")",
+                        "Environment '" + environment + "' needs a login to IAM Identity Center, and " + reason + ", so none was started. " +
+                        "Log in once from an interactive PowerShell with Get-AwsCliSsoAccount -EnvironmentName " + environment +
+                        " (with -StartUrl and -Region the first time). (" + e.Message + ")",
                         environment,
                         "Run Get-AwsCliSsoAccount -EnvironmentName " + environment + " in an interactive PowerShell (without -NonInteractive) to log in.");
                 }

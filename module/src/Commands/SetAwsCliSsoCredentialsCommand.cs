@@ -280,10 +280,22 @@ namespace SetAwsCliSsoCredentials.Commands
                 {
                     template = cmdlet.RememberedSetting(environment, "ProfileNameTemplate") as string;
                 }
+                AccountRequest[] accounts = sources.Select(AccountInput.ToRequest).ToArray();
+                for (int i = 0; i < accounts.Length; i++)
+                {
+                    // A row without a name is most likely a misspelt column: never invent a profile for it.
+                    if (accounts[i].Profile == null && accounts[i].AccountName == null)
+                    {
+                        cmdlet.ThrowTerminating("InvalidInput",
+                            "Account " + (i + 1) + " (AccountId '" + accounts[i].AccountId + "') has no Profile, the name of the " +
+                            "profile to write, and no AccountName to make one from with -ProfileNameTemplate.",
+                            sources[i]);
+                    }
+                }
                 return new RefreshRequest
                 {
                     Environment = environment,
-                    Accounts = sources.Select(AccountInput.ToRequest).ToArray(),
+                    Accounts = accounts,
                     DefaultRoleName = NullIfEmpty(defaultRoleName),
                     StartUrl = NullIfEmpty(startUrl),
                     // Resolved per call: -CredentialsFile, else the library's AWS_SHARED_CREDENTIALS_FILE or
@@ -457,7 +469,8 @@ namespace SetAwsCliSsoCredentials.Commands
                     return;
                 }
                 string message = "Environment '" + environment + "' needs a login to IAM Identity Center, and " + reason +
-                    ", so none was started.";
+                    ", so none was started. Log in once from an interactive PowerShell with Set-AwsCliSsoCredentials -EnvironmentName " +
+                    environment + " (with -StartUrl and -Region the first time); later runs reuse that login.";
                 if (!string.IsNullOrEmpty(detail))
                 {
                     message += " (" + detail + ")";
