@@ -525,7 +525,11 @@ namespace SetAwsCliSsoCredentials.Commands
                     }
                 }
                 Remember(rememberedList);
-                WriteSummary(registered);
+                if (stillNeedLogin.Count == 0)
+                {
+                    // Otherwise the LoginRequired error that follows is the summary: the token was rejected.
+                    WriteSummary(registered);
+                }
             }
 
             private void Remember(List<object> rememberedList)
