@@ -1,10 +1,9 @@
 #Requires -Version 5.1
-# Quality of the built module: manifest, exports, and help on every exported command.
+# Quality of the built module: manifest, exports, the compiled assembly, and the MAML help of every cmdlet.
 
 BeforeDiscovery {
-    . (Join-Path $PSScriptRoot 'pester/TestHelpers.ps1')
-    Import-Module (Get-TestModuleManifest) -Force -ErrorAction Stop
-    $Commands = @(Get-Command -Module Set-AwsCliSsoCredentials | ForEach-Object { @{ Name = $_.Name } })
+    # The four cmdlets by name, not what the module happens to export (the manifest tests check that).
+    $Commands = @('Clear-AwsCliSsoSession', 'Get-AwsCliSsoAccount', 'Get-AwsCliSsoSession', 'Set-AwsCliSsoCredentials') | ForEach-Object { @{ Name = $_ } }
 }
 
 BeforeAll {
@@ -25,15 +24,42 @@ Describe 'the manifest' {
         { Test-ModuleManifest -Path $ManifestPath -ErrorAction Stop } | Should -Not -Throw
     }
 
-    It 'exports exactly the public functions, without wildcards' {
-        $exported = (Get-Module Set-AwsCliSsoCredentials).ExportedFunctions.Keys | Sort-Object
-        $ManifestData.FunctionsToExport | Sort-Object | Should -Be $exported
-        $ManifestData.FunctionsToExport -join ',' | Should -Not -BeLike '*`**'
-        @($ManifestData.CmdletsToExport).Count | Should -Be 0
+    It 'is a binary module: RootModule is the compiled DLL, no script is loaded' {
+        $ManifestData.RootModule | Should -BeLike '*.dll'
+        Test-Path -LiteralPath (Join-Path (Split-Path $ManifestPath) $ManifestData.RootModule) -PathType Leaf | Should -BeTrue
+        (Get-Module Set-AwsCliSsoCredentials).ModuleType | Should -Be 'Binary'
+        foreach ($key in 'ScriptsToProcess', 'NestedModules', 'TypesToProcess', 'RequiredAssemblies') {
+            @($ManifestData[$key] | Where-Object { $_ -match '\.(ps1|psm1|cs)$' }).Count | Should -Be 0 -Because "$key loads no script or C# source"
+        }
+    }
+
+    It 'exports exactly the four cmdlets, and no function, without wildcards' {
+        $cmdlets = @('Clear-AwsCliSsoSession', 'Get-AwsCliSsoAccount', 'Get-AwsCliSsoSession', 'Set-AwsCliSsoCredentials')
+        @($ManifestData.CmdletsToExport) | Sort-Object | Should -Be $cmdlets
+        (Get-Module Set-AwsCliSsoCredentials).ExportedCmdlets.Keys | Sort-Object | Should -Be $cmdlets
+        $ManifestData.ContainsKey('FunctionsToExport') | Should -BeTrue -Because 'an absent FunctionsToExport means every function'
+        @($ManifestData.FunctionsToExport).Count | Should -Be 0
+        @((Get-Module Set-AwsCliSsoCredentials).ExportedFunctions.Keys).Count | Should -Be 0
         @($ManifestData.VariablesToExport).Count | Should -Be 0
         @($ManifestData.AliasesToExport).Count | Should -Be 0
-        $public = Get-ChildItem -Path (Join-Path (Split-Path $ManifestPath) 'module/Public') -Filter *.ps1 | ForEach-Object { $_.BaseName } | Sort-Object
-        $exported | Should -Be $public
+        (Get-Command -Module Set-AwsCliSsoCredentials | ForEach-Object { "$($_.CommandType)" } | Sort-Object -Unique) | Should -Be 'Cmdlet'
+    }
+
+    It 'loads the format data of the output types' {
+        @($ManifestData.FormatsToProcess).Count | Should -BeGreaterThan 0
+        foreach ($format in $ManifestData.FormatsToProcess) {
+            $format | Should -BeLike '*.format.ps1xml'
+            Test-Path -LiteralPath (Join-Path (Split-Path $ManifestPath) $format) -PathType Leaf | Should -BeTrue
+        }
+    }
+
+    It 'has no PowerShell script or C# source beside the DLL' {
+        $moduleFolder = Split-Path -Parent (Join-Path (Split-Path $ManifestPath) $ManifestData.RootModule)
+        $sep = [regex]::Escape([System.IO.Path]::DirectorySeparatorChar)
+        $scripts = @(Get-ChildItem -LiteralPath $moduleFolder -Recurse -File |
+                Where-Object { $_.Extension -in '.ps1', '.psm1', '.cs' } |
+                Where-Object { $_.FullName.Substring($moduleFolder.Length) -notmatch "^$($sep)src$sep" })
+        $scripts.FullName | Should -BeNullOrEmpty
     }
 
     It 'runs on Windows PowerShell 5.1 and PowerShell 7' {
@@ -48,13 +74,54 @@ Describe 'the manifest' {
         $ManifestData.ModuleVersion | Should -Be $version
     }
 
-    It 'is ready for the PowerShell Gallery' {
+    It 'is ready for the PowerShell Gallery, with the LICENSE it points to' {
         $psData = $ManifestData.PrivateData.PSData
         foreach ($tag in 'PSEdition_Desktop', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS', 'AWS', 'SSO') {
             $psData.Tags | Should -Contain $tag
         }
         $psData.ProjectUri | Should -Be 'https://github.com/set-awsclissocredentials/set-awsclissocredentials'
-        $psData.LicenseUri | Should -BeLike 'https://github.com/set-awsclissocredentials/set-awsclissocredentials*'
+        $psData.LicenseUri | Should -BeLike 'https://github.com/set-awsclissocredentials/set-awsclissocredentials*/LICENSE'
+        $license = Join-Path (Get-TestRepoRoot) 'LICENSE'
+        Test-Path -LiteralPath $license -PathType Leaf | Should -BeTrue
+        Get-Content -LiteralPath $license -Raw | Should -BeLike '*Apache License*Version 2.0*'
+    }
+}
+
+Describe 'the compiled assembly' {
+    It 'is the DLL file the manifest names, not an assembly compiled at import' {
+        $assembly = [SetAwsCliSsoCredentials.SsoCredsNative].Assembly
+        $assembly.IsDynamic | Should -BeFalse
+        $expected = [System.IO.Path]::GetFullPath((Join-Path (Split-Path $ManifestPath) $ManifestData.RootModule))
+        $assembly.Location | Should -Not -BeNullOrEmpty
+        [System.IO.Path]::GetFullPath($assembly.Location) | Should -Be $expected
+        [SetAwsCliSsoCredentials.SsoCredsNative].IsPublic | Should -BeTrue
+        (Get-Command Set-AwsCliSsoCredentials).ImplementingType.Assembly.Location | Should -Be $assembly.Location
+    }
+
+    It 'is the only assembly that defines SetAwsCliSsoCredentials types (no Add-Type)' {
+        $defining = foreach ($candidate in [AppDomain]::CurrentDomain.GetAssemblies()) {
+            $types = @()
+            try { $types = $candidate.GetTypes() } catch [System.Reflection.ReflectionTypeLoadException] { $types = @($_.Exception.Types | Where-Object { $_ }) } catch { $types = @() }
+            if ($types | Where-Object { $_.Namespace -and $_.Namespace.StartsWith('SetAwsCliSsoCredentials') }) { $candidate }
+        }
+        @($defining).Count | Should -Be 1
+        @($defining)[0].Location | Should -Be ([SetAwsCliSsoCredentials.SsoCredsNative].Assembly.Location)
+    }
+
+    It 'has the version of the native library and of the manifest' {
+        $native = [SetAwsCliSsoCredentials.SsoCredsNative]::Version()
+        $native | Should -Be $ManifestData.ModuleVersion
+        $version = [SetAwsCliSsoCredentials.SsoCredsNative].Assembly.GetName().Version
+        '{0}.{1}.{2}' -f $version.Major, $version.Minor, $version.Build | Should -Be $native
+    }
+
+    It 'publishes the output types as real .NET types' {
+        foreach ($name in 'ProfileResult', 'Session', 'Account', 'LogoutResult', 'LoginRequiredException') {
+            $type = "SetAwsCliSsoCredentials.$name" -as [type]
+            $type | Should -Not -BeNullOrEmpty -Because "[SetAwsCliSsoCredentials.$name] is a public type"
+            $type.Assembly | Should -Be ([SetAwsCliSsoCredentials.SsoCredsNative].Assembly)
+        }
+        [SetAwsCliSsoCredentials.ProfileResult].GetProperties().Name | Should -Be @('Profile', 'AccountId', 'RoleName', 'Status', 'Expiration')
     }
 }
 
@@ -63,6 +130,22 @@ Describe 'help of <Name>' -ForEach $Commands {
         $help = Get-Help -Name $Name -Full
         $command = Get-Command -Name $Name
         $common = @([System.Management.Automation.PSCmdlet]::CommonParameters) + @([System.Management.Automation.PSCmdlet]::OptionalCommonParameters)
+    }
+
+    It 'has a MAML help file, SetAwsCliSsoCredentials.dll-Help.xml' {
+        $command.CommandType | Should -Be 'Cmdlet'
+        $command.HelpFile | Should -Not -BeNullOrEmpty
+        Split-Path -Leaf $command.HelpFile | Should -Be 'SetAwsCliSsoCredentials.dll-Help.xml'
+        # Beside the DLL (module/en-US/) or at the module's base; Get-Help must find it (tests below).
+        $maml = @(
+            (Split-Path -Parent $command.ImplementingType.Assembly.Location)
+            (Get-Module Set-AwsCliSsoCredentials).ModuleBase
+        ) | ForEach-Object { Join-Path (Join-Path $_ 'en-US') 'SetAwsCliSsoCredentials.dll-Help.xml' } |
+            Where-Object { Test-Path -LiteralPath $_ -PathType Leaf } | Select-Object -First 1
+        $maml | Should -Not -BeNullOrEmpty
+        [xml]$xml = Get-Content -LiteralPath $maml -Raw
+        $names = @($xml.helpItems.command | ForEach-Object { $_.details.name })
+        $names | Should -Contain $Name
     }
 
     It 'has a synopsis' {
@@ -77,7 +160,7 @@ Describe 'help of <Name>' -ForEach $Commands {
 
     It 'has at least one example' {
         @($help.Examples.Example).Count | Should -BeGreaterThan 0
-        ($help.Examples.Example[0].Code | Out-String).Trim() | Should -Not -BeNullOrEmpty
+        (@($help.Examples.Example)[0].Code | Out-String).Trim() | Should -BeLike "*$Name*"
     }
 
     It 'documents every parameter' {
@@ -98,6 +181,12 @@ Describe 'help of Set-AwsCliSsoCredentials for unattended use' {
             $text | Should -BeLike "*$needle*"
         }
     }
+
+    It 'catches only the login-required error in its example, by its own exception type' {
+        $text = (Get-Help -Name Set-AwsCliSsoCredentials -Full | Out-String -Width 4096) -replace '\s+', ' '
+        $text | Should -BeLike '*catch `[SetAwsCliSsoCredentials.LoginRequiredException`]*'
+        $text | Should -Not -BeLike '*catch `[System.InvalidOperationException`]*'
+    }
 }
 
 Describe 'help of discovery' {
@@ -110,7 +199,7 @@ Describe 'help of discovery' {
 }
 
 Describe 'the native library' {
-    It 'is loaded from module/runtimes/<rid>/ by absolute path' {
+    It 'is loaded from module/runtimes/(rid)/ by absolute path' {
         $path = [SetAwsCliSsoCredentials.SsoCredsNative]::LoadedPath
         [System.IO.Path]::IsPathRooted($path) | Should -BeTrue
         $path | Should -BeLike '*runtimes*ssocreds*'

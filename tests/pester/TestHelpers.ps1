@@ -148,18 +148,171 @@ function Get-TestTokenCachePath {
 
 function Invoke-TestChildPowerShell {
     # Runs a script in a new PowerShell process (same executable, -NoProfile -NonInteractive), which
-    # inherits this process's environment (HOME, endpoints). Returns @{ ExitCode; Output }.
-    param([Parameter(Mandatory = $true)] [string] $Script)
-    # The child's stderr must not become a terminating error here (Windows PowerShell with 'Stop').
-    $ErrorActionPreference = 'Continue'
-    $executable = (Get-Process -Id $PID).Path
-    # -EncodedCommand: no quoting rules of native argument passing to get wrong on any platform.
-    $encoded = [Convert]::ToBase64String([System.Text.Encoding]::Unicode.GetBytes($Script))
-    $output = & $executable -NoProfile -NonInteractive -EncodedCommand $encoded 2>&1 | ForEach-Object { "$_" }
-    [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = ($output -join [Environment]::NewLine) }
+    # inherits this process's environment (HOME, endpoints). Returns @{ ExitCode; Output } (killed, with
+    # ExitCode $null, after -TimeoutSeconds: a child waiting for a login that never comes fails the test
+    # instead of hanging the run).
+    param(
+        [Parameter(Mandatory = $true)] [string] $Script,
+        [int] $TimeoutSeconds = 120
+    )
+    $child = Invoke-TestChildProcess -Script $Script -TimeoutSeconds $TimeoutSeconds
+    [pscustomobject]@{ ExitCode = $child.ExitCode; Output = $child.Output }
 }
 
 function ConvertTo-TestLiteral([string] $Text) {
     # A single-quoted PowerShell string literal.
     "'" + ($Text -replace "'", "''") + "'"
+}
+
+function Test-TestOnWindows {
+    ($PSVersionTable.PSEdition -ne 'Core') -or $IsWindows
+}
+
+function Get-FakeCounterTotal {
+    # Every API request the fake answered since its counters were reset (the controls excluded).
+    param([Parameter(Mandatory = $true)] $Fake)
+    $c = Get-FakeCounters $Fake
+    [long]$c.registerClient + [long]$c.startDeviceAuthorization + [long]$c.createToken + [long]$c.createTokenRefresh +
+    [long]$c.getRoleCredentials + [long]$c.listAccounts + [long]$c.listAccountRoles + [long]$c.logout
+}
+
+function Approve-FakeLogin {
+    # What a user does with verificationUriComplete: open it and click ALLOW (a GET approves at the fake).
+    param([Parameter(Mandatory = $true)] [string] $Url)
+    $null = Invoke-RestMethod -Uri $Url
+}
+
+function New-TestBrowser {
+    # A stand-in browser: executables xdg-open (Linux) and open (macOS) in $Folder that append their
+    # argument to a log file and GET it, which approves the login at the fake, as a user clicking ALLOW
+    # would. Put $Folder first on PATH. Returns @{ Folder; LogFile }. Not for Windows (the module opens
+    # URLs through the shell there).
+    param([Parameter(Mandatory = $true)] [string] $Folder)
+    $null = New-Item -ItemType Directory -Path $Folder -Force
+    $log = Join-Path $Folder 'visits.log'
+    $curl = Get-Command -Name curl -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
+    $python = Get-Command -Name python3 -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
+    if ($curl) {
+        $get = "'$($curl.Source)' -fsS -o /dev/null `"`$1`""
+    }
+    elseif ($python) {
+        $get = "'$($python.Source)' -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1]).read()' `"`$1`""
+    }
+    else {
+        throw 'The stand-in browser needs curl or python3.'
+    }
+    $script = @(
+        '#!/bin/sh'
+        '# Stand-in browser of the Pester tests: records the URL, then approves the login (a GET).'
+        "printf '%s\n' `"`$1`" >> '$log'"
+        "$get >/dev/null 2>&1"
+        'exit 0'
+    ) -join "`n"
+    foreach ($name in 'xdg-open', 'open') {
+        $path = Join-Path $Folder $name
+        [System.IO.File]::WriteAllText($path, $script + "`n", [System.Text.UTF8Encoding]::new($false))
+        & (Get-Command -Name chmod -CommandType Application | Select-Object -First 1).Source 755 $path
+    }
+    [pscustomobject]@{ Folder = $Folder; LogFile = $log }
+}
+
+function Get-TestBrowserVisit {
+    # The URLs the stand-in browser was asked to open, oldest first.
+    param([Parameter(Mandatory = $true)] $Browser)
+    if (-not (Test-Path -LiteralPath $Browser.LogFile)) { return @() }
+    @([System.IO.File]::ReadAllLines($Browser.LogFile) | Where-Object { $_ })
+}
+
+function Clear-TestBrowserVisit {
+    param([Parameter(Mandatory = $true)] $Browser)
+    if (Test-Path -LiteralPath $Browser.LogFile) { Remove-Item -LiteralPath $Browser.LogFile -Force }
+}
+
+function ConvertTo-TestMessage {
+    # The text of information records (what Write-Host shows), one string per record.
+    param([AllowNull()] [object[]] $Record)
+    @(foreach ($r in @($Record)) {
+            if ($null -eq $r) { continue }
+            if ($r -is [System.Management.Automation.InformationRecord]) { "$($r.MessageData)" } else { "$r" }
+        })
+}
+
+function Get-TestLoginPrompt {
+    # The URL and code of the device login printed in $Lines:
+    #   To sign in, open <verificationUri> in a browser and enter the code <userCode>,
+    #   or open <verificationUriComplete>. Then click ALLOW.
+    # Returns @{ VerificationUri; UserCode; VerificationUriComplete } ($null members when a line is absent).
+    param([AllowNull()] [string[]] $Lines)
+    $result = [ordered]@{ VerificationUri = $null; UserCode = $null; VerificationUriComplete = $null }
+    foreach ($line in @($Lines)) {
+        if ($line -match '^To sign in, open (\S+) in a browser and enter the code (\S+),$') {
+            $result.VerificationUri = $Matches[1]
+            $result.UserCode = $Matches[2]
+        }
+        elseif ($line -match '^or open (\S+)\. Then click ALLOW\.$') {
+            $result.VerificationUriComplete = $Matches[1]
+        }
+    }
+    [pscustomobject]$result
+}
+
+function Invoke-TestChildProcess {
+    # Runs a script in a new PowerShell process (same executable, -NoProfile, and -NonInteractive unless
+    # -WithoutNonInteractiveSwitch; standard input is redirected and closed either way), which inherits
+    # this process's environment (HOME, endpoints, PATH). Kills it after -TimeoutSeconds.
+    # Returns @{ ExitCode; Output; TimedOut; Elapsed }.
+    param(
+        [Parameter(Mandatory = $true)] [string] $Script,
+        [int] $TimeoutSeconds = 120,
+        [switch] $WithoutNonInteractiveSwitch
+    )
+    $info = [System.Diagnostics.ProcessStartInfo]::new()
+    $info.FileName = (Get-Process -Id $PID).Path
+    $encoded = [Convert]::ToBase64String([System.Text.Encoding]::Unicode.GetBytes($Script))
+    $switches = if ($WithoutNonInteractiveSwitch) { '-NoProfile' } else { '-NoProfile -NonInteractive' }
+    $info.Arguments = "$switches -EncodedCommand $encoded"
+    $info.UseShellExecute = $false
+    $info.RedirectStandardInput = $true
+    $info.RedirectStandardOutput = $true
+    $info.RedirectStandardError = $true
+    $info.CreateNoWindow = $true
+    $watch = [System.Diagnostics.Stopwatch]::StartNew()
+    $process = [System.Diagnostics.Process]::Start($info)
+    $process.StandardInput.Close()
+    $stdout = $process.StandardOutput.ReadToEndAsync()
+    $stderr = $process.StandardError.ReadToEndAsync()
+    $timedOut = -not $process.WaitForExit($TimeoutSeconds * 1000)
+    if ($timedOut) {
+        try { $process.Kill($true) } catch { try { $process.Kill() } catch { } }
+        $null = $process.WaitForExit(10000)
+    }
+    else {
+        $process.WaitForExit()
+    }
+    $watch.Stop()
+    $null = $stdout.Wait(10000)
+    $null = $stderr.Wait(10000)
+    $text = $stdout.Result
+    if ($stderr.Result) { $text += [Environment]::NewLine + $stderr.Result }
+    [pscustomobject]@{
+        ExitCode = $(if ($timedOut) { $null } else { $process.ExitCode })
+        Output   = $text
+        TimedOut = $timedOut
+        Elapsed  = $watch.Elapsed
+    }
+}
+
+function Get-TestModuleFolder {
+    # The folder of the built module's manifest.
+    Split-Path -Parent (Get-TestModuleManifest)
+}
+
+function Get-FileBytesHash {
+    # SHA-256 of a file's bytes, hex ('' when it does not exist): compares files byte for byte without
+    # printing their content (credentials) in a test failure.
+    param([Parameter(Mandatory = $true)] [string] $Path)
+    if (-not (Test-Path -LiteralPath $Path)) { return '' }
+    $sha = [System.Security.Cryptography.SHA256]::Create()
+    try { $bytes = $sha.ComputeHash([System.IO.File]::ReadAllBytes($Path)) } finally { $sha.Dispose() }
+    -join ($bytes | ForEach-Object { $_.ToString('x2') })
 }
