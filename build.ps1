@@ -1,31 +1,46 @@
 #Requires -Version 5.1
 <#
 .SYNOPSIS
-Builds, tests and packages the Set-AwsCliSsoCredentials module: the one entry point.
+Builds, tests, packages and demonstrates the Set-AwsCliSsoCredentials module: the one entry point.
 
 .DESCRIPTION
-Build    cargo build -p ssocreds-ffi (honours CARGO_TARGET_DIR, default <repo>/target), copies the library into
-         module/runtimes/<rid>/, and stamps ModuleVersion in Set-AwsCliSsoCredentials.psd1 from
-         [workspace.package] version in Cargo.toml.
-Test     builds the fake IAM Identity Center (cargo build -p fake-identity-center, path passed to the tests as
-         FAKE_IDC_BIN) and runs Pester (version pinned in build.config.psd1) against the built module in a
-         child process of the same PowerShell (pwsh or Windows PowerShell) with -NoProfile -NonInteractive:
-         a native library cannot be unloaded from a session. Results: out/TestResults/.
-Analyze  runs PSScriptAnalyzer (pinned) on the module.
-Package  lays out out/Set-AwsCliSsoCredentials/<version>/ (manifest, module files, every runtimes/<rid>/ built),
-         ready for Publish-Module -Path.
+Build    cargo build -p ssocreds-ffi (honours CARGO_TARGET_DIR, default <repo>/target) and copies the native
+         library into module/runtimes/<rid>/; stamps ModuleVersion in Set-AwsCliSsoCredentials.psd1 from
+         [workspace.package] version in Cargo.toml; builds the cmdlets (dotnet build
+         module/src/SetAwsCliSsoCredentials.csproj -p:Version=<that version>, output in out/bin/<Configuration>/)
+         and copies SetAwsCliSsoCredentials.dll (and .pdb) into module/. Needs cargo and the .NET SDK 8+.
+         Afterwards `Import-Module ./Set-AwsCliSsoCredentials.psd1` loads what was built.
+Test     runs Package first (its folder is passed to the tests as SSOCREDS_PACKAGE_PATH), builds the fake IAM
+         Identity Center (cargo build -p fake-identity-center, passed as FAKE_IDC_BIN) and runs Pester (version
+         pinned in build.config.psd1) in a child process of the same PowerShell (pwsh or Windows PowerShell)
+         with -NoProfile -NonInteractive: a native library cannot be unloaded from a session. Fails when a
+         test fails. Results: out/TestResults/.
+Analyze  runs PSScriptAnalyzer (pinned; installed from the PowerShell Gallery when missing) on the manifest,
+         the module folder, build.ps1 and tests/.
+Package  lays out out/Set-AwsCliSsoCredentials/<version>/: the manifest, module/ with the cmdlet DLL, its format
+         and help files and every runtimes/<rid>/ built, LICENSE and README.md; no sources. Checked with
+         Test-ModuleManifest; ready for Publish-Module -Path.
+Demo     builds, starts the bundled fake IAM Identity Center and, in a child PowerShell with a throwaway HOME and
+         credentials file, imports the module, logs in (the fake approves by itself), writes a dozen profiles,
+         shows them (never a secret), and runs again to show that nothing needs doing. Touches none of your
+         files and no AWS account.
 
 .PARAMETER Configuration
-Debug (default) or Release: the cargo profile of the native library.
+Debug (default) or Release: the cargo profile of the native library and the dotnet configuration of the cmdlets.
 
 .PARAMETER Task
-One or more of Build, Test, Analyze, Package, run in that order. Default: Build.
+One or more of Build, Test, Analyze, Package, Demo, run in that order (Test packages first, Demo builds first).
+Several as an array (-Task Build, Test) or as one comma-separated string (pwsh -File ./build.ps1 -Task Build,Test).
+Default: Build.
 
 .EXAMPLE
 ./build.ps1
 
 .EXAMPLE
 ./build.ps1 -Task Build, Test
+
+.EXAMPLE
+pwsh ./build.ps1 -Task Demo
 
 .EXAMPLE
 ./build.ps1 -Configuration Release -Task Build, Package
@@ -35,7 +50,7 @@ param(
     [ValidateSet('Debug', 'Release')]
     [string] $Configuration = 'Debug',
 
-    [ValidateSet('Build', 'Test', 'Analyze', 'Package')]
+    # Validated below: `pwsh -File` passes "Build,Test" as one string, which a ValidateSet would refuse.
     [string[]] $Task = @('Build')
 )
 
@@ -44,15 +59,44 @@ Set-StrictMode -Version 3.0
 
 $RepoRoot = $PSScriptRoot
 $ModuleName = 'Set-AwsCliSsoCredentials'
+$AssemblyName = 'SetAwsCliSsoCredentials'
 $ManifestPath = Join-Path $RepoRoot "$ModuleName.psd1"
 $ModuleFolder = Join-Path $RepoRoot 'module'
+$ProjectPath = Join-Path (Join-Path $ModuleFolder 'src') "$AssemblyName.csproj"
 $OutFolder = Join-Path $RepoRoot 'out'
 $ToolVersions = Import-PowerShellDataFile -Path (Join-Path $RepoRoot 'build.config.psd1')
 $OnWindows = ($PSVersionTable.PSEdition -ne 'Core') -or $IsWindows
 $OnMacOS = ($PSVersionTable.PSEdition -eq 'Core') -and $IsMacOS
+$AllTasks = @('Build', 'Test', 'Analyze', 'Package', 'Demo')
 
 function Write-Step([string] $Message) {
     Write-Host "== $Message" -ForegroundColor Cyan
+}
+
+function Get-RequestedTask {
+    # -Task Build, Test (an array) and -Task Build,Test (one string, as `pwsh -File` passes it) both work.
+    $names = New-Object System.Collections.Generic.List[string]
+    foreach ($item in $Task) {
+        foreach ($part in ([string]$item -split ',')) {
+            $name = $part.Trim()
+            if (-not $name) { continue }
+            $known = @($AllTasks | Where-Object { $_ -eq $name })
+            if ($known.Count -eq 0) {
+                throw "Unknown task '$name'. Valid tasks: $($AllTasks -join ', ') (several: -Task Build,Test)."
+            }
+            $names.Add($known[0])
+        }
+    }
+    if ($names.Count -eq 0) { throw "No task given. Valid tasks: $($AllTasks -join ', ')." }
+    , $names.ToArray()
+}
+
+$script:CompletedTasks = @{}
+function Invoke-Task([string] $Name) {
+    # Each task runs at most once, also when another task needs it first.
+    if ($script:CompletedTasks.ContainsKey($Name)) { return }
+    & "Invoke-$($Name)Task"
+    $script:CompletedTasks[$Name] = $true
 }
 
 function Invoke-Native {
@@ -77,6 +121,27 @@ function Invoke-Native {
     }
 }
 
+function Use-Environment {
+    # Runs $ScriptBlock with environment variables set (a $null value removes one), then restores them.
+    param(
+        [Parameter(Mandatory = $true)] [hashtable] $Variables,
+        [Parameter(Mandatory = $true)] [scriptblock] $ScriptBlock
+    )
+    $saved = @{}
+    foreach ($name in $Variables.Keys) {
+        $saved[$name] = [Environment]::GetEnvironmentVariable($name)
+        [Environment]::SetEnvironmentVariable($name, $Variables[$name])
+    }
+    try {
+        & $ScriptBlock
+    }
+    finally {
+        foreach ($name in $saved.Keys) {
+            [Environment]::SetEnvironmentVariable($name, $saved[$name])
+        }
+    }
+}
+
 function Get-CargoVersion {
     $cargoToml = Get-Content -LiteralPath (Join-Path $RepoRoot 'Cargo.toml') -Raw
     $section = [regex]::Match($cargoToml, '(?ms)^\[workspace\.package\]\s*$(.*?)(?=^\[|\z)')
@@ -84,6 +149,11 @@ function Get-CargoVersion {
     $version = [regex]::Match($section.Groups[1].Value, '(?m)^\s*version\s*=\s*"([^"]+)"')
     if (-not $version.Success) { throw 'Cargo.toml [workspace.package] has no version.' }
     $version.Groups[1].Value
+}
+
+function Get-NumericVersion([string] $Version) {
+    # 1.2.3-beta.1+abc -> 1.2.3: what ModuleVersion and the assembly version hold.
+    [version]($Version -replace '[-+].*$', '')
 }
 
 function Get-TargetDirectory {
@@ -95,7 +165,7 @@ function Get-TargetDirectory {
 }
 
 function Get-RuntimeIdentifier {
-    # The same choice the module makes at import (module/Private/Native.ps1).
+    # The same choice the module makes at import (module/src/Engine/ModuleInitializer.cs).
     if ($OnWindows) { $os = 'win' } elseif ($OnMacOS) { $os = 'osx' } else { $os = 'linux' }
     $arch = $null
     $runtimeInformation = 'System.Runtime.InteropServices.RuntimeInformation' -as [type]
@@ -132,52 +202,129 @@ function Get-CargoProfileFolder {
     'debug'
 }
 
-function Set-ManifestVersion([string] $Version) {
-    $text = [System.IO.File]::ReadAllText($ManifestPath)
-    $stamped = [regex]::Replace($text, "(?m)^(\s*ModuleVersion\s*=\s*)'[^']*'", "`${1}'$Version'")
-    if ($stamped -ne $text) {
-        [System.IO.File]::WriteAllText($ManifestPath, $stamped, [System.Text.UTF8Encoding]::new($false))
-        Write-Host "ModuleVersion set to $Version in $ManifestPath"
-    }
-}
-
 function Get-LockedArgument {
     if (Test-Path -LiteralPath (Join-Path $RepoRoot 'Cargo.lock')) { return @('--locked') }
     @()
 }
 
+function Get-PackagePath {
+    Join-Path (Join-Path $OutFolder $ModuleName) (Get-CargoVersion)
+}
+
+function Write-ManifestVersion([string] $Version) {
+    $text = [System.IO.File]::ReadAllText($ManifestPath)
+    $stamped = [regex]::Replace($text, "(?m)^(\s*ModuleVersion\s*=\s*)'[^']*'", "`${1}'$Version'")
+    if ($stamped -ne $text) {
+        [System.IO.File]::WriteAllText($ManifestPath, $stamped, (New-Object System.Text.UTF8Encoding($false)))
+        Write-Host "ModuleVersion set to $Version in $ManifestPath"
+    }
+}
+
+function Test-SameFile([string] $Path, [string] $OtherPath) {
+    if (-not (Test-Path -LiteralPath $OtherPath)) { return $false }
+    if ((Get-Item -LiteralPath $Path).Length -ne (Get-Item -LiteralPath $OtherPath).Length) { return $false }
+    (Get-FileHash -LiteralPath $Path -Algorithm SHA256).Hash -eq (Get-FileHash -LiteralPath $OtherPath -Algorithm SHA256).Hash
+}
+
+function Copy-BuildOutput {
+    # Copies a built file into the module unless the module already has the same bytes (so that an
+    # unchanged build succeeds on Windows even while a PowerShell session holds the file).
+    param(
+        [Parameter(Mandatory = $true)] [string] $Path,
+        [Parameter(Mandatory = $true)] [string] $Destination
+    )
+    if (Test-SameFile -Path $Path -OtherPath $Destination) { return }
+    try {
+        Copy-Item -LiteralPath $Path -Destination $Destination -Force
+    }
+    catch {
+        throw "Copying $Path to $Destination failed: $($_.Exception.Message). A PowerShell session that imported the module still holds the old $(Split-Path -Leaf $Destination): close it and build again."
+    }
+}
+
+function Get-DotNetCommand {
+    # The .NET SDK that builds module/src; a clear message when there is none.
+    $minimum = [int]$ToolVersions.DotNetSdkMajor
+    $hint = "install the .NET SDK $minimum or later (https://dotnet.microsoft.com/download), then run ./build.ps1 again: it builds the cmdlets in module/src"
+    $dotnet = @(Get-Command -Name 'dotnet' -CommandType Application -ErrorAction SilentlyContinue)
+    if ($dotnet.Count -eq 0) { throw "dotnet was not found on PATH: $hint." }
+    $path = $dotnet[0].Source
+    $previous = $ErrorActionPreference
+    $ErrorActionPreference = 'Continue'
+    try {
+        $sdks = @(& $path --list-sdks 2>$null | ForEach-Object { [string]$_ })
+    }
+    finally {
+        $ErrorActionPreference = $previous
+    }
+    $majors = @($sdks | ForEach-Object { if ($_ -match '^(\d+)\.') { [int]$Matches[1] } })
+    if ($majors.Count -eq 0) { throw "dotnet ($path) has no SDK, only a runtime: $hint." }
+    if (($majors | Measure-Object -Maximum).Maximum -lt $minimum) {
+        throw "dotnet ($path) has only the SDKs $($sdks -join '; '): $hint."
+    }
+    $path
+}
+
 function Invoke-BuildTask {
     Write-Step "Build ($Configuration)"
     $version = Get-CargoVersion
-    Set-ManifestVersion -Version $version
+    Write-ManifestVersion -Version $version
+    if (-not (Test-Path -LiteralPath $ProjectPath)) { throw "The cmdlet project is missing: $ProjectPath" }
+    # Before cargo, so that a machine without the SDK learns it at once.
+    $dotnet = Get-DotNetCommand
 
     Invoke-Native -FilePath 'cargo' -ArgumentList (@('build', '-p', 'ssocreds-ffi') + (Get-LockedArgument) + (Get-CargoProfileArguments))
     $built = Join-Path (Join-Path (Get-TargetDirectory) (Get-CargoProfileFolder)) (Get-LibraryFileName)
     if (-not (Test-Path -LiteralPath $built)) { throw "cargo built no library at $built" }
-
     $rid = Get-RuntimeIdentifier
     $destination = Join-Path (Join-Path $ModuleFolder 'runtimes') $rid
     New-Item -ItemType Directory -Path $destination -Force | Out-Null
-    try {
-        Copy-Item -LiteralPath $built -Destination (Join-Path $destination (Get-LibraryFileName)) -Force
+    Copy-BuildOutput -Path $built -Destination (Join-Path $destination (Get-LibraryFileName))
+
+    # The cmdlets carry the same version as the native library: the module checks it at import.
+    $binFolder = Join-Path (Join-Path $OutFolder 'bin') $Configuration
+    # No build servers left behind (-nodeReuse:false, UseSharedCompilation=false): they would outlive the
+    # build and keep the output pipes of whatever started it open.
+    Invoke-Native -FilePath $dotnet -ArgumentList @(
+        'build', $ProjectPath, '--nologo', '-c', $Configuration, "-p:Version=$version", '-o', $binFolder,
+        '-nodeReuse:false', '-p:UseSharedCompilation=false'
+    )
+    $assembly = Join-Path $binFolder "$AssemblyName.dll"
+    if (-not (Test-Path -LiteralPath $assembly)) { throw "dotnet build produced no $assembly" }
+    Copy-BuildOutput -Path $assembly -Destination (Join-Path $ModuleFolder "$AssemblyName.dll")
+    $symbols = Join-Path $binFolder "$AssemblyName.pdb"
+    if (Test-Path -LiteralPath $symbols) {
+        Copy-BuildOutput -Path $symbols -Destination (Join-Path $ModuleFolder "$AssemblyName.pdb")
     }
-    catch {
-        throw "Copying the library to $destination failed: $($_.Exception.Message). A PowerShell session that imported the module still holds the old one: close it and build again."
+    # PowerShell looks for a compiled module's help beside the manifest (<culture>/<dll>-Help.xml), not
+    # beside the DLL: the help kept in module/<culture>/ goes next to the manifest, like the DLL a build output.
+    foreach ($culture in @(Get-ChildItem -LiteralPath $ModuleFolder -Directory | Where-Object { $_.Name -match '^[a-z]{2}(-[A-Za-z]{2,4})?$' })) {
+        $helpDestination = Join-Path $RepoRoot $culture.Name
+        New-Item -ItemType Directory -Path $helpDestination -Force | Out-Null
+        foreach ($file in @(Get-ChildItem -LiteralPath $culture.FullName -File)) {
+            Copy-BuildOutput -Path $file.FullName -Destination (Join-Path $helpDestination $file.Name)
+        }
     }
-    Write-Host "Module ready: $ManifestPath (native library in module/runtimes/$rid/)"
+    Write-Host "Module ready: $ManifestPath (module/$AssemblyName.dll $version, native library in module/runtimes/$rid/)"
 }
 
-function Invoke-TestTask {
-    Write-Step 'Test (Pester in a child process)'
+function Get-FakeIdentityCenter {
+    # The fake IAM Identity Center binary: FAKE_IDC_BIN when it names one, else built here.
     $fake = $env:FAKE_IDC_BIN
     if (-not $fake -or -not (Test-Path -LiteralPath $fake)) {
-        Invoke-Native -FilePath 'cargo' -ArgumentList (@('build', '-p', 'fake-identity-center') + (Get-LockedArgument))
+        # To the host: this function's output is the path alone.
+        Invoke-Native -FilePath 'cargo' -ArgumentList (@('build', '-p', 'fake-identity-center') + (Get-LockedArgument)) | Out-Host
         $fake = Join-Path (Join-Path (Get-TargetDirectory) 'debug') (Get-ExecutableName 'fake-identity-center')
     }
     if (-not (Test-Path -LiteralPath $fake)) { throw "The fake IAM Identity Center was not built: $fake" }
-    $env:FAKE_IDC_BIN = (Resolve-Path -LiteralPath $fake).ProviderPath
-    $env:SSOCREDS_MODULE_MANIFEST = $ManifestPath
+    (Resolve-Path -LiteralPath $fake).ProviderPath
+}
 
+function Invoke-TestTask {
+    # Pester imports the packaged module from another directory too.
+    Invoke-Task 'Package'
+    Write-Step 'Test (Pester in a child process)'
+    $fake = Get-FakeIdentityCenter
     $resultsFolder = Join-Path $OutFolder 'TestResults'
     New-Item -ItemType Directory -Path $resultsFolder -Force | Out-Null
     $edition = $PSVersionTable.PSEdition
@@ -186,56 +333,322 @@ function Invoke-TestTask {
     # The same PowerShell that runs this build: pwsh tests PowerShell 7, powershell.exe tests 5.1.
     $shell = (Get-Process -Id $PID).Path
     $runner = Join-Path (Join-Path $RepoRoot 'tests') 'pester/Invoke-PesterChild.ps1'
-    Invoke-Native -FilePath $shell -ArgumentList @(
-        '-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-File', $runner,
-        '-PesterVersion', $ToolVersions.Pester,
-        '-TestPath', (Join-Path $RepoRoot 'tests'),
-        '-ResultsPath', $resultsFile
-    )
+    $variables = @{
+        FAKE_IDC_BIN             = $fake
+        SSOCREDS_MODULE_MANIFEST = $ManifestPath
+        SSOCREDS_PACKAGE_PATH    = (Get-PackagePath)
+    }
+    Use-Environment -Variables $variables -ScriptBlock {
+        # Run.Exit: the child's exit code is the number of failed tests, so a failure fails the build.
+        Invoke-Native -FilePath $shell -ArgumentList @(
+            '-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-File', $runner,
+            '-PesterVersion', $ToolVersions.Pester,
+            '-TestPath', (Join-Path $RepoRoot 'tests'),
+            '-ResultsPath', $resultsFile
+        )
+    }
 }
 
 function Invoke-AnalyzeTask {
     Write-Step 'Analyze (PSScriptAnalyzer)'
     $version = $ToolVersions.PSScriptAnalyzer
     if (-not (Get-Module -ListAvailable -Name PSScriptAnalyzer | Where-Object { $_.Version -eq [version]$version })) {
+        if ($PSVersionTable.PSEdition -ne 'Core') {
+            # Windows PowerShell: the Gallery needs TLS 1.2 and PowerShellGet needs the NuGet provider.
+            [Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol -bor [Net.SecurityProtocolType]::Tls12
+            $null = Install-PackageProvider -Name NuGet -MinimumVersion 2.8.5.201 -Force -Scope CurrentUser
+        }
         Install-Module -Name PSScriptAnalyzer -RequiredVersion $version -Scope CurrentUser -Force -Repository PSGallery
     }
     Import-Module -Name PSScriptAnalyzer -RequiredVersion $version
-    $findings = @(Invoke-ScriptAnalyzer -Path $ModuleFolder -Recurse -Severity @('Error', 'Warning') -ExcludeRule @('PSAvoidUsingWriteHost', 'PSUseSingularNouns'))
-    $findings | Format-Table -AutoSize | Out-String | Write-Host
-    if ($findings.Count -gt 0) { throw "PSScriptAnalyzer reported $($findings.Count) finding(s)." }
+
+    # The module is compiled now: its folder holds no script, only data and format files; every PowerShell
+    # file of the repository is analyzed, file by file (none found is not an error).
+    $excluded = @('PSAvoidUsingWriteHost', 'PSUseSingularNouns')
+    # Pester files: variables set in BeforeAll and used in It, $global: variables the module's contract
+    # names, helpers with state-changing verbs, and unused mock parameters are how Pester tests are written.
+    $excludedInTests = $excluded + @(
+        'PSUseDeclaredVarsMoreThanAssignments', 'PSAvoidGlobalVars', 'PSUseShouldProcessForStateChangingFunctions',
+        'PSReviewUnusedParameter', 'PSAvoidUsingConvertToSecureStringWithPlainText'
+    )
+    $testsFolder = Join-Path $RepoRoot 'tests'
+    $files = @(
+        @(Get-Item -LiteralPath $ManifestPath, (Join-Path $RepoRoot 'build.ps1'), (Join-Path $RepoRoot 'build.config.psd1'))
+        @(Get-ChildItem -LiteralPath $ModuleFolder -Recurse -File -Include '*.ps1', '*.psm1', '*.psd1' |
+            Where-Object { $_.FullName -notmatch '[\\/](bin|obj)[\\/]' })
+        @(Get-ChildItem -LiteralPath $testsFolder -Recurse -File -Include '*.ps1', '*.psm1', '*.psd1')
+    )
+    $findings = New-Object System.Collections.Generic.List[object]
+    foreach ($file in $files) {
+        $rules = $excluded
+        if ($file.FullName.StartsWith($testsFolder, [StringComparison]::OrdinalIgnoreCase)) { $rules = $excludedInTests }
+        foreach ($finding in @(Invoke-ScriptAnalyzer -Path $file.FullName -Severity @('Error', 'Warning') -ExcludeRule $rules)) {
+            $findings.Add($finding)
+        }
+    }
+    Write-Host "Analyzed $($files.Count) file(s)."
+    if ($findings.Count -gt 0) {
+        $columns = @('ScriptName', 'Line', 'RuleName', 'Message')
+        $findings | Format-Table -AutoSize -Wrap -Property $columns | Out-String -Width 200 | Write-Host
+        throw "PSScriptAnalyzer reported $($findings.Count) finding(s)."
+    }
 }
 
 function Invoke-PackageTask {
     Write-Step 'Package'
     $version = Get-CargoVersion
+    $manifestData = Import-PowerShellDataFile -Path $ManifestPath
+    $rootModule = [string]$manifestData['RootModule']
+    if (-not $rootModule.EndsWith('.dll', [StringComparison]::OrdinalIgnoreCase)) {
+        throw "RootModule in $ManifestPath is '$rootModule', not the cmdlet DLL."
+    }
+    $assembly = Join-Path $RepoRoot $rootModule
+    if (-not (Test-Path -LiteralPath $assembly)) { throw "$rootModule is not built: run ./build.ps1 -Task Build first." }
+    # A DLL left from an older build would fail the version check at import.
+    $assemblyVersion = [System.Reflection.AssemblyName]::GetAssemblyName((Resolve-Path -LiteralPath $assembly).ProviderPath).Version
+    $expected = Get-NumericVersion $version
+    if ($assemblyVersion.Major -ne $expected.Major -or $assemblyVersion.Minor -ne $expected.Minor -or $assemblyVersion.Build -ne $expected.Build) {
+        throw "$rootModule is version $assemblyVersion but Cargo.toml says $($version): run ./build.ps1 -Task Build first."
+    }
     $runtimes = Join-Path $ModuleFolder 'runtimes'
     $built = @()
     if (Test-Path -LiteralPath $runtimes) { $built = @(Get-ChildItem -LiteralPath $runtimes -Directory) }
     if ($built.Count -eq 0) { throw 'module/runtimes/ is empty: run ./build.ps1 -Task Build first.' }
     if ($built.Count -lt 6) {
-        Write-Warning "Packaging only the runtimes built here ($($built.Name -join ', ')); a release gathers win-x64, win-arm64, linux-x64, linux-arm64, osx-x64 and osx-arm64 into module/runtimes/ first."
+        Write-Warning "Packaging only the runtimes built here ($(($built | ForEach-Object { $_.Name }) -join ', ')); a release gathers win-x64, win-arm64, linux-x64, linux-arm64, osx-x64 and osx-arm64 into module/runtimes/ first."
     }
 
-    $destination = Join-Path (Join-Path $OutFolder $ModuleName) $version
-    if (Test-Path -LiteralPath $destination) { Remove-Item -LiteralPath $destination -Recurse -Force }
+    $destination = Get-PackagePath
+    try {
+        if (Test-Path -LiteralPath $destination) { Remove-Item -LiteralPath $destination -Recurse -Force }
+    }
+    catch {
+        throw "Removing the previous package $destination failed: $($_.Exception.Message). A PowerShell session that imported it still holds its files: close it and package again."
+    }
     New-Item -ItemType Directory -Path $destination -Force | Out-Null
     Copy-Item -LiteralPath $ManifestPath -Destination $destination
-    $moduleDestination = Join-Path $destination 'module'
-    New-Item -ItemType Directory -Path $moduleDestination -Force | Out-Null
-    foreach ($item in @('Set-AwsCliSsoCredentials.psm1', 'Public', 'Private', 'Interop', 'runtimes')) {
-        Copy-Item -LiteralPath (Join-Path $ModuleFolder $item) -Destination $moduleDestination -Recurse -Force
+
+    # The files the manifest names (the DLL, its format data), the help, every runtime built.
+    $named = @($rootModule) + @($manifestData['FormatsToProcess']) + @($manifestData['TypesToProcess']) |
+        Where-Object { $_ }
+    foreach ($relative in $named) {
+        $source = Join-Path $RepoRoot $relative
+        if (-not (Test-Path -LiteralPath $source)) { throw "$relative, named in $ModuleName.psd1, does not exist." }
+        $target = Join-Path $destination $relative
+        New-Item -ItemType Directory -Path (Split-Path -Parent $target) -Force | Out-Null
+        Copy-Item -LiteralPath $source -Destination $target
     }
+    $moduleDestination = Join-Path $destination 'module'
+    Copy-Item -LiteralPath $runtimes -Destination $moduleDestination -Recurse -Force
+    # Help: culture folders (en-US/...) holding MAML or about_ topics, beside the manifest (where Build put
+    # them and where PowerShell looks).
+    $helpCount = 0
+    foreach ($pair in @(, @($RepoRoot, $destination))) {
+        $helpFolders = @(Get-ChildItem -LiteralPath $pair[0] -Directory | Where-Object {
+                @(Get-ChildItem -LiteralPath $_.FullName -File -Filter '*-Help.xml').Count -gt 0 -or
+                @(Get-ChildItem -LiteralPath $_.FullName -File -Filter 'about_*.help.txt').Count -gt 0
+            })
+        foreach ($folder in $helpFolders) {
+            Copy-Item -LiteralPath $folder.FullName -Destination $pair[1] -Recurse -Force
+            $helpCount++
+        }
+    }
+    if ($helpCount -eq 0) { Write-Warning 'No help (en-US/*-Help.xml) to package.' }
     foreach ($extra in @('LICENSE', 'README.md')) {
         $path = Join-Path $RepoRoot $extra
         if (Test-Path -LiteralPath $path) { Copy-Item -LiteralPath $path -Destination $destination }
+        else { Write-Warning "$extra is missing: the package goes without it." }
     }
+
+    # What Install-Module gives a user: compiled code only.
+    $sources = @(Get-ChildItem -LiteralPath $destination -Recurse -File -Include '*.ps1', '*.psm1', '*.cs', '*.csproj')
+    if ($sources.Count -gt 0) { throw "The package holds sources: $(($sources | ForEach-Object { $_.FullName }) -join ', ')" }
     $manifest = Test-ModuleManifest -Path (Join-Path $destination "$ModuleName.psd1")
+    if ($manifest.Version -ne $expected) { throw "The packaged manifest says $($manifest.Version), Cargo.toml $version." }
     Write-Host "Packaged $($manifest.Name) $($manifest.Version) in $destination (Publish-Module -Path '$destination')"
 }
 
-foreach ($name in @('Build', 'Test', 'Analyze', 'Package')) {
-    if ($Task -contains $name) {
-        & "Invoke-$($name)Task"
+function Open-FakeIdentityCenter([string[]] $ArgumentList) {
+    # Starts the fake on a free port and returns its process and URL. It stops when its standard input
+    # closes (--exit-on-stdin-eof): Close-FakeIdentityCenter, or this process ending in any way.
+    $info = New-Object System.Diagnostics.ProcessStartInfo
+    $info.FileName = Get-FakeIdentityCenter
+    $info.Arguments = (@('--port', '0', '--exit-on-stdin-eof') + $ArgumentList) -join ' '
+    $info.UseShellExecute = $false
+    $info.CreateNoWindow = $true
+    $info.RedirectStandardInput = $true
+    $info.RedirectStandardOutput = $true
+    $info.RedirectStandardError = $true
+    $process = [System.Diagnostics.Process]::Start($info)
+    $errors = $process.StandardError.ReadToEndAsync()
+    $line = $process.StandardOutput.ReadLineAsync()
+    if (-not $line.Wait(30000) -or -not $line.Result) {
+        $fake = [pscustomobject]@{ Process = $process; Url = $null }
+        Close-FakeIdentityCenter $fake
+        $detail = ''
+        if ($errors.Wait(1000)) { $detail = $errors.Result.Trim() }
+        if ($process.HasExited) { $detail = "exit code $($process.ExitCode). $detail" }
+        throw "The fake IAM Identity Center ($($info.FileName)) did not start: $detail"
+    }
+    [pscustomobject]@{ Process = $process; Url = ([string](ConvertFrom-Json -InputObject $line.Result).url).TrimEnd('/') }
+}
+
+function Close-FakeIdentityCenter($Fake) {
+    if ($null -eq $Fake) { return }
+    try { $Fake.Process.StandardInput.Close() } catch { Write-Verbose "stdin of the fake: $($_.Exception.Message)" }
+    if (-not $Fake.Process.WaitForExit(5000)) {
+        try { $Fake.Process.Kill() } catch { Write-Verbose "stopping the fake: $($_.Exception.Message)" }
+    }
+}
+
+# Runs in the child PowerShell of the Demo task; ASCII and Windows PowerShell 5.1 syntax.
+$DemoScript = @'
+param(
+    [Parameter(Mandatory = $true)] [string] $Manifest,
+    [Parameter(Mandatory = $true)] [string] $FakeUrl
+)
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version 3.0
+$StartUrl = 'https://d-1234567890.awsapps.com/start/'
+$CredentialsFile = $env:AWS_SHARED_CREDENTIALS_FILE
+
+function Get-FakeCounter {
+    # The fake's call counters, plus Requests: every API call it answered.
+    $counters = Invoke-RestMethod -Uri "$FakeUrl/__fake/counters"
+    $requests = 0
+    foreach ($name in @('registerClient', 'startDeviceAuthorization', 'createToken', 'createTokenRefresh',
+            'getRoleCredentials', 'listAccounts', 'listAccountRoles', 'logout')) {
+        $requests += [int]$counters.$name
+    }
+    $counters | Add-Member -NotePropertyName Requests -NotePropertyValue $requests -PassThru
+}
+
+function Get-CredentialsProfile {
+    # The profiles as the AWS CLI reads them from the credentials file; secrets are never shown.
+    $profiles = [ordered]@{}
+    $keys = $null
+    foreach ($line in [System.IO.File]::ReadAllLines($CredentialsFile)) {
+        $text = $line.Trim()
+        if ($text -match '^\[(.+)\]$') {
+            $keys = @{}
+            $profiles[$Matches[1].Trim()] = $keys
+        }
+        elseif ($null -ne $keys -and $text -match '^([A-Za-z_]+)\s*=\s*(.*)$') {
+            $keys[$Matches[1]] = $Matches[2]
+        }
+    }
+    foreach ($name in $profiles.Keys) {
+        $keys = $profiles[$name]
+        $secrets = @('aws_access_key_id', 'aws_secret_access_key', 'aws_session_token' | Where-Object { $keys[$_] })
+        $credentials = 'MISSING'
+        if ($secrets.Count -eq 3) { $credentials = 'key, secret, token (hidden)' }
+        [pscustomobject]@{
+            Profile     = $name
+            AccountId   = $keys['aws_account_id']
+            Role        = $keys['aws_sso_role_name']
+            Expiration  = $keys['aws_credential_expiration']
+            Credentials = $credentials
+        }
+    }
+}
+
+Import-Module -Name $Manifest
+$module = Get-Module -Name 'Set-AwsCliSsoCredentials'
+Write-Host "Imported $($module.Name) $($module.Version) into PowerShell $($PSVersionTable.PSVersion) ($($PSVersionTable.PSEdition))"
+Write-Host "Credentials file: $CredentialsFile (a throwaway one)"
+
+$names = @('shared-services', 'network', 'security-audit', 'log-archive', 'billing-dev', 'billing-test',
+    'billing-prod', 'orders-dev', 'orders-test', 'orders-prod', 'data-lake', 'sandbox')
+$accounts = @(for ($i = 0; $i -lt $names.Count; $i++) {
+        @{ Profile = $names[$i]; AccountId = [string](100000000000 + $i) }
+    })
+
+Write-Host ''
+Write-Host '1. Log in and refresh 12 profiles:' -ForegroundColor Cyan
+Write-Host "   Set-AwsCliSsoCredentials -DefaultRoleName ReadOnly -Region us-east-1 -StartUrl $StartUrl ``"
+Write-Host '       -EnvironmentName Demo -Account $accounts -NoBrowser -NonInteractive:$false'
+Write-Host '   (the fake approves the device login by itself after two polls: nobody has to open the URL)'
+$watch = [System.Diagnostics.Stopwatch]::StartNew()
+Set-AwsCliSsoCredentials -DefaultRoleName ReadOnly -Region us-east-1 -StartUrl $StartUrl -EnvironmentName Demo `
+    -Account $accounts -NoBrowser -NonInteractive:$false
+$watch.Stop()
+$first = Get-FakeCounter
+Write-Host ("   took {0:N1} s, login wait included; the fake answered {1} GetRoleCredentials calls" -f $watch.Elapsed.TotalSeconds, $first.getRoleCredentials)
+
+Write-Host ''
+Write-Host "2. What the AWS CLI now finds in the credentials file:" -ForegroundColor Cyan
+$written = @(Get-CredentialsProfile)
+$written | Format-Table -AutoSize | Out-String -Width 160 | Write-Host
+$writtenNames = @($written | ForEach-Object { $_.Profile })
+$missing = @($names | Where-Object { $writtenNames -notcontains $_ })
+$incomplete = @($written | Where-Object { $_.Credentials -eq 'MISSING' })
+if ($missing.Count -gt 0 -or $incomplete.Count -gt 0) {
+    throw "The demo expected 12 complete profiles; missing: $($missing -join ', '); incomplete: $(($incomplete | ForEach-Object { $_.Profile }) -join ', ')"
+}
+
+Write-Host '3. The same call again, as in $PROFILE or a scheduled job: everything is still current.' -ForegroundColor Cyan
+Write-Host '   Set-AwsCliSsoCredentials -EnvironmentName Demo -PassThru'
+$watch = [System.Diagnostics.Stopwatch]::StartNew()
+$results = @(Set-AwsCliSsoCredentials -EnvironmentName Demo -PassThru)
+$watch.Stop()
+$second = Get-FakeCounter
+$statuses = @($results | Group-Object -Property Status | ForEach-Object { "$($_.Count) $($_.Name)" })
+Write-Host ("   {0} in {1:N0} ms; requests to IAM Identity Center: {2} (no login, no credentials fetched)" -f ($statuses -join ', '),
+    $watch.Elapsed.TotalMilliseconds, ($second.Requests - $first.Requests))
+if ($second.Requests -ne $first.Requests -or @($results | Where-Object { $_.Status -ne 'Current' }).Count -gt 0) {
+    throw "The second call should have found every profile current and made no request ($($second.Requests - $first.Requests) made)."
+}
+Write-Host ''
+Write-Host 'Done. In your own shell: Import-Module ./Set-AwsCliSsoCredentials.psd1, then Get-Help Set-AwsCliSsoCredentials -Examples.'
+'@
+
+function Invoke-DemoTask {
+    Write-Step 'Demo: the module against the bundled fake IAM Identity Center (no AWS account; your AWS settings and files are not used)'
+    Invoke-Task 'Build'
+    $work = Join-Path ([System.IO.Path]::GetTempPath()) ('ssocreds-demo-' + [guid]::NewGuid().ToString('N').Substring(0, 12))
+    $fake = $null
+    try {
+        $homeFolder = Join-Path $work 'home'
+        New-Item -ItemType Directory -Path $homeFolder -Force | Out-Null
+        $demoScriptPath = Join-Path $work 'demo.ps1'
+        [System.IO.File]::WriteAllText($demoScriptPath, $DemoScript, (New-Object System.Text.UTF8Encoding($false)))
+
+        $fake = Open-FakeIdentityCenter -ArgumentList @('--accounts', '36', '--approve-after-polls', '2')
+        Write-Host "Fake IAM Identity Center at $($fake.Url) (36 accounts; approves each device login by itself); HOME=$homeFolder"
+
+        $variables = @{
+            HOME                                = $homeFolder
+            USERPROFILE                         = $homeFolder
+            AWS_SHARED_CREDENTIALS_FILE         = (Join-Path $work 'credentials')
+            AWS_CONFIG_FILE                     = (Join-Path (Join-Path $homeFolder '.aws') 'config')
+            AWS_ENDPOINT_URL_SSO_OIDC           = $fake.Url
+            AWS_ENDPOINT_URL_SSO                = $fake.Url
+            AWS_ENDPOINT_URL                    = $null
+            AWS_IGNORE_CONFIGURED_ENDPOINT_URLS = $null
+            AWS_PROFILE                         = $null
+        }
+        # A child PowerShell: the native library cannot be unloaded from this one. Not -NonInteractive, and
+        # the console is its own (Start-Process -NoNewWindow), as when a person runs the command.
+        $shell = (Get-Process -Id $PID).Path
+        $arguments = @('-NoProfile', '-NoLogo', '-ExecutionPolicy', 'Bypass', '-File', $demoScriptPath,
+            '-Manifest', $ManifestPath, '-FakeUrl', $fake.Url) | ForEach-Object { '"' + $_ + '"' }
+        $child = Use-Environment -Variables $variables -ScriptBlock {
+            Start-Process -FilePath $shell -ArgumentList $arguments -NoNewWindow -Wait -PassThru
+        }
+        if ($child.ExitCode -ne 0) { throw "The demo failed (the child PowerShell exited with $($child.ExitCode))." }
+    }
+    finally {
+        Close-FakeIdentityCenter $fake
+        if (Test-Path -LiteralPath $work) {
+            try { Remove-Item -LiteralPath $work -Recurse -Force }
+            catch { Write-Warning "Could not remove the demo's temporary folder $($work): $($_.Exception.Message)" }
+        }
+    }
+}
+
+$requested = Get-RequestedTask
+foreach ($name in $AllTasks) {
+    if ($requested -contains $name) {
+        Invoke-Task $name
     }
 }

@@ -1,11 +1,16 @@
-// Test driver for module/Interop/SsoCredsNative.cs under Mono (tests/python/test_interop_mono.py).
+// Test driver for the module's P/Invoke layer under Mono (tests/python/test_interop_mono.py), the stand-in
+// for .NET Framework (Windows PowerShell 5.1).
 //
-// Compiled together with the module's interop file, with the same C# 5 language level as Windows
-// PowerShell 5.1's Add-Type, and run against the real library and a running fake IAM Identity Center
-// (the endpoints come from AWS_ENDPOINT_URL_SSO_OIDC / AWS_ENDPOINT_URL_SSO). It goes through the whole
-// flow the module goes through and prints one line per step, `STEP <name> <json>`, which the Python test
-// parses and checks. It needs no JSON library (Mono's System.Runtime.Serialization is not installed by
-// mono-runtime): the few fields it needs are read with a regular expression.
+// Compiled with `mcs -r:module/SetAwsCliSsoCredentials.dll` and run with the module folder on MONO_PATH, so
+// the code under test is the class SetAwsCliSsoCredentials.SsoCredsNative of the shipped, dotnet-built
+// netstandard2.0 DLL itself (module/src/Native/SsoCredsNative.cs), not a copy compiled here. Mono binds the
+// DLL's netstandard references through its netstandard.dll facade (Debian's mono-devel); the cmdlet classes
+// and System.Management.Automation are never touched, so they need not load. The driver runs against the
+// real library and a running fake IAM Identity Center (the endpoints come from AWS_ENDPOINT_URL_SSO_OIDC /
+// AWS_ENDPOINT_URL_SSO), goes through the whole flow the cmdlets go through and prints one line per step,
+// `STEP <name> <json>`, which the Python test parses and checks. It needs no JSON library (Mono's
+// System.Runtime.Serialization is not installed by mono-runtime): the few fields it needs are read with a
+// regular expression. Plain C# 5, like the rest of the code Mono compiles here.
 //
 // usage: mono driver.exe LIBRARY_PATH CREDENTIALS_FILE START_URL ROLE_NAME PROFILE=ACCOUNT [PROFILE=ACCOUNT ...]
 
@@ -13,6 +18,8 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Net;
+using System.Reflection;
+using System.Runtime.Versioning;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -37,6 +44,7 @@ public static class Driver
         string startUrl = args[2];
         string roleName = args[3];
 
+        Step("assembly", DescribeAssembly(typeof(SsoCredsNative).Assembly));
         SsoCredsNative.Initialize(library);
         SsoCredsNative.Initialize(library); // idempotent, like Import-Module -Force
         Step("version", "{\"version\":" + Quote(SsoCredsNative.Version()) + ",\"loadMethod\":" + Quote(SsoCredsNative.LoadMethod) + "}");
@@ -178,11 +186,62 @@ public static class Driver
         }
         Step("loop", "{\"calls\":3000,\"failures\":" + failures + "}");
 
+        // Ctrl+C during the login wait: login_cancel from another thread ends a blocked login_poll at once and
+        // forgets the pending login; a second cancel has nothing to do.
+        string cancelEnvironment = "MonoCancel";
+        string cancelRequest = "{\"environment\":" + Quote(cancelEnvironment) + "}";
+        string cancelStart = "{\"environment\":" + Quote(cancelEnvironment) + ",\"startUrl\":" + Quote(startUrl)
+            + ",\"region\":\"us-east-1\"}";
+        Step("cancel_start", SsoCredsNative.Call("login_start", cancelStart));
+        string blockedPoll = null;
+        long blockedMs = -1;
+        Thread poller = new Thread(delegate ()
+        {
+            System.Diagnostics.Stopwatch watch = System.Diagnostics.Stopwatch.StartNew();
+            blockedPoll = SsoCredsNative.Call("login_poll", "{\"environment\":" + Quote(cancelEnvironment) + ",\"waitMs\":20000}");
+            blockedMs = watch.ElapsedMilliseconds;
+        });
+        poller.Start();
+        Thread.Sleep(500);
+        Step("cancel", SsoCredsNative.Call("login_cancel", cancelRequest));
+        bool joined = poller.Join(15000);
+        Step("cancel_poll", "{\"returned\":" + (joined ? "true" : "false") + ",\"elapsedMs\":" + blockedMs
+            + ",\"response\":" + (blockedPoll ?? "null") + "}");
+        Step("cancel_status", SsoCredsNative.Call("session_status", cancelRequest));
+        Step("cancel_again", SsoCredsNative.Call("login_cancel", cancelRequest));
+        // The login lock was released: a new login starts its own device authorization at once.
+        Step("cancel_restart", SsoCredsNative.Call("login_start", cancelStart));
+        SsoCredsNative.Call("login_cancel", cancelRequest);
+
         Step("logout", SsoCredsNative.Call("logout", "{\"environment\":" + Quote(Environment_) + "}"));
         Step("token_cache_after_logout", "{\"exists\":" + (File.Exists(cacheFile) ? "true" : "false") + "}");
         Step("refresh_after_logout", SsoCredsNative.Call("refresh",
             request.Substring(0, request.Length - 1) + ",\"force\":true}"));
         return 0;
+    }
+
+    // The DLL under test: where it was loaded from, its version, target framework and references.
+    private static string DescribeAssembly(Assembly assembly)
+    {
+        AssemblyName name = assembly.GetName();
+        TargetFrameworkAttribute framework = (TargetFrameworkAttribute)Attribute.GetCustomAttribute(
+            assembly, typeof(TargetFrameworkAttribute));
+        AssemblyInformationalVersionAttribute informational = (AssemblyInformationalVersionAttribute)Attribute.GetCustomAttribute(
+            assembly, typeof(AssemblyInformationalVersionAttribute));
+        StringBuilder references = new StringBuilder();
+        foreach (AssemblyName reference in assembly.GetReferencedAssemblies())
+        {
+            if (references.Length > 0)
+            {
+                references.Append(',');
+            }
+            references.Append(Quote(reference.Name));
+        }
+        return "{\"name\":" + Quote(name.Name) + ",\"location\":" + Quote(assembly.Location)
+            + ",\"version\":" + Quote(name.Version.ToString())
+            + ",\"informationalVersion\":" + Quote(informational == null ? null : informational.InformationalVersion)
+            + ",\"targetFramework\":" + Quote(framework == null ? null : framework.FrameworkName)
+            + ",\"references\":[" + references + "]}";
     }
 
     private static string TokenCachePath(string environment)

@@ -1,10 +1,11 @@
-"""Shared fixtures of the checks that run without PowerShell: where the built artifacts are, Mono, the fake.
+"""Shared fixtures of the Python checks: where the built artifacts are, Mono, the fake.
 
 Artifacts: the library from SSOCREDS_LIB, else ${CARGO_TARGET_DIR:-<repo>/target}/debug/libssocreds.so;
-the fake IAM Identity Center from FAKE_IDC_BIN, else .../debug/fake-identity-center. A missing artifact
-is a failure that says how to build it (tests/run-all.sh builds them first). Only missing Mono tools
-(mono, mcs) skip the tests that need them, with the reason, and only when CI is unset: under CI a
-missing tool is a failure, never a silent skip.
+the fake IAM Identity Center from FAKE_IDC_BIN, else .../debug/fake-identity-center; the module's cmdlet
+DLL from SSOCREDS_MODULE_DLL, else module/SetAwsCliSsoCredentials.dll (./build.ps1 -Task Build puts it
+there). A missing artifact is a failure that says how to build it (tests/run-all.sh builds them first).
+Only missing Mono tools (mono, mcs, the netstandard.dll facade) skip the tests that need them, with the
+reason, and only when CI is unset: under CI a missing tool is a failure, never a silent skip.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 HEADER = REPO / "rust" / "ffi" / "include" / "ssocreds.h"
-INTEROP_CS = REPO / "module" / "Interop" / "SsoCredsNative.cs"
+# The P/Invoke layer, compiled into the module's cmdlet DLL (module/src, built by ./build.ps1).
+INTEROP_CS = REPO / "module" / "src" / "Native" / "SsoCredsNative.cs"
+MODULE_DLL = REPO / "module" / "SetAwsCliSsoCredentials.dll"
 DRIVER_CS = REPO / "tests" / "interop" / "Driver.cs"
 START_URL = "https://d-1234567890.awsapps.com/start/"
 
@@ -68,11 +71,33 @@ def fake_binary() -> Path:
 
 
 @pytest.fixture(scope="session")
+def module_dll() -> Path:
+    path = Path(os.environ.get("SSOCREDS_MODULE_DLL") or MODULE_DLL)
+    if not path.is_file():
+        pytest.fail(f"the module's cmdlet DLL is not built: {path} (./build.ps1 -Task Build, or set SSOCREDS_MODULE_DLL)")
+    return path.resolve()
+
+
+def netstandard_facade(mono: str) -> Path | None:
+    """Mono's netstandard.dll facade (Debian's mono-devel): what a netstandard2.0 DLL binds to under Mono."""
+    prefix = Path(os.path.realpath(mono)).parent.parent
+    for candidate in (prefix / "lib" / "mono" / "4.5" / "Facades" / "netstandard.dll",
+                      Path("/usr/lib/mono/4.5/Facades/netstandard.dll")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="session")
 def mono_tools() -> dict:
     tools = {name: shutil.which(name) for name in ("mcs", "mono")}
     absent = [name for name, path in tools.items() if path is None]
     if absent:
-        missing(f"{' and '.join(absent)} not installed (apt-get install mono-mcs mono-runtime)")
+        missing(f"{' and '.join(absent)} not installed (apt-get install mono-mcs mono-runtime mono-devel)")
+    facade = netstandard_facade(tools["mono"])
+    if facade is None:
+        missing("Mono's netstandard.dll facade is not installed (apt-get install mono-devel)")
+    tools["netstandard"] = str(facade)
     return tools
 
 

@@ -1,4 +1,4 @@
-"""The C# P/Invoke declarations (module/Interop/SsoCredsNative.cs) agree with the committed C header
+"""The C# P/Invoke declarations of the cmdlet DLL (module/src/Native/SsoCredsNative.cs) agree with the committed C header
 (rust/ffi/include/ssocreds.h): every DllImport of the library names a function of the header with the
 same number of parameters, pointer parameters are IntPtr or byte[], every `char *` the header returns
 comes back as IntPtr (never string), and every function of the header is declared."""
@@ -129,3 +129,14 @@ def test_calling_convention_is_cdecl():
 def test_special_functions(name):
     header = header_functions()
     assert name in header
+
+
+def test_the_library_is_imported_in_one_file_only():
+    """Every P/Invoke of the module goes through SsoCredsNative.cs, so the checks above see all of them."""
+    others = []
+    for path in sorted((INTEROP_CS.parents[1]).rglob("*.cs")):
+        if path == INTEROP_CS or {"obj", "bin"} & set(path.relative_to(INTEROP_CS.parents[1]).parts):
+            continue
+        if re.search(r"\[DllImport\b|\bLibraryImport\b", path.read_text(encoding="utf-8")):
+            others.append(str(path.relative_to(INTEROP_CS.parents[2])))
+    assert not others, f"DllImport outside {INTEROP_CS.name}: {others}"

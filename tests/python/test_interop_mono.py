@@ -1,58 +1,52 @@
-"""The module's C# interop file, compiled with Mono's C# compiler at the C# 5 level of Windows PowerShell
-5.1's Add-Type, drives the real library against a running fake IAM Identity Center: device login,
-background refresh of five profiles (one with a non-ASCII name) into a temporary credentials file, the
-token cache file under a temporary HOME, discovery of accounts and roles, error envelopes for bad input,
-many calls from several threads. Proves marshalling (UTF-8 both ways) and that
-each returned string is freed exactly once (a double free would abort the process)."""
+"""The module's P/Invoke layer under Mono, the stand-in for .NET Framework (Windows PowerShell 5.1): the
+class SetAwsCliSsoCredentials.SsoCredsNative of the built cmdlet DLL (module/SetAwsCliSsoCredentials.dll,
+dotnet-built from module/src for netstandard2.0) is what runs, called by tests/interop/Driver.cs (compiled
+with `mcs -r:` that DLL, run with its folder on MONO_PATH). Not a copy compiled from source: Mono loads the
+shipped netstandard2.0 DLL through its netstandard.dll facade (Debian's mono-devel); the cmdlet classes,
+which need System.Management.Automation, are never loaded.
+
+The driver runs the real library against a running fake IAM Identity Center: device login, background
+refresh of five profiles (one with a non-ASCII name) into a temporary credentials file, the token cache file
+under a temporary HOME, discovery of accounts and roles, error envelopes for bad input, a login cancelled
+from another thread while a poll waits (Ctrl+C), many calls from several threads. Proves marshalling
+(UTF-8 both ways) and that each returned string is freed exactly once (a double free would abort the
+process)."""
 
 from __future__ import annotations
 
 import configparser
 import json
 import os
+import re
 import subprocess
 
 import pytest
 
-from conftest import DRIVER_CS, INTEROP_CS, START_URL
+from conftest import DRIVER_CS, REPO, START_URL
 
 PROFILES = ["mono-0", "mono-1", "prod-\u00fc", "mono-3", "\u6771\u4eac-4"]
 ROLE = "ReadOnly"
 
 
+def cargo_version() -> str:
+    cargo = (REPO / "Cargo.toml").read_text(encoding="utf-8")
+    section = re.search(r"^\[workspace\.package\](.*?)(^\[|\Z)", cargo, re.S | re.M).group(1)
+    return re.search(r'^version\s*=\s*"([^"]+)"', section, re.M).group(1)
+
+
 @pytest.fixture(scope="module")
-def driver_exe(tmp_path_factory, mono_tools):
+def driver_exe(tmp_path_factory, mono_tools, module_dll):
     out = tmp_path_factory.mktemp("interop") / "driver.exe"
-    # -langversion:5: the C# of Windows PowerShell 5.1's Add-Type (no interpolation, ?., nameof, ...).
-    command = [mono_tools["mcs"], "-langversion:5", "-warnaserror+", "-nowarn:1591", "-target:exe",
-               f"-out:{out}", str(INTEROP_CS), str(DRIVER_CS)]
+    # -r: the built DLL itself; the facade resolves its netstandard types to Mono's own assemblies.
+    command = [mono_tools["mcs"], "-langversion:5", "-warnaserror+", "-target:exe", f"-out:{out}",
+               f"-r:{module_dll}", f"-r:{mono_tools['netstandard']}", str(DRIVER_CS)]
     result = subprocess.run(command, capture_output=True, text=True)
     assert result.returncode == 0, f"mcs failed:\n{result.stdout}\n{result.stderr}"
+    assert not (out.parent / module_dll.name).exists(), "the DLL must come from the module folder, not a copy"
     return out
 
 
-def test_interop_compiles_as_csharp5_library(tmp_path, mono_tools):
-    """The interop file alone, as Add-Type compiles it: a library, C# 5, no warnings."""
-    out = tmp_path / "SsoCredsNative.dll"
-    result = subprocess.run(
-        [mono_tools["mcs"], "-langversion:5", "-warnaserror+", "-target:library", f"-out:{out}", str(INTEROP_CS)],
-        capture_output=True, text=True,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
-def test_csharp5_check_is_real(tmp_path, mono_tools):
-    """mcs -langversion:5 refuses C# 6 (string interpolation), so the check above means something."""
-    source = tmp_path / "Six.cs"
-    source.write_text('public static class Six { public static string F(int x) { return $"{x}"; } }\n')
-    result = subprocess.run(
-        [mono_tools["mcs"], "-langversion:5", "-target:library", f"-out:{tmp_path / 'six.dll'}", str(source)],
-        capture_output=True, text=True,
-    )
-    assert result.returncode != 0
-
-
-def run_driver(mono_tools, driver_exe, library_path, fake, credentials, home):
+def run_driver(mono_tools, driver_exe, module_dll, library_path, fake, credentials, home):
     env = dict(os.environ)
     # The login is cached in ~/.aws/sso/cache: never the real one.
     env["HOME"] = str(home)
@@ -66,6 +60,8 @@ def run_driver(mono_tools, driver_exe, library_path, fake, credentials, home):
     # Windows and .NET Core); this is what a dllmap would do.
     env["LD_LIBRARY_PATH"] = os.pathsep.join(filter(None, [str(library_path.parent), env.get("LD_LIBRARY_PATH")]))
     env["DYLD_LIBRARY_PATH"] = str(library_path.parent)
+    # The cmdlet DLL is found in the module folder, where ./build.ps1 put it.
+    env["MONO_PATH"] = str(module_dll.parent)
     accounts = [f"{name}={100000000000 + i}" for i, name in enumerate(PROFILES)]
     result = subprocess.run(
         [mono_tools["mono"], "--debug", str(driver_exe), str(library_path), str(credentials), START_URL, ROLE, *accounts],
@@ -82,19 +78,20 @@ def run_driver(mono_tools, driver_exe, library_path, fake, credentials, home):
 
 
 @pytest.fixture(scope="module")
-def scenario(tmp_path_factory, mono_tools, driver_exe, library_path, fake_binary):
+def scenario(tmp_path_factory, mono_tools, driver_exe, module_dll, library_path, fake_binary):
     from conftest import Fake
 
     fake = Fake(fake_binary, ["--accounts", "8", "--roles", "ReadOnly,Admin"])
     try:
         credentials = tmp_path_factory.mktemp("creds") / "credentials"
         home = tmp_path_factory.mktemp("home")
-        steps, accounts = run_driver(mono_tools, driver_exe, library_path, fake, credentials, home)
+        steps, accounts = run_driver(mono_tools, driver_exe, module_dll, library_path, fake, credentials, home)
         issued = {}
         for i, name in enumerate(PROFILES):
             issued[name] = fake.get(f"/__fake/credentials?account_id={100000000000 + i}&role_name={ROLE}")
         counters = fake.get("/__fake/counters")
-        yield {"steps": steps, "credentials": credentials, "issued": issued, "counters": counters, "home": home}
+        yield {"steps": steps, "credentials": credentials, "issued": issued, "counters": counters, "home": home,
+               "module_dll": module_dll}
     finally:
         fake.stop()
 
@@ -110,8 +107,32 @@ def error_code(envelope):
     return envelope["error"]["code"]
 
 
-def test_version(scenario):
-    assert scenario["steps"]["version"]["version"] == "0.1.0"
+def test_the_code_under_test_is_the_built_module_dll(scenario):
+    assembly = scenario["steps"]["assembly"]
+    assert assembly["name"] == "SetAwsCliSsoCredentials"
+    assert os.path.samefile(assembly["location"], scenario["module_dll"])
+
+
+def test_the_dll_is_netstandard20_with_no_dependency_to_clash_with(scenario):
+    """One DLL for .NET Framework and .NET: netstandard2.0, referencing netstandard and PowerShell's own
+    assembly only (nothing pwsh 7 loads in another version, such as System.Text.Json)."""
+    assembly = scenario["steps"]["assembly"]
+    assert assembly["targetFramework"] == ".NETStandard,Version=v2.0"
+    assert set(assembly["references"]) <= {"netstandard", "System.Management.Automation"}, assembly["references"]
+    assert "netstandard" in assembly["references"]
+
+
+def test_dll_and_library_have_the_version_of_cargo_toml(scenario):
+    """The import refuses a DLL and a native library of different versions: both come from Cargo.toml."""
+    version = cargo_version()
+    assert scenario["steps"]["version"]["version"] == version
+    assert scenario["steps"]["assembly"]["informationalVersion"] == version
+    numeric = re.sub(r"[-+].*$", "", version)
+    assert scenario["steps"]["assembly"]["version"] == numeric + ".0"
+
+
+def test_library_is_found_by_probing_under_mono(scenario):
+    assert scenario["steps"]["version"]["loadMethod"] == "Probing"
 
 
 def test_login(scenario):
@@ -210,3 +231,20 @@ def test_the_environment_as_dotnet_sees_it_reaches_the_library(scenario):
     assert step["refresh"]["ok"] is True, step["refresh"]
     assert step["refresh"]["result"]["credentialsFile"] == step["file"]
     assert [p["status"] for p in step["refresh"]["result"]["profiles"]] == ["wouldRefresh"]
+
+
+def test_login_cancel_from_another_thread_ends_the_wait(scenario):
+    """Ctrl+C during the login wait: login_cancel, called while login_poll blocks in another thread, makes
+    that poll return at once, forgets the pending login, and a new login starts straight away."""
+    steps = scenario["steps"]
+    assert ok(steps["cancel_start"])["status"] == "pending"
+    assert ok(steps["cancel"]) == {"environment": "MonoCancel", "cancelled": True}
+    poll = steps["cancel_poll"]
+    assert poll["returned"] is True, "login_poll still blocked 15 s after login_cancel"
+    assert 0 <= poll["elapsedMs"] < 5000, poll
+    response = poll["response"]
+    assert (response["ok"] is False and response["error"]["code"] == "LoginRequired") or \
+        (response["ok"] is True and response["result"]["status"] == "pending"), response
+    assert ok(steps["cancel_status"])["status"] != "pending"
+    assert ok(steps["cancel_again"])["cancelled"] is False
+    assert ok(steps["cancel_restart"])["status"] == "pending"
