@@ -30,7 +30,7 @@ namespace SetAwsCliSsoCredentials.Commands
                 {
                     continue;
                 }
-                bool memoryOnly = MyInvocation.BoundParameters.ContainsKey("NoTokenFile") ? NoTokenFile.IsPresent : RememberedNoTokenFile(name);
+                bool memoryOnly = NoTokenFileFor(name, NoTokenFile);
                 LogoutAnswer answer;
                 try
                 {

@@ -51,7 +51,7 @@ namespace SetAwsCliSsoCredentials.Commands
             var bound = MyInvocation.BoundParameters;
             string startUrl = bound.ContainsKey("StartUrl") ? StartUrl : RememberedSetting(environment, "StartUrl") as string;
             string region = bound.ContainsKey("Region") ? Region : RememberedSetting(environment, "Region") as string;
-            bool noTokenFile = bound.ContainsKey("NoTokenFile") ? NoTokenFile.IsPresent : RememberedNoTokenFile(environment);
+            bool noTokenFile = NoTokenFileFor(environment, NoTokenFile);
 
             var request = new DiscoverRequest
             {

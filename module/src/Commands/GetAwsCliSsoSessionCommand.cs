@@ -42,7 +42,7 @@ namespace SetAwsCliSsoCredentials.Commands
             }
             foreach (string name in names)
             {
-                bool memoryOnly = MyInvocation.BoundParameters.ContainsKey("NoTokenFile") ? NoTokenFile.IsPresent : RememberedNoTokenFile(name);
+                bool memoryOnly = NoTokenFileFor(name, NoTokenFile);
                 SessionInfo state;
                 try
                 {

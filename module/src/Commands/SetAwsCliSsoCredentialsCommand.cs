@@ -205,7 +205,7 @@ namespace SetAwsCliSsoCredentials.Commands
                 startUrl = Pick("StartUrl", cmdlet.StartUrl, remembered);
                 region = Pick("Region", cmdlet.Region, remembered);
                 defaultRoleName = Pick("DefaultRoleName", cmdlet.DefaultRoleName, remembered);
-                noTokenFile = cmdlet.IsBound("NoTokenFile") ? cmdlet.NoTokenFile.IsPresent : cmdlet.RememberedNoTokenFile(environment);
+                noTokenFile = cmdlet.NoTokenFileFor(environment, cmdlet.NoTokenFile);
                 allAccounts = cmdlet.AllAccounts.IsPresent;
             }
 

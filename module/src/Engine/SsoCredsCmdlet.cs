@@ -330,8 +330,11 @@ namespace SetAwsCliSsoCredentials.Engine
             SetGlobal(SettingsVariable(environment), merged);
         }
 
-        protected bool RememberedNoTokenFile(string environment) =>
-            LanguagePrimitives.IsTrue(RememberedSetting(environment, "NoTokenFile"));
+        /// <summary>-NoTokenFile as given, else what the environment remembered from an earlier run.</summary>
+        protected bool NoTokenFileFor(string environment, SwitchParameter given) =>
+            MyInvocation.BoundParameters.ContainsKey("NoTokenFile")
+                ? given.IsPresent
+                : LanguagePrimitives.IsTrue(RememberedSetting(environment, "NoTokenFile"));
 
         protected static object Unwrap(object value) => value is PSObject wrapped ? wrapped.BaseObject : value;
     }
