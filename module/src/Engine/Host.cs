@@ -99,24 +99,26 @@ namespace SetAwsCliSsoCredentials.Engine
                         CreateNoWindow = true,
                     };
                 }
-                using (Process process = Process.Start(start))
+                Process process = Process.Start(start);
+                if (process == null)
                 {
-                    if (process == null)
-                    {
-                        // The shell handed the URL to a browser that was already running.
-                        return true;
-                    }
-                    if (start.RedirectStandardOutput)
-                    {
-                        // Drained so that a chatty launcher never blocks on a full pipe.
-                        process.OutputDataReceived += (sender, e) => { };
-                        process.ErrorDataReceived += (sender, e) => { };
-                        process.BeginOutputReadLine();
-                        process.BeginErrorReadLine();
-                    }
-                    // Launchers hand over and exit at once; one still running has started something.
-                    return !process.WaitForExit(2000) || process.ExitCode == 0;
+                    // The shell handed the URL to a browser that was already running.
+                    return true;
                 }
+                if (!start.RedirectStandardOutput)
+                {
+                    process.Dispose();
+                    return true;
+                }
+                // The launcher's output, and that of a browser it starts in its place (which inherits the
+                // pipes), is drained until the pipes end; the Process is not disposed, since that would close
+                // them under a running browser. One small object per login.
+                process.OutputDataReceived += (sender, e) => { };
+                process.ErrorDataReceived += (sender, e) => { };
+                process.BeginOutputReadLine();
+                process.BeginErrorReadLine();
+                // Launchers hand over and exit at once; one still running has started something.
+                return !process.WaitForExit(2000) || process.ExitCode == 0;
             }
             catch (Win32Exception)
             {
