@@ -1,7 +1,7 @@
 //! Profile names for accounts and roles given without one: made from a template, made safe for the
 //! credentials file, and made unique without depending on the order of the listing.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use crate::api::Renamed;
 use crate::error::{Error, Result};
@@ -60,9 +60,14 @@ impl Template {
 /// Letters, digits and [`ALLOWED_PUNCTUATION`] stay; every other run of characters becomes one
 /// `-`; no `-` or `.` at either end; at most [`PROFILE_NAME_MAX_CHARS`] characters.
 pub(crate) fn sanitize(raw: &str) -> String {
+    let allowed = |c: char| c.is_alphanumeric() || ALLOWED_PUNCTUATION.contains(c);
+    let clean_ends = !raw.starts_with(['-', '.']) && !raw.ends_with(['-', '.']);
+    if clean_ends && raw.len() <= PROFILE_NAME_MAX_CHARS && raw.chars().all(allowed) {
+        return raw.to_string();
+    }
     let mut out = String::with_capacity(raw.len());
     for c in raw.chars() {
-        if c.is_alphanumeric() || ALLOWED_PUNCTUATION.contains(c) {
+        if allowed(c) {
             out.push(c);
         } else if !out.ends_with('-') {
             out.push('-');
@@ -82,11 +87,12 @@ pub(crate) fn name_profiles(
 ) -> (Vec<String>, Vec<Renamed>) {
     let wanted: Vec<String> =
         targets.iter().map(|t| template.render(&t.account_id, &t.account_name, &t.role_name)).collect();
-    let mut count: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut count: HashMap<&str, usize> = HashMap::with_capacity(wanted.len());
     for name in &wanted {
         *count.entry(name).or_default() += 1;
     }
-    let mut used: HashSet<String> = taken.clone();
+    let mut used: HashSet<String> = HashSet::with_capacity(taken.len() + targets.len());
+    used.extend(taken.iter().cloned());
     let mut names = Vec::with_capacity(targets.len());
     let mut renamed = Vec::new();
     for (target, want) in targets.iter().zip(&wanted) {

@@ -99,7 +99,10 @@ impl RefreshPlan {
                     role_name: role.clone(),
                 })
             })
-            .filter(|t| !discovery.requested.contains(&(t.account_id.clone(), t.role_name.clone())))
+            .filter(|t| {
+                discovery.requested.is_empty()
+                    || !discovery.requested.contains(&(t.account_id.clone(), t.role_name.clone()))
+            })
             .collect();
         let (names, renamed) = name_profiles(&discovery.template, &targets, &discovery.taken);
         self.renamed.extend(renamed);
