@@ -129,6 +129,9 @@ mod tests {
         assert_eq!(Template::parse(Some("[{AccountName}]")).unwrap().render("123456789012", "", "R"), "123456789012");
         assert!(Template::parse(Some("{Account}")).is_err());
         assert!(Template::parse(Some(" ")).is_err());
+        assert_eq!(sanitize("a--b_c.d+e@f:g"), "a--b_c.d+e@f:g", "a clean name stays as it is");
+        assert_eq!((sanitize(".x-"), sanitize("-")), ("x".to_string(), String::new()));
+        assert_eq!(sanitize(&"a".repeat(200)), "a".repeat(PROFILE_NAME_MAX_CHARS));
         for raw in ["a=b", "x]\n[y", "  pad  ", "..x..", "#;"] {
             let name = sanitize(raw);
             assert!(crate::validate::profile_name(&name, "p").is_ok() || name.is_empty(), "{raw:?} -> {name:?}");
