@@ -311,11 +311,12 @@ async fn discover(args: DiscoverArgs) -> Result<ExitCode, Error> {
     let request = DiscoverRequest {
         environment: args.environment.clone(),
         start_url: args.start_url.clone(),
-        no_token_file: false,
+        region: args.region.clone(),
         max_concurrency: args.max_concurrency,
         include_account: args.filters.include_account.clone(),
         exclude_account: args.filters.exclude_account.clone(),
         include_role: args.filters.include_role.clone(),
+        ..DiscoverRequest::default()
     };
     let result = match engine.discover(request.clone()).await {
         Err(error) if error.code == ErrorCode::LoginRequired && !args.non_interactive => {
@@ -336,7 +337,8 @@ async fn discover(args: DiscoverArgs) -> Result<ExitCode, Error> {
             Some(error) => format!("(roles not listed: {error})"),
             None => account.roles.join(", "),
         };
-        println!("{:<12}  {:<32}  {:<36}  {roles}", account.account_id, account.account_name, account.email_address);
+        let email = account.email_address.as_deref().unwrap_or("-");
+        println!("{:<12}  {:<32}  {:<36}  {roles}", account.account_id, account.account_name, email);
     }
     let roles: usize = result.accounts.iter().map(|a| a.roles.len()).sum();
     println!("{} accounts, {roles} account roles", result.accounts.len());

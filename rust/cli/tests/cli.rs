@@ -91,6 +91,15 @@ fn one_login_serves_later_runs_discovery_status_and_logout() {
     assert_eq!(listed["accounts"].as_array().unwrap().len(), 4);
     assert_eq!(listed["accounts"][0]["roles"], serde_json::json!(["Admin", "ReadOnly"]));
 
+    // Every profile is current and the listing is kept beside the token: no call at all.
+    fake.reset_counters();
+    let (code, stdout, stderr) =
+        run(cli_at(&fake, home.path()).args(["refresh", "--non-interactive", "--all-accounts"]));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stdout.contains("8 Profiles registered"), "{stdout}");
+    let counters = fake.counters();
+    assert_eq!((counters.list_accounts, counters.list_account_roles, counters.get_role_credentials), (0, 0, 0));
+
     let (_, stdout, _) = run(cli_at(&fake, home.path()).args(["status"]));
     assert!(stdout.contains("logged in until") && stdout.contains("renewable without a browser"), "{stdout}");
     assert!(stdout.contains("account-0001.ReadOnly"), "{stdout}");

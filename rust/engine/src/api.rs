@@ -110,28 +110,39 @@ pub struct RefreshRequest {
     pub include_role: Vec<String>,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct DiscoverRequest {
-    pub environment: String,
-    #[serde(default)]
-    pub start_url: Option<String>,
-    #[serde(default)]
-    pub no_token_file: bool,
-    #[serde(default)]
-    pub max_concurrency: Option<usize>,
-    #[serde(default)]
-    pub include_account: Vec<String>,
-    #[serde(default)]
-    pub exclude_account: Vec<String>,
-    #[serde(default)]
-    pub include_role: Vec<String>,
-}
+/// `discover` takes the request `refresh` takes, so a caller can send both the same base request.
+/// It uses `environment`, `startUrl`, `noTokenFile`, `maxConcurrency` and the account and role
+/// filters; `region` is checked as `refresh` checks it; the other fields are accepted and ignored.
+pub type DiscoverRequest = RefreshRequest;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DiscoverResult {
-    pub accounts: Vec<crate::discovery::DiscoveredAccount>,
+    pub accounts: Vec<DiscoveredAccount>,
+}
+
+/// An account the login can reach, with the roles it may use there.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DiscoveredAccount {
+    pub account_id: String,
+    pub account_name: String,
+    /// `null` when the service gives none.
+    pub email_address: Option<String>,
+    pub roles: Vec<String>,
+    /// Set when this account's roles could not be listed; the other accounts are unaffected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<Error>,
+}
+
+/// A profile name made from the template that had to change because another profile had it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Renamed {
+    pub wanted: String,
+    pub profile: String,
+    pub account_id: String,
+    pub role_name: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -165,7 +176,7 @@ pub struct RefreshReport {
     pub profiles: Vec<ProfileReport>,
     /// Derived profile names that had to change because another profile had them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub renamed: Vec<crate::discovery::Renamed>,
+    pub renamed: Vec<Renamed>,
     /// Accounts whose roles could not be listed during discovery.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub discovery_errors: Vec<Error>,

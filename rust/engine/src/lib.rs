@@ -2,27 +2,34 @@
 //! role credentials for many accounts, written safely into the AWS shared credentials file.
 //!
 //! Safe, async Rust with no FFI types. The C ABI (`ssocreds-ffi`) and the command line
-//! (`ssocreds-cli`) are thin layers over [`Engine`].
+//! (`ssocreds-cli`) are thin layers over [`Engine`], whose methods are the operations; each is done
+//! by one module:
+//! - `login/`: the device authorization flow, one login per session across processes;
+//! - `token/`: the stored token (memory and the AWS CLI cache), its renewal, status and logout;
+//! - `refresh/`: `plan` (what is current, what to fetch), `fetch`, `report`;
+//! - `discovery/`: accounts and roles, filters, profile names, the listing kept beside the token.
 #![deny(unsafe_code)]
 
 pub mod api;
 mod clients;
+mod clock;
+pub mod concurrency;
 pub mod credentials_file;
-pub mod discovery;
+mod discovery;
 mod endpoint;
-pub mod engine;
+mod engine;
 pub mod env;
-pub mod error;
+mod error;
 mod ini;
 mod login;
 mod pacing;
 pub mod refresh;
-pub mod secret;
+mod secret;
 mod service_error;
 mod session;
 pub mod time;
+mod token;
 pub mod token_cache;
-mod tokens;
 pub mod validate;
 
 pub use engine::Engine;

@@ -1,5 +1,6 @@
 //! Turns an SDK error into the engine's error: the service's error code and message (never a token),
-//! or what kept the request from reaching the service.
+//! or what kept the request from reaching the service; and the one mapping of the SSO portal's
+//! answers that refresh and discovery share.
 
 use aws_sdk_sso::config::http::HttpResponse;
 use aws_sdk_sso::error::{ProvideErrorMetadata, SdkError};
@@ -8,26 +9,28 @@ use crate::error::{Error, ErrorCode};
 
 /// The parts of an SDK error that decide what happens next.
 #[derive(Debug)]
-pub struct Failure {
+pub(crate) struct ServiceFailure {
     /// The service's error code, such as `ForbiddenException`; `None` when there was no answer.
     pub code: Option<String>,
     pub status: Option<u16>,
     pub message: String,
 }
 
-impl Failure {
-    pub fn from_sdk<E>(err: &SdkError<E, HttpResponse>) -> Failure
+impl ServiceFailure {
+    pub(crate) fn from_sdk<E>(err: &SdkError<E, HttpResponse>) -> ServiceFailure
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
         match err {
-            SdkError::ServiceError(service) => Failure {
+            SdkError::ServiceError(service) => ServiceFailure {
                 code: service.err().code().map(str::to_string),
                 status: Some(service.raw().status().as_u16()),
                 message: service.err().message().unwrap_or("no message").to_string(),
             },
-            SdkError::TimeoutError(_) => Failure { code: None, status: None, message: "the request timed out".into() },
-            SdkError::DispatchFailure(failure) => Failure {
+            SdkError::TimeoutError(_) => {
+                ServiceFailure { code: None, status: None, message: "the request timed out".into() }
+            }
+            SdkError::DispatchFailure(failure) => ServiceFailure {
                 code: None,
                 status: None,
                 message: match failure.as_connector_error() {
@@ -37,14 +40,14 @@ impl Failure {
                 },
             },
             SdkError::ResponseError(_) => {
-                Failure { code: None, status: None, message: "the service's answer could not be read".into() }
+                ServiceFailure { code: None, status: None, message: "the service's answer could not be read".into() }
             }
-            _ => Failure { code: None, status: None, message: "the request could not be built".into() },
+            _ => ServiceFailure { code: None, status: None, message: "the request could not be built".into() },
         }
     }
 
     /// The engine error for answers that are not specific to one operation.
-    pub fn to_error(&self, operation: &str) -> Error {
+    pub(crate) fn to_error(&self, operation: &str) -> Error {
         let code = match (self.code.as_deref(), self.status) {
             (None, None) => ErrorCode::Network,
             (Some("TooManyRequestsException"), _) | (_, Some(429)) => ErrorCode::Throttled,
@@ -57,7 +60,34 @@ impl Failure {
         Error::new(code, format!("{operation} failed: {detail}"))
     }
 
-    pub fn is(&self, code: &str) -> bool {
+    /// The engine error for an answer of the SSO portal (GetRoleCredentials, ListAccounts,
+    /// ListAccountRoles): one mapping, shared by refresh and discovery.
+    pub(crate) fn portal_error(&self, operation: &str) -> Error {
+        let message = &self.message;
+        match self.code.as_deref() {
+            Some("UnauthorizedException") => Error::new(
+                ErrorCode::LoginRequired,
+                "the service no longer accepts the SSO token (expired or signed out)",
+            ),
+            Some("ForbiddenException") => Error::new(
+                ErrorCode::Forbidden,
+                format!(
+                    "{operation}: this login has no access to that account and role (ForbiddenException: {message})"
+                ),
+            ),
+            Some("ResourceNotFoundException") => Error::new(
+                ErrorCode::NotFound,
+                format!("{operation}: the account or role does not exist (ResourceNotFoundException: {message})"),
+            ),
+            Some("InvalidRequestException") => Error::new(
+                ErrorCode::ServiceError,
+                format!("{operation}: the service refused the request (InvalidRequestException: {message})"),
+            ),
+            _ => self.to_error(operation),
+        }
+    }
+
+    pub(crate) fn is(&self, code: &str) -> bool {
         self.code.as_deref() == Some(code)
     }
 }

@@ -2,8 +2,11 @@
 
 use crate::error::{Error, Result};
 
+/// The longest profile name, in characters, given or made from a template.
+pub(crate) const PROFILE_NAME_MAX_CHARS: usize = 128;
+
 /// A 12-digit AWS account id.
-pub fn account_id(value: &str, field: &str) -> Result<()> {
+pub(crate) fn account_id(value: &str, field: &str) -> Result<()> {
     if value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()) {
         Ok(())
     } else {
@@ -14,13 +17,13 @@ pub fn account_id(value: &str, field: &str) -> Result<()> {
 /// A profile name that can stand as a section header in the credentials file without changing its
 /// meaning: no brackets, comment or assignment characters, no control characters, no line breaks,
 /// no surrounding white space.
-pub fn profile_name(value: &str, field: &str) -> Result<()> {
+pub(crate) fn profile_name(value: &str, field: &str) -> Result<()> {
     let bad = |why: &str| Err(Error::invalid_input(format!("{field} '{}' {why}", printable(value))));
     if value.trim().is_empty() {
         return bad("is blank");
     }
-    if value.chars().count() > 128 {
-        return bad("is longer than 128 characters");
+    if value.chars().count() > PROFILE_NAME_MAX_CHARS {
+        return bad(&format!("is longer than {PROFILE_NAME_MAX_CHARS} characters"));
     }
     if value.trim() != value {
         return bad("starts or ends with white space");
@@ -34,7 +37,7 @@ pub fn profile_name(value: &str, field: &str) -> Result<()> {
 }
 
 /// An IAM role / permission set name: 1 to 64 of letters, digits and `+=,.@_-`.
-pub fn role_name(value: &str, field: &str) -> Result<()> {
+pub(crate) fn role_name(value: &str, field: &str) -> Result<()> {
     let allowed = |c: char| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c);
     if !value.is_empty() && value.len() <= 64 && value.chars().all(allowed) {
         Ok(())
@@ -47,7 +50,7 @@ pub fn role_name(value: &str, field: &str) -> Result<()> {
 }
 
 /// An AWS region code such as `us-east-1`, `eu-central-2` or `us-gov-west-1`.
-pub fn region(value: &str, field: &str) -> Result<()> {
+pub(crate) fn region(value: &str, field: &str) -> Result<()> {
     let parts: Vec<&str> = value.split('-').collect();
     let well_formed = value.len() <= 32
         && parts.len() >= 3
@@ -65,7 +68,7 @@ pub fn region(value: &str, field: &str) -> Result<()> {
 }
 
 /// The access portal start URL: https, or http only to a loopback host (for local fakes).
-pub fn start_url(value: &str, field: &str) -> Result<()> {
+pub(crate) fn start_url(value: &str, field: &str) -> Result<()> {
     match parse_http_url(value) {
         Some(url) if url.secure || url.is_loopback() => Ok(()),
         Some(_) => Err(Error::invalid_input(format!(
@@ -81,20 +84,20 @@ pub fn start_url(value: &str, field: &str) -> Result<()> {
 
 /// The parts of an http(s) URL that the checks need.
 #[derive(Debug, PartialEq, Eq)]
-pub struct HttpUrl {
+pub(crate) struct HttpUrl {
     pub secure: bool,
     pub host: String,
 }
 
 impl HttpUrl {
-    pub fn is_loopback(&self) -> bool {
+    pub(crate) fn is_loopback(&self) -> bool {
         let host = self.host.trim_start_matches('[').trim_end_matches(']');
         host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
     }
 }
 
 /// Splits `http[s]://[user@]host[:port][/...]`; `None` for anything else or for unsafe characters.
-pub fn parse_http_url(value: &str) -> Option<HttpUrl> {
+pub(crate) fn parse_http_url(value: &str) -> Option<HttpUrl> {
     if value.len() > 1024 || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return None;
     }

@@ -1,7 +1,6 @@
-//! The engine against the bundled fake: retries, the concurrency bound, and secrets kept out of
-//! errors and logs.
+//! The engine against the bundled fake: retries, the concurrency bound, and where the file goes.
+//! (Secrets kept out of errors and logs: `logs.rs`, a test binary of its own.)
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use fake_identity_center::{Approval, FakeConfig, FakeServer};
@@ -95,62 +94,4 @@ async fn default_path_is_under_home_and_the_file_appears_there() {
     let expected = home.path().join(".aws").join("credentials");
     assert_eq!(report.credentials_file, expected.display().to_string());
     assert!(std::fs::read_to_string(expected).unwrap().contains("[account-"));
-}
-
-/// Collects everything the engine logs, at every level.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn no_secret_appears_in_errors_debug_output_or_logs() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-
-    let mut config = auto_approving(6);
-    config.forbidden.push((config.accounts[1].account_id.clone(), ROLE.into()));
-    let mut request = request(&config, None);
-    request.accounts[2].account_id = "999999999999".into(); // unknown to the fake
-    let fake = FakeServer::start(config).await.unwrap();
-    let home = tempfile::tempdir().unwrap();
-    let engine = logged_in_engine(&fake, home.path()).await;
-    let report = engine.refresh(request.clone()).await.unwrap();
-    // The token and the registration that could renew it both end: errors, a refresh attempt, logs.
-    fake.expire_access_tokens();
-    fake.expire_registrations();
-    let mut forced = request;
-    forced.force = true;
-    let rejected = engine.refresh(forced.clone()).await.unwrap();
-    let after = engine.refresh(forced).await.unwrap_err();
-
-    let mut everything = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    everything.push_str(&format!("{report:?}{rejected:?}{after:?}{after}"));
-    everything.push_str(&serde_json::to_string(&report).unwrap());
-    assert!(everything.contains("Forbidden") && everything.contains("LoginRequired"), "the failures were exercised");
-    let secrets: Vec<String> = (0..6)
-        .filter_map(|i| fake.issued_credentials(&format!("{}", 100_000_000_000u64 + i), ROLE))
-        .flat_map(|c| [c.secret_access_key, c.session_token])
-        .collect();
-    assert!(secrets.len() >= 6, "credentials were issued");
-    for secret in secrets {
-        assert!(!everything.contains(&secret), "a secret leaked into errors or logs");
-    }
-    for word in ["x-amz-sso_bearer_token", "accessToken", "clientSecret"] {
-        assert!(!everything.contains(word), "{word} appears in errors or logs");
-    }
 }

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use ssocreds_engine::concurrency::write;
 use ssocreds_engine::validate::printable;
 use ssocreds_engine::{Error, Result};
 
@@ -38,6 +39,6 @@ pub fn set(request: SetRequest) -> Result<SetResult> {
         }
     }
     let count = request.variables.len();
-    *ENVIRONMENT.write().unwrap_or_else(|p| p.into_inner()) = request.variables.into_iter().collect();
+    *write(&ENVIRONMENT) = request.variables.into_iter().collect();
     Ok(SetResult { variables: count })
 }

@@ -6,8 +6,8 @@
 //! The contract in full is docs/c-api.md; `unsafe` lives only in `boundary.rs`.
 
 use std::ffi::c_char;
+use std::sync::LazyLock;
 
-use once_cell::sync::Lazy;
 use ssocreds_engine::api::{DiscoverRequest, EnvironmentRequest, LoginPollRequest, LoginStartRequest, RefreshRequest};
 use ssocreds_engine::env::Overrides;
 use ssocreds_engine::{Engine, Env};
@@ -19,7 +19,7 @@ mod operations;
 use boundary::call;
 
 /// One runtime for the library's whole life in the process; callers need none of their own.
-pub(crate) static RUNTIME: Lazy<tokio::runtime::Runtime> = Lazy::new(|| {
+pub(crate) static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("ssocreds")
@@ -29,10 +29,10 @@ pub(crate) static RUNTIME: Lazy<tokio::runtime::Runtime> = Lazy::new(|| {
 });
 
 /// Environment values the host has set through `ssocreds_set_environment`.
-pub(crate) static ENVIRONMENT: Lazy<Overrides> = Lazy::new(Overrides::default);
+pub(crate) static ENVIRONMENT: LazyLock<Overrides> = LazyLock::new(Overrides::default);
 
 /// The engine, with the sessions it keeps for the life of the process.
-pub(crate) static ENGINE: Lazy<Engine> = Lazy::new(|| Engine::new(Env::with_overrides(ENVIRONMENT.clone())));
+pub(crate) static ENGINE: LazyLock<Engine> = LazyLock::new(|| Engine::new(Env::with_overrides(ENVIRONMENT.clone())));
 
 static VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "\0");
 

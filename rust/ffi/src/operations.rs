@@ -2,12 +2,12 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use once_cell::sync::Lazy;
 use serde::{Deserialize, Serialize};
 use ssocreds_engine::api::{RefreshReport, RefreshRequest};
+use ssocreds_engine::concurrency::lock;
 use ssocreds_engine::refresh::Progress;
 use ssocreds_engine::{Error, ErrorCode, Result};
 use tokio::task::JoinHandle;
@@ -19,7 +19,7 @@ struct Operation {
     progress: Arc<Progress>,
 }
 
-static OPERATIONS: Lazy<Mutex<HashMap<u64, Operation>>> = Lazy::new(Default::default);
+static OPERATIONS: LazyLock<Mutex<HashMap<u64, Operation>>> = LazyLock::new(Default::default);
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 const POLL_STEP: Duration = Duration::from_millis(10);
 const MAX_WAIT_MS: u64 = 60_000;
@@ -58,7 +58,7 @@ pub struct Cancelled {
 }
 
 fn operations() -> MutexGuard<'static, HashMap<u64, Operation>> {
-    OPERATIONS.lock().unwrap_or_else(|p| p.into_inner())
+    lock(&OPERATIONS)
 }
 
 fn unknown(id: u64) -> Error {

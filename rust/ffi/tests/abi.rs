@@ -460,15 +460,48 @@ fn background_refresh_reports_progress_then_the_result() {
         "InvalidInput",
         "forgotten once done"
     );
+}
 
-    let forced = ok(
-        "ssocreds_refresh_start",
-        json!({"environment": "Background", "accounts": accounts, "credentialsFile": file, "maxConcurrency": 1, "force": true}),
-    );
+/// Starts a refresh in the background and waits for it: (how long it took, its result).
+fn run_in_background(request: &Value) -> (Duration, Value) {
+    let started = Instant::now();
+    let id = ok("ssocreds_refresh_start", request.clone())["operationId"].clone();
+    loop {
+        let polled = ok("ssocreds_refresh_poll", json!({"operationId": id, "waitMs": 20}));
+        if polled["status"] == "done" {
+            return (started.elapsed(), polled["result"].clone());
+        }
+    }
+}
+
+#[test]
+fn a_cancelled_refresh_writes_nothing_and_sends_nothing_more() {
+    let config =
+        FakeConfig { latency: Duration::from_millis(40), ..FakeConfig::with_generated_accounts(5, &["ReadOnly"]) };
+    let accounts = accounts(&config, "cancel", "ReadOnly");
+    let s = scenario(config);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("credentials");
+    login("Cancel");
+    let request = json!({"environment": "Cancel", "accounts": accounts, "credentialsFile": file, "maxConcurrency": 1, "force": true});
+    // The same refresh, not cancelled: how long it takes to write.
+    let (took, result) = run_in_background(&request);
+    assert!(statuses(&result).iter().all(|s| s == "refreshed"), "{result}");
     let before = std::fs::read(&file).unwrap();
-    assert_eq!(ok("ssocreds_refresh_cancel", json!({"operationId": forced["operationId"]}))["cancelled"], true);
-    std::thread::sleep(Duration::from_millis(200));
+
+    let id = ok("ssocreds_refresh_start", request)["operationId"].clone();
+    // Cancelled in the middle: the first profile is fetched, the others are not.
+    while ok("ssocreds_refresh_poll", json!({"operationId": id, "waitMs": 5}))["completed"] == 0 {}
+    assert_eq!(ok("ssocreds_refresh_cancel", json!({"operationId": id}))["cancelled"], true);
+    let calls_at_cancel = s.fake.counters().get_role_credentials;
+    // Long enough that a refresh still running would have fetched everything and written.
+    std::thread::sleep((took * 3).max(Duration::from_millis(500)));
     assert_eq!(std::fs::read(&file).unwrap(), before, "a cancelled refresh writes nothing");
+    assert!(
+        s.fake.counters().get_role_credentials <= calls_at_cancel + 1,
+        "after the cancel, no new request is sent (one may have been under way)"
+    );
+    assert_eq!(error_code(&call("ssocreds_refresh_poll", json!({"operationId": id}))), "InvalidInput");
 }
 
 /// Several processes refreshing the same file at once: every profile of every process survives.

@@ -72,9 +72,15 @@ fn refresh_with_discovery_writes_every_account_and_role_and_a_second_run_fetches
     let issued = s.fake.issued_credentials("100000000029", "Admin").unwrap();
     assert_eq!(written["account-0030.Admin"]["aws_access_key_id"], issued.access_key_id);
 
+    s.fake.reset_counters();
     let again = ok("ssocreds_refresh", json!({"environment": "All", "discover": true, "credentialsFile": file}));
     assert!(again["profiles"].as_array().unwrap().iter().all(|p| p["status"] == "current"));
-    assert_eq!(s.fake.counters().get_role_credentials, 60, "only listing, no fetch, on the second run");
+    let counters = s.fake.counters();
+    assert_eq!(
+        (counters.get_role_credentials, counters.list_accounts, counters.list_account_roles),
+        (0, 0, 0),
+        "no call at all on the second run: the listing kept beside the token is reused"
+    );
 
     let template = ok(
         "ssocreds_refresh",
@@ -159,4 +165,76 @@ fn bad_discovery_input_is_refused_before_anything_is_sent() {
         assert!(envelope["error"]["message"].as_str().unwrap().contains(mentions), "{envelope}");
     }
     assert_eq!(s.fake.counters().list_accounts, 0);
+}
+
+#[test]
+fn discover_takes_the_request_refresh_takes() {
+    let mut config = FakeConfig::with_generated_accounts(3, &["ReadOnly", "Admin"]);
+    config.accounts.push(account("999999999999", "no-mail", &["ReadOnly"]));
+    config.accounts[3].email_address = String::new();
+    let s = scenario(config);
+    let file = s.home.path().join("credentials");
+    login("Base");
+    // One base request for both calls, as the module builds it.
+    let base = json!({
+        "environment": "Base", "accounts": [{"profile": "p", "accountId": "100000000000", "roleName": "ReadOnly"}],
+        "defaultRoleName": "Admin", "region": REGION, "startUrl": START_URL, "credentialsFile": file, "force": true,
+        "maxConcurrency": 4, "minValiditySeconds": 600, "dryRun": true, "noTokenFile": false, "discover": true,
+        "profileNameTemplate": "{AccountId}.{RoleName}", "includeAccount": ["*"], "excludeAccount": ["100000000001"],
+        "includeRole": ["ReadOnly"]
+    });
+    let listed = ok("ssocreds_discover", base.clone());
+    let accounts = listed["accounts"].as_array().unwrap();
+    let ids: Vec<&str> = accounts.iter().map(|a| a["accountId"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["100000000000", "100000000002", "999999999999"], "the filters apply: {listed}");
+    assert!(accounts.iter().all(|a| a["roles"] == json!(["ReadOnly"])));
+    assert_eq!(accounts[2]["emailAddress"], Value::Null, "an absent email address is null, not \"\"");
+    assert!(!file.exists(), "discover writes no credentials");
+    let planned = ok("ssocreds_refresh", base.clone());
+    assert_eq!(profiles_named(&planned).len(), 3, "{planned}");
+
+    let mut bad = base.clone();
+    bad["region"] = json!("not a region");
+    assert_eq!(error_code(&call("ssocreds_discover", bad)), "InvalidInput", "region is checked as refresh checks it");
+    let mut unknown = base;
+    unknown["notAField"] = json!(1);
+    assert_eq!(error_code(&call("ssocreds_discover", unknown)), "InvalidInput", "unknown fields are still refused");
+}
+
+#[test]
+fn the_modules_all_accounts_run_makes_no_call_once_every_profile_is_current() {
+    let s = scenario(FakeConfig::with_generated_accounts(8, &["ReadOnly", "Admin"]));
+    let file = s.home.path().join("credentials");
+    login("Module");
+    // What Set-AwsCliSsoCredentials -AllAccounts does: a dry run with discovery to plan, then a
+    // fetch of the profiles that need it, by name and without discovery.
+    let run = || {
+        let plan = ok(
+            "ssocreds_refresh",
+            json!({"environment": "Module", "discover": true, "dryRun": true, "credentialsFile": file}),
+        );
+        let due: Vec<Value> = plan["profiles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["status"] == "wouldRefresh")
+            .map(|p| json!({"profile": p["profile"], "accountId": p["accountId"], "roleName": p["roleName"]}))
+            .collect();
+        if !due.is_empty() {
+            ok("ssocreds_refresh", json!({"environment": "Module", "accounts": due, "credentialsFile": file}));
+        }
+        due.len()
+    };
+    assert_eq!(run(), 16);
+    s.fake.reset_counters();
+    assert_eq!(run(), 0);
+    let counters = s.fake.counters();
+    assert_eq!(
+        counters.list_accounts
+            + counters.list_account_roles
+            + counters.get_role_credentials
+            + counters.create_token_refresh,
+        0,
+        "{counters:?}"
+    );
 }

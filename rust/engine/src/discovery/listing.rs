@@ -1,0 +1,305 @@
+//! The session's last listing of accounts and roles, kept beside its token so that a refresh of
+//! every account (`discover`) whose profiles are all current makes no call at all.
+//!
+//! It is kept in this process's memory and, unless `noTokenFile`, in `<cache file>.accounts.json`
+//! next to the session's token cache file (0600, written atomically). It names the token it was
+//! listed with by a hash, never by the token itself, and is reused while it is younger than
+//! [`MAX_AGE`] and the session's token is the same one. A refresh with `force` lists again, and a
+//! listed role the service refuses (Forbidden, NotFound) drops it.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
+use sha1::{Digest, Sha1};
+
+use super::Filters;
+use crate::api::DiscoveredAccount;
+use crate::concurrency::blocking;
+use crate::credentials_file::{create_private_dir, write_atomically};
+use crate::engine::Context;
+use crate::error::{Error, ErrorCode, Result};
+use crate::secret::Secret;
+use crate::time::{format_rfc3339, parse_rfc3339};
+use crate::token;
+
+/// A listing is reused for at most this long.
+pub(crate) const MAX_AGE: Duration = Duration::from_secs(60 * 60);
+/// The listing file's format; a file of another version is ignored.
+const FORMAT_VERSION: u32 = 1;
+/// Hashed with the access token, so the hash identifies it here and nowhere else.
+const TOKEN_HASH_CONTEXT: &[u8] = b"ssocreds listing of accounts and roles\0";
+
+/// Every account the login can reach, and the roles of those that were listed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Listing {
+    version: u32,
+    #[serde(with = "rfc3339")]
+    listed_at: SystemTime,
+    /// Which access token listed it: a hash, never the token.
+    token_hash: String,
+    /// Sorted by account id.
+    accounts: Vec<ListedAccount>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ListedAccount {
+    pub account_id: String,
+    pub account_name: String,
+    #[serde(default)]
+    pub email_address: Option<String>,
+    /// `None` when the roles were not listed: the filters left the account out, or listing failed.
+    #[serde(default)]
+    pub roles: Option<Vec<String>>,
+    /// Why the roles could not be listed; reported by the run that listed, never stored.
+    #[serde(skip)]
+    pub error: Option<Error>,
+}
+
+impl Listing {
+    pub(super) fn new(token: &Secret, listed_at: SystemTime, accounts: Vec<ListedAccount>) -> Listing {
+        Listing { version: FORMAT_VERSION, listed_at, token_hash: token_hash(token), accounts }
+    }
+
+    /// True when this listing may stand for a new one at `now`: listed with `token`, less than
+    /// [`MAX_AGE`] ago.
+    fn is_fresh_for(&self, token: &Secret, now: SystemTime) -> bool {
+        let age = now.duration_since(self.listed_at).unwrap_or(Duration::MAX);
+        self.version == FORMAT_VERSION && age < MAX_AGE && self.token_hash == token_hash(token)
+    }
+
+    /// True when the roles of every account `filters` keeps were listed.
+    fn covers(&self, filters: &Filters) -> bool {
+        self.accounts
+            .iter()
+            .filter(|a| filters.keeps_account(&a.account_id, &a.account_name))
+            .all(|a| a.roles.is_some())
+    }
+
+    /// The accounts and roles `filters` keeps, sorted by account id then role; accounts left with
+    /// no role are left out, and accounts whose roles could not be listed carry the error.
+    pub(crate) fn select(&self, filters: &Filters) -> Vec<DiscoveredAccount> {
+        let kept = self.accounts.iter().filter(|a| filters.keeps_account(&a.account_id, &a.account_name));
+        kept.filter_map(|account| {
+            let roles: Vec<String> =
+                account.roles.iter().flatten().filter(|r| filters.keeps_role(r)).cloned().collect();
+            (!roles.is_empty() || account.error.is_some()).then(|| DiscoveredAccount {
+                account_id: account.account_id.clone(),
+                account_name: account.account_name.clone(),
+                email_address: account.email_address.clone(),
+                roles,
+                error: account.error.clone(),
+            })
+        })
+        .collect()
+    }
+
+    /// True when the listing says this login may use `role_name` in `account_id`.
+    fn lists(&self, account_id: &str, role_name: &str) -> bool {
+        self.accounts
+            .binary_search_by(|a| a.account_id.as_str().cmp(account_id))
+            .ok()
+            .and_then(|i| self.accounts[i].roles.as_ref())
+            .is_some_and(|roles| roles.iter().any(|r| r == role_name))
+    }
+}
+
+fn token_hash(token: &Secret) -> String {
+    let mut hasher = Sha1::new();
+    hasher.update(TOKEN_HASH_CONTEXT);
+    hasher.update(token.expose().as_bytes());
+    hex::encode(hasher.finalize())
+}
+
+/// The listing file of the session whose token cache file is `cache_file`.
+pub(crate) fn file_beside(cache_file: &Path) -> PathBuf {
+    let stem = cache_file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    cache_file.with_file_name(format!("{stem}.accounts.json"))
+}
+
+/// The session's listing, if it can stand for a new one now: kept in memory or in the file beside
+/// the cache file, listed with the session's current token (valid, for `start_url` when given),
+/// less than [`MAX_AGE`] ago, and covering every account `filters` keeps. No network call.
+pub(crate) fn reusable(
+    context: &Context,
+    environment: &str,
+    cache_file: Option<&Path>,
+    start_url: Option<&str>,
+    filters: &Filters,
+) -> Option<Arc<Listing>> {
+    let now = context.clock.now();
+    let token = token::stored(context, environment, cache_file)
+        .ok()
+        .flatten()
+        .filter(|t| t.is_for(start_url) && t.valid_at(now, Duration::ZERO))?;
+    let usable = |listing: &Listing| listing.is_fresh_for(&token.access_token, now) && listing.covers(filters);
+    if let Some(listing) = context.sessions.with(environment, |s| s.listing.clone()).filter(|l| usable(l)) {
+        return Some(listing);
+    }
+    let listing = Arc::new(read(&file_beside(cache_file?))?);
+    if !usable(&listing) {
+        return None;
+    }
+    context.sessions.with(environment, |s| s.listing = Some(listing.clone()));
+    Some(listing)
+}
+
+/// Keeps a new listing in memory and, with a cache file, beside it. Failing to write the file only
+/// means the next run lists again, so it is logged, not reported.
+pub(crate) async fn keep(
+    context: &Context,
+    environment: &str,
+    cache_file: Option<&Path>,
+    listing: Listing,
+) -> Arc<Listing> {
+    let listing = Arc::new(listing);
+    context.sessions.with(environment, |s| s.listing = Some(listing.clone()));
+    if let Some(cache_file) = cache_file {
+        let (path, kept) = (file_beside(cache_file), listing.clone());
+        if let Err(error) = blocking("writing the listing of accounts", move || write(&path, &kept)).await {
+            tracing::warn!(environment, %error, "the listing of accounts was not kept; the next run lists again");
+        }
+    }
+    listing
+}
+
+/// Drops the session's listing when it lists one of `refused` (account, role) pairs: the service
+/// refused a role it listed, so the listing is out of date.
+pub(crate) fn forget_if_refused(
+    context: &Context,
+    environment: &str,
+    cache_file: Option<&Path>,
+    refused: &[(String, String)],
+) {
+    if refused.is_empty() {
+        return;
+    }
+    let lists_one = |listing: &Listing| refused.iter().any(|(account, role)| listing.lists(account, role));
+    let in_memory = context.sessions.with(environment, |s| s.listing.clone());
+    let on_disk = cache_file.and_then(|path| read(&file_beside(path)));
+    if in_memory.as_deref().is_some_and(lists_one) || on_disk.as_ref().is_some_and(lists_one) {
+        tracing::info!(environment, "the service refused a listed role; the listing of accounts is dropped");
+        context.sessions.with(environment, |s| s.listing = None);
+        if let Some(path) = cache_file {
+            if let Err(error) = remove_file(path) {
+                tracing::warn!(environment, %error, "could not remove the listing of accounts");
+            }
+        }
+    }
+}
+
+/// Removes the listing file beside `cache_file`; a missing file is fine.
+pub(crate) fn remove_file(cache_file: &Path) -> Result<()> {
+    let path = file_beside(cache_file);
+    match std::fs::remove_file(&path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io("cannot remove", &path, &e)),
+        _ => Ok(()),
+    }
+}
+
+/// The listing in `path`; `None` when there is none, or none that can be understood.
+fn read(path: &Path) -> Option<Listing> {
+    let text = std::fs::read(path).ok()?;
+    match serde_json::from_slice(&text) {
+        Ok(listing) => Some(listing),
+        Err(_) => {
+            tracing::debug!(path = %path.display(), "ignoring a listing of accounts that cannot be read");
+            None
+        }
+    }
+}
+
+fn write(path: &Path, listing: &Listing) -> Result<()> {
+    let json = serde_json::to_vec(listing).map_err(|e| Error::new(ErrorCode::Io, e.to_string()))?;
+    let folder = path.parent().unwrap_or(Path::new("."));
+    create_private_dir(folder).map_err(|e| Error::io("cannot create", folder, &e))?;
+    write_atomically(path, &json, true).map_err(|e| Error::io("cannot write", path, &e))
+}
+
+/// `listedAt` as an RFC 3339 time, like every time in these files.
+mod rfc3339 {
+    use super::*;
+
+    pub fn serialize<S: serde::Serializer>(time: &SystemTime, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&format_rfc3339(*time))
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<SystemTime, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        parse_rfc3339(&text).ok_or_else(|| serde::de::Error::custom("not an RFC 3339 time"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::UNIX_EPOCH;
+
+    fn account(id: &str, name: &str, roles: Option<&[&str]>) -> ListedAccount {
+        ListedAccount {
+            account_id: id.into(),
+            account_name: name.into(),
+            email_address: None,
+            roles: roles.map(|r| r.iter().map(|s| s.to_string()).collect()),
+            error: None,
+        }
+    }
+
+    fn listing(at: SystemTime) -> Listing {
+        Listing::new(
+            &Secret::new("aoa-TOKEN"),
+            at,
+            vec![account("111111111111", "prod", Some(&["Admin", "ReadOnly"])), account("222222222222", "dev", None)],
+        )
+    }
+
+    #[test]
+    fn reused_only_with_the_same_token_while_younger_than_an_hour() {
+        let at = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let (token, other) = (Secret::new("aoa-TOKEN"), Secret::new("aoa-OTHER"));
+        let l = listing(at);
+        assert!(l.is_fresh_for(&token, at + MAX_AGE - Duration::from_secs(1)));
+        assert!(!l.is_fresh_for(&token, at + MAX_AGE));
+        assert!(!l.is_fresh_for(&other, at));
+        assert!(!l.is_fresh_for(&token, at - Duration::from_secs(1)), "a listing from the future is not trusted");
+    }
+
+    #[test]
+    fn covers_only_the_accounts_whose_roles_were_listed() {
+        let l = listing(UNIX_EPOCH);
+        let only_prod = Filters { include_account: vec!["prod".into()], ..Filters::default() };
+        assert!(l.covers(&only_prod));
+        assert!(!l.covers(&Filters::default()), "dev's roles were not listed");
+        let selected = l.select(&Filters { include_role: vec!["read*".into()], ..only_prod });
+        assert_eq!(selected.len(), 1);
+        assert_eq!(selected[0].roles, ["ReadOnly"]);
+        assert!(l.lists("111111111111", "Admin") && !l.lists("111111111111", "Other") && !l.lists("2", "Admin"));
+    }
+
+    #[test]
+    fn the_file_is_private_holds_no_token_and_reads_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache_file = dir.path().join("sso").join("cache").join("0ad374308c5a4e22f723adf10145eafad7c4031c.json");
+        let path = file_beside(&cache_file);
+        assert_eq!(path.file_name().unwrap(), "0ad374308c5a4e22f723adf10145eafad7c4031c.accounts.json");
+        let l = listing(UNIX_EPOCH + Duration::from_secs(1_800_000_000));
+        write(&path, &l).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(!text.contains("aoa-TOKEN"), "{text}");
+        assert!(text.contains("\"listedAt\":\"2027-01-15T08:00:00Z\""), "{text}");
+        assert_eq!(read(&path), Some(l));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        std::fs::write(&path, "{broken").unwrap();
+        assert_eq!(read(&path), None);
+        remove_file(&cache_file).unwrap();
+        remove_file(&cache_file).unwrap();
+        assert!(!path.exists());
+    }
+}

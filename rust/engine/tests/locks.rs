@@ -1,0 +1,126 @@
+//! The blocking file lock is never waited for on an async worker thread: while another process
+//! holds a lock the engine needs, a runtime with a single thread keeps running its other tasks.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use fake_identity_center::{Approval, FakeConfig, FakeServer};
+use ssocreds_engine::api::{
+    AccountRequest, LoginPoll, LoginPollRequest, LoginStart, LoginStartRequest, ProfileStatus, RefreshRequest,
+};
+use ssocreds_engine::{Engine, Env};
+
+const ENVIRONMENT: &str = "Locks";
+/// How long the other process holds the lock.
+const HELD: Duration = Duration::from_millis(300);
+const TICK: Duration = Duration::from_millis(5);
+
+fn engine_for(fake: &FakeServer, home: &Path) -> Engine {
+    let url = fake.url();
+    Engine::new(Env::from_pairs([
+        ("AWS_ENDPOINT_URL_SSO_OIDC", url.clone()),
+        ("AWS_ENDPOINT_URL_SSO", url),
+        ("HOME", home.display().to_string()),
+    ]))
+}
+
+fn login_request(write_sso_session: bool) -> LoginStartRequest {
+    LoginStartRequest {
+        environment: ENVIRONMENT.into(),
+        start_url: "https://d-1234567890.awsapps.com/start".into(),
+        region: "us-east-1".into(),
+        write_sso_session,
+        ..Default::default()
+    }
+}
+
+async fn log_in(engine: &Engine) {
+    engine.login_start(login_request(false)).await.unwrap();
+    while engine.login_poll(LoginPollRequest { environment: ENVIRONMENT.into(), wait_ms: Some(1000) }).await.unwrap()
+        == LoginPoll::Pending
+    {}
+}
+
+/// `.<name>.lock` beside `target`, as the engine names its lock files.
+fn lock_file_of(target: &Path) -> PathBuf {
+    target.with_file_name(format!(".{}.lock", target.file_name().unwrap().to_string_lossy()))
+}
+
+/// Holds `lock_file` from another thread (as another process would) for [`HELD`], and counts the
+/// ticks of a task on this runtime meanwhile. Returns the count at the moment the lock is let go.
+fn hold_and_count(lock_file: PathBuf) -> tokio::sync::oneshot::Receiver<u64> {
+    let ticks = Arc::new(AtomicU64::new(0));
+    let counting = ticks.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(TICK).await;
+            counting.fetch_add(1, Ordering::Relaxed);
+        }
+    });
+    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(lock_file).unwrap();
+    file.lock().unwrap();
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        std::thread::sleep(HELD);
+        let _ = sender.send(ticks.load(Ordering::Relaxed));
+        file.unlock().unwrap();
+    });
+    receiver
+}
+
+fn assert_runtime_stayed_free(ticks: u64) {
+    let possible = (HELD.as_millis() / TICK.as_millis()) as u64;
+    assert!(
+        ticks >= possible / 3,
+        "the runtime's only thread ticked {ticks} times of {possible} while the lock was held"
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn writing_the_sso_session_section_waits_for_the_config_lock_off_the_runtime() {
+    let fake = FakeServer::start_background(FakeConfig { approval: Approval::AfterPolls(1), ..FakeConfig::default() })
+        .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let engine = engine_for(&fake, home.path());
+    log_in(&engine).await;
+    let config = home.path().join(".aws").join("config");
+    let counted = hold_and_count(lock_file_of(&config));
+    let started = engine.login_start(login_request(true)).await.unwrap();
+    assert!(matches!(started, LoginStart::LoggedIn { .. }), "{started:?}");
+    assert_runtime_stayed_free(counted.await.unwrap());
+    assert!(std::fs::read_to_string(config).unwrap().contains("[sso-session Locks]"));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_renewal_waits_for_the_session_lock_off_the_runtime() {
+    // Tokens that always need renewing: they live less than the five minutes a token must have left.
+    let fake = FakeServer::start_background(FakeConfig {
+        approval: Approval::AfterPolls(1),
+        access_token_ttl: Duration::from_secs(120),
+        ..FakeConfig::with_generated_accounts(1, &["ReadOnly"])
+    })
+    .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let engine = engine_for(&fake, home.path());
+    log_in(&engine).await;
+    let cache_folder = home.path().join(".aws").join("sso").join("cache");
+    let cache_file = std::fs::read_dir(&cache_folder).unwrap().map(|e| e.unwrap().path()).next().unwrap();
+    let counted = hold_and_count(lock_file_of(&cache_file));
+    let request = RefreshRequest {
+        environment: ENVIRONMENT.into(),
+        accounts: vec![AccountRequest {
+            profile: Some("one".into()),
+            account_id: "100000000000".into(),
+            role_name: Some("ReadOnly".into()),
+            account_name: None,
+        }],
+        credentials_file: Some(home.path().join("credentials").display().to_string()),
+        ..RefreshRequest::default()
+    };
+    let report = engine.refresh(request).await.unwrap();
+    assert_eq!(report.count(ProfileStatus::Refreshed), 1);
+    assert_runtime_stayed_free(counted.await.unwrap());
+    assert_eq!(fake.counters().create_token_refresh, 1, "the token was renewed once the lock was free");
+}
