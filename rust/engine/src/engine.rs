@@ -11,16 +11,16 @@ use tokio::sync::watch;
 
 use crate::api::*;
 use crate::clients::Clients;
-use crate::credentials_file::{self, ProfileCredentials};
-use crate::credentials_file::{lock_path, FileLock, StoredProfile};
 use crate::discovery::{discover, name_profiles, Derived, Filters, Renamed, Template};
 use crate::env::Env;
 use crate::error::{Error, ErrorCode, Result};
+use crate::files::credentials::{self as credentials_file, ProfileCredentials};
+use crate::files::token_cache;
+use crate::files::{credentials::StoredProfile, lock_path, FileLock};
 use crate::login::{self, PollOutcome, SLOW_DOWN_STEP};
 use crate::refresh::{fetch_all, Job, Progress};
 use crate::session::{Persistence, Registration, Session, Sessions, WaitingLogin};
 use crate::time::{format_rfc3339, seconds_until};
-use crate::token_cache;
 use crate::validate;
 
 /// A cached token is reused by `login_start` while it has more than this left.
@@ -212,7 +212,7 @@ impl Engine {
             return Ok(true);
         }
         if let Some(folder) = cache_file.parent() {
-            crate::credentials_file::create_private_dir(folder).map_err(|e| Error::io("cannot create", folder, &e))?;
+            crate::files::create_private_dir(folder).map_err(|e| Error::io("cannot create", folder, &e))?;
         }
         match FileLock::try_acquire(&lock_path(cache_file))? {
             Some(lock) => {

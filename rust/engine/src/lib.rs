@@ -7,13 +7,12 @@
 
 pub mod api;
 mod clients;
-pub mod credentials_file;
 pub mod discovery;
 mod endpoint;
 pub mod engine;
 pub mod env;
 pub mod error;
-mod ini;
+pub mod files;
 mod login;
 mod pacing;
 pub mod refresh;
@@ -21,7 +20,6 @@ pub mod secret;
 mod service_error;
 mod session;
 pub mod time;
-pub mod token_cache;
 mod tokens;
 pub mod validate;
 

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::credentials_file::ProfileCredentials;
 use crate::error::{Error, ErrorCode, Result};
+use crate::files::credentials::ProfileCredentials;
 use crate::secret::Secret;
 use crate::service_error::Failure;
 use crate::time::from_epoch_millis;

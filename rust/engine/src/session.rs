@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::watch;
 
-use crate::credentials_file::FileLock;
+use crate::files::FileLock;
 use crate::secret::Secret;
 
 /// An OIDC public-client registration, reusable until it expires.

@@ -5,14 +5,14 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
-use crate::credentials_file::{self, lock_path, FileLock};
 use crate::engine::Engine;
 use crate::error::{Error, ErrorCode, Result};
-use crate::ini::SectionUpdate;
+use crate::files::ini::SectionUpdate;
+use crate::files::token_cache::{self, CachedToken};
+use crate::files::{self, lock_path, FileLock};
 use crate::login;
 use crate::session::{Persistence, Registration, SsoToken};
 use crate::time::format_rfc3339;
-use crate::token_cache::{self, CachedToken};
 
 /// A token is renewed with its refresh token once it has less than this left.
 pub const REFRESH_AHEAD: Duration = Duration::from_secs(5 * 60);
@@ -42,14 +42,7 @@ impl Engine {
 
     /// `AWS_CONFIG_FILE`, else `~/.aws/config`.
     fn config_file_path(&self) -> Result<PathBuf> {
-        if let Some(path) = self.env().get("AWS_CONFIG_FILE") {
-            return Ok(PathBuf::from(path));
-        }
-        let home = self.env().get("HOME").or_else(|| self.env().get("USERPROFILE"));
-        let home = home.ok_or_else(|| {
-            Error::invalid_input("cannot find the AWS config file: neither HOME nor USERPROFILE is set")
-        })?;
-        Ok(PathBuf::from(home).join(".aws").join("config"))
+        files::config::resolve_path(self.env())
     }
 
     /// The newest token known for the session: in memory, or in the cache file (another process
@@ -136,8 +129,7 @@ impl Engine {
                 let folder = path.parent().map(Path::to_path_buf).unwrap_or_default();
                 Some(
                     tokio::task::spawn_blocking(move || {
-                        credentials_file::create_private_dir(&folder)
-                            .map_err(|e| Error::io("cannot create", &folder, &e))?;
+                        files::create_private_dir(&folder).map_err(|e| Error::io("cannot create", &folder, &e))?;
                         FileLock::acquire(&lock, REFRESH_LOCK_TIMEOUT)
                     })
                     .await
@@ -187,7 +179,7 @@ impl Engine {
             ],
             remove: Vec::new(),
         };
-        credentials_file::merge_sections(config, &[update])
+        files::config::merge_sections(config, &[update])
     }
 
     /// The service refused this access token: never offer it again (a refresh may replace it).

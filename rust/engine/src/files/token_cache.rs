@@ -11,6 +11,7 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 use sha1::{Digest, Sha1};
 
+use super::paths;
 use crate::env::Env;
 use crate::error::{Error, ErrorCode, Result};
 use crate::secret::Secret;
@@ -47,13 +48,9 @@ struct CacheFile {
     refresh_token: Option<String>,
 }
 
-/// `~/.aws/sso/cache` (home from `HOME`, then `USERPROFILE`).
+/// `~/.aws/sso/cache`.
 pub fn cache_dir(env: &Env) -> Result<PathBuf> {
-    let home = env
-        .get("HOME")
-        .or_else(|| env.get("USERPROFILE"))
-        .ok_or_else(|| Error::invalid_input("cannot find the SSO token cache: neither HOME nor USERPROFILE is set"))?;
-    Ok(Path::new(&home).join(".aws").join("sso").join("cache"))
+    paths::under_home(env, &[".aws", "sso", "cache"], "the SSO token cache")
 }
 
 /// The cache file for `key` (a session name, or a start URL for a profile without a session).
@@ -104,10 +101,9 @@ pub fn write(path: &Path, token: &CachedToken) -> Result<()> {
     let json = zeroize::Zeroizing::new(
         serde_json::to_vec_pretty(&file).map_err(|e| Error::new(ErrorCode::Io, e.to_string()))?,
     );
-    let folder = path.parent().unwrap_or(Path::new("."));
-    crate::credentials_file::create_private_dir(folder).map_err(|e| Error::io("cannot create", folder, &e))?;
-    crate::credentials_file::write_atomically(path, &json, true)
-        .map_err(|e| Error::io("cannot write the SSO token cache", path, &e))
+    let folder = paths::folder_of(path);
+    paths::create_private_dir(folder).map_err(|e| Error::io("cannot create", folder, &e))?;
+    super::write_atomically(path, &json, true).map_err(|e| Error::io("cannot write the SSO token cache", path, &e))
 }
 
 /// Removes the cached token (logout). A missing file is fine.
