@@ -7,12 +7,15 @@
 //!   (the sidecar lock file).
 //!
 //! No file content can make these functions panic. Whenever botocore reads a file before a merge, it
-//! reads it after, with the new keys; when a merge fails, the file is byte for byte what it was.
+//! reads it after, with the new keys; when a merge fails, the file is byte for byte what it was
+//! (`invariant_tests` checks both against Python's configparser).
 
 mod atomic;
 pub(crate) mod config;
 pub mod credentials;
 pub(crate) mod ini;
+#[cfg(test)]
+mod invariant_tests;
 mod lock;
 mod paths;
 pub(crate) mod token_cache;
