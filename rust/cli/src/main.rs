@@ -372,8 +372,8 @@ fn status(environment: String, credentials_file: Option<String>) -> Result<ExitC
         (None, _) => println!("SSO session '{}': not logged in", session.environment),
     }
     let env = Env::real();
-    let path = ssocreds_engine::credentials_file::resolve_path(credentials_file.as_deref(), &env)?;
-    let stored = ssocreds_engine::credentials_file::read_stored(&path)?;
+    let path = ssocreds_engine::files::credentials::resolve_path(credentials_file.as_deref(), &env)?;
+    let stored = ssocreds_engine::files::credentials::read_stored(&path)?;
     let mut ours: Vec<_> = stored.into_iter().filter(|(_, p)| p.expiration.is_some()).collect();
     ours.sort_by(|a, b| a.0.cmp(&b.0));
     println!("{}", path.display());

@@ -3,7 +3,7 @@
 //! held by another process) moved off the async worker threads.
 
 use std::future::Future;
-use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -31,6 +31,11 @@ pub(crate) fn checked_max_concurrency(requested: Option<usize>) -> Result<usize>
 /// critical section in these crates reads or replaces whole values, so the data is still sound.
 pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Reads `lock`, poisoned or not (see [`lock`]).
+pub fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Writes `lock`, poisoned or not (see [`lock`]).

@@ -37,7 +37,7 @@ impl Env {
         let value = match (&self.fixed, &self.overrides) {
             (Some(map), _) => map.get(name).cloned(),
             (None, Some(overrides)) => {
-                let overridden = overrides.read().unwrap_or_else(|p| p.into_inner()).get(name).cloned();
+                let overridden = crate::concurrency::read(overrides).get(name).cloned();
                 overridden.unwrap_or_else(|| std::env::var(name).ok())
             }
             (None, None) => std::env::var(name).ok(),

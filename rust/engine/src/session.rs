@@ -9,8 +9,8 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::watch;
 
 use crate::concurrency::lock;
-use crate::credentials_file::FileLock;
 use crate::discovery::Listing;
+use crate::files::FileLock;
 use crate::login::{PendingLogin, WaitingLogin};
 use crate::secret::Secret;
 use crate::token::{Registration, SsoToken};

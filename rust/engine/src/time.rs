@@ -10,9 +10,13 @@ pub fn format_rfc3339(time: SystemTime) -> String {
     DateTime::from_secs(seconds).fmt(Format::DateTime).unwrap_or_default()
 }
 
-/// Parses an RFC 3339 timestamp, with `Z` or a numeric offset; `None` when it is not one.
+/// Parses an RFC 3339 timestamp, with `Z` or a numeric offset; `None` when it is not one, whatever
+/// its characters (an expiry that does not parse counts as expired).
 pub fn parse_rfc3339(value: &str) -> Option<SystemTime> {
     let value = value.trim();
+    if !value.is_ascii() {
+        return None;
+    }
     let (utc_text, offset_seconds) = split_offset(value)?;
     let parsed = SystemTime::try_from(DateTime::from_str(&utc_text, Format::DateTime).ok()?).ok()?;
     // 10:00+01:00 is 09:00Z: subtract the offset.
@@ -23,19 +27,22 @@ pub fn parse_rfc3339(value: &str) -> Option<SystemTime> {
     }
 }
 
-/// `...+HH:MM` / `...-HH:MM` into the same clock time with `Z` and the offset in seconds.
+/// `...+HH:MM` / `...-HH:MM` into the same clock time with `Z` and the offset in seconds. ASCII only.
 fn split_offset(value: &str) -> Option<(String, i64)> {
     if value.ends_with(['Z', 'z']) || value.len() < 6 {
         return Some((value.to_string(), 0));
     }
-    let (base, offset) = value.split_at(value.len() - 6);
-    let sign = match offset.as_bytes()[0] {
-        b'+' => 1,
-        b'-' => -1,
+    let (base, offset) = value.split_at_checked(value.len() - 6)?;
+    let sign = match offset.as_bytes() {
+        [b'+', h1, h2, b':', m1, m2] if [h1, h2, m1, m2].iter().all(|b| b.is_ascii_digit()) => 1,
+        [b'-', h1, h2, b':', m1, m2] if [h1, h2, m1, m2].iter().all(|b| b.is_ascii_digit()) => -1,
         _ => return None,
     };
-    let hours: i64 = offset.get(1..3)?.parse().ok()?;
-    let minutes: i64 = offset.get(4..6)?.parse().ok()?;
+    let hours: i64 = offset[1..3].parse().ok()?;
+    let minutes: i64 = offset[4..6].parse().ok()?;
+    if hours > 23 || minutes > 59 {
+        return None;
+    }
     Some((format!("{base}Z"), sign * (hours * 3600 + minutes * 60)))
 }
 
@@ -62,5 +69,31 @@ mod tests {
         assert_eq!(parse_rfc3339("2026-11-18T12:06:40+01:00"), Some(t));
         assert_eq!(parse_rfc3339("2026-11-18T06:06:40-05:00"), Some(t));
         assert_eq!(parse_rfc3339("not a time"), None);
+    }
+
+    #[test]
+    fn anything_that_is_not_a_time_is_none_and_never_a_panic() {
+        for text in [
+            "2099-11-23T10:00:00+0é:00",
+            "2099-11-23T10:00:00ééé",
+            "éééééé",
+            "日本語テキスト",
+            "２０９９-11-23T10:00:00Z",
+            "2099-11-23T10:00:00+01:0é",
+            "2099-11-23T10:00:00+24:00",
+            "2099-11-23T10:00:00++1:00",
+            "2099-13-45T99:99:99Z",
+            "+01:00",
+            "",
+            "Z",
+        ] {
+            assert_eq!(parse_rfc3339(text), None, "{text}");
+        }
+        // Every prefix and every byte-aligned cut of a valid time, and of the same with wide characters.
+        let valid = "2026-11-18T12:06:40.5+01:00";
+        for end in 0..=valid.len() {
+            let _ = parse_rfc3339(&valid[..end]);
+            let _ = parse_rfc3339(&format!("{}é{}", &valid[..end], &valid[end..]));
+        }
     }
 }

@@ -10,9 +10,9 @@ use tokio::sync::watch;
 
 use super::{login_cancelled, pause_until, WaitingLogin};
 use crate::api::LoginPoll;
-use crate::credentials_file::{create_private_dir, lock_path, FileLock};
 use crate::engine::Context;
 use crate::error::{Error, Result};
+use crate::files::{create_private_dir, lock_path, FileLock};
 use crate::time::format_rfc3339;
 use crate::token::{self, REUSE_MARGIN};
 

@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use super::{Job, Progress};
 use crate::concurrency::fan_out;
-use crate::credentials_file::ProfileCredentials;
 use crate::engine::Context;
 use crate::error::{Error, ErrorCode, Result};
+use crate::files::credentials::ProfileCredentials;
 use crate::secret::Secret;
 use crate::service_error::ServiceFailure;
 use crate::time::from_epoch_millis;

@@ -15,10 +15,10 @@ pub use plan::RefreshPlan;
 
 use crate::api::RefreshReport;
 use crate::concurrency::blocking;
-use crate::credentials_file;
 use crate::discovery::{self, listing};
 use crate::engine::Context;
 use crate::error::Result;
+use crate::files::credentials;
 use crate::time::format_rfc3339;
 use crate::token;
 
@@ -67,7 +67,7 @@ pub(crate) async fn run(context: &Context, mut plan: RefreshPlan, progress: Arc<
         }
         listing::forget_if_refused(context, &environment, cache_file.as_deref(), &report::refused_roles(&reports));
         let target = path.clone();
-        blocking("writing the credentials file", move || credentials_file::merge(&target, &credentials)).await?;
+        blocking("writing the credentials file", move || credentials::merge(&target, &credentials)).await?;
     }
     Ok(report::finish(reports, &path, renamed, token_expires_at, discovery_errors))
 }

@@ -12,10 +12,10 @@ use super::report::profile_report;
 use super::Job;
 use crate::api::{DiscoveredAccount, ProfileReport, ProfileStatus, RefreshRequest, Renamed};
 use crate::concurrency::checked_max_concurrency;
-use crate::credentials_file::{self, StoredProfile};
 use crate::discovery::{listing, name_profiles, AccountRole, Filters, Template};
 use crate::engine::Context;
 use crate::error::{Error, Result};
+use crate::files::credentials::{self, StoredProfile};
 use crate::token;
 use crate::validate;
 
@@ -170,8 +170,8 @@ pub(crate) fn plan(context: &Context, request: RefreshRequest) -> Result<Refresh
         request.include_role.clone(),
     )?;
     let (explicit, unnamed) = checked_accounts(&request)?;
-    let path = credentials_file::resolve_path(request.credentials_file.as_deref(), &context.env)?;
-    let stored = credentials_file::read_stored(&path)?;
+    let path = credentials::resolve_path(request.credentials_file.as_deref(), &context.env)?;
+    let stored = credentials::read_stored(&path)?;
     let min_validity = request.min_validity_seconds.map_or(DEFAULT_MIN_VALIDITY, Duration::from_secs);
     let rules = FreshnessRules {
         valid_until: context.clock.now() + min_validity,

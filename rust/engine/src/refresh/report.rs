@@ -6,8 +6,8 @@ use std::time::SystemTime;
 
 use super::Job;
 use crate::api::{ProfileReport, ProfileStatus, RefreshReport, Renamed};
-use crate::credentials_file::ProfileCredentials;
 use crate::error::{Error, ErrorCode, Result};
+use crate::files::credentials::ProfileCredentials;
 use crate::time::format_rfc3339;
 
 pub(super) fn profile_report(

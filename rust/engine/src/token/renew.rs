@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 
 use super::{Persistence, SsoToken, REFRESH_AHEAD};
 use crate::concurrency::blocking;
-use crate::credentials_file::{create_private_dir, lock_path, FileLock};
 use crate::engine::Context;
 use crate::error::{Error, ErrorCode, Result};
+use crate::files::{create_private_dir, lock_path, FileLock};
 use crate::login::REFRESH_TOKEN_GRANT;
 use crate::secret::Secret;
 use crate::service_error::ServiceFailure;

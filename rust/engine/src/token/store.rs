@@ -1,18 +1,18 @@
 //! Where a session's token is kept besides this process's memory: the AWS CLI v2 cache file
 //! (unless `noTokenFile`), and, when asked for, the `[sso-session]` section of the AWS config file
-//! so that `aws` CLI v2 uses the same login. The file formats are `token_cache`'s and `ini`'s.
+//! so that `aws` CLI v2 uses the same login. The file formats are `files::token_cache`'s and `files::ini`'s.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use super::{Registration, SsoToken};
 use crate::concurrency::blocking;
-use crate::credentials_file;
 use crate::env::Env;
-use crate::error::{Error, Result};
-use crate::ini::SectionUpdate;
+use crate::error::Result;
+use crate::files::config;
+use crate::files::ini::SectionUpdate;
+use crate::files::token_cache::{self, CachedToken};
 use crate::login::SCOPE;
-use crate::token_cache::{self, CachedToken};
 
 /// Where a login's token goes once it is approved.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -33,19 +33,8 @@ pub(crate) fn persistence(
 ) -> Result<Persistence> {
     let cache_file =
         if memory_only { None } else { Some(token_cache::cache_file(&token_cache::cache_dir(env)?, environment)) };
-    let sso_session_config = if write_sso_session { Some(config_file_path(env)?) } else { None };
+    let sso_session_config = if write_sso_session { Some(config::resolve_path(env)?) } else { None };
     Ok(Persistence { cache_file, sso_session_config })
-}
-
-/// `AWS_CONFIG_FILE`, else `~/.aws/config`.
-fn config_file_path(env: &Env) -> Result<PathBuf> {
-    if let Some(path) = env.get("AWS_CONFIG_FILE") {
-        return Ok(PathBuf::from(path));
-    }
-    let home = env.get("HOME").or_else(|| env.get("USERPROFILE"));
-    let home = home
-        .ok_or_else(|| Error::invalid_input("cannot find the AWS config file: neither HOME nor USERPROFILE is set"))?;
-    Ok(PathBuf::from(home).join(".aws").join("config"))
 }
 
 /// The token in the cache file, if there is one that can be understood.
@@ -72,18 +61,18 @@ pub(super) async fn save(environment: &str, token: &SsoToken, persist: &Persiste
         if let Some(path) = &persist.cache_file {
             token_cache::write(path, &to_cache(&token))?;
         }
-        if let Some(config) = &persist.sso_session_config {
-            credentials_file::merge_sections(config, &[sso_session_section(&environment, &token)])?;
+        if let Some(config_file) = &persist.sso_session_config {
+            config::merge_sections(config_file, &[sso_session_section(&environment, &token)])?;
         }
         Ok(())
     })
     .await
 }
 
-/// `[sso-session <environment>]` in the AWS config file `config`, off the async threads.
-pub(crate) async fn write_sso_session(environment: &str, token: &SsoToken, config: &Path) -> Result<()> {
-    let (update, config) = (sso_session_section(environment, token), config.to_path_buf());
-    blocking("writing the AWS config file", move || credentials_file::merge_sections(&config, &[update])).await
+/// `[sso-session <environment>]` in the AWS config file `config_file`, off the async threads.
+pub(crate) async fn write_sso_session(environment: &str, token: &SsoToken, config_file: &Path) -> Result<()> {
+    let (update, config_file) = (sso_session_section(environment, token), config_file.to_path_buf());
+    blocking("writing the AWS config file", move || config::merge_sections(&config_file, &[update])).await
 }
 
 fn sso_session_section(environment: &str, token: &SsoToken) -> SectionUpdate {
