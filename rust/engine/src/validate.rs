@@ -36,6 +36,18 @@ pub(crate) fn profile_name(value: &str, field: &str) -> Result<()> {
     Ok(())
 }
 
+/// A profile name for the credentials file: a valid name that is not `DEFAULT`, which Python's
+/// configparser (botocore's reader) takes as the section whose keys every profile inherits.
+pub(crate) fn credentials_profile_name(value: &str, field: &str) -> Result<()> {
+    profile_name(value, field)?;
+    if value == "DEFAULT" {
+        return Err(Error::invalid_input(format!(
+            "{field} 'DEFAULT' is the section whose keys botocore gives every profile; choose another profile name"
+        )));
+    }
+    Ok(())
+}
+
 /// An IAM role / permission set name: 1 to 64 of letters, digits and `+=,.@_-`.
 pub(crate) fn role_name(value: &str, field: &str) -> Result<()> {
     let allowed = |c: char| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c);
@@ -144,6 +156,13 @@ mod tests {
             let err = account_id(bad, "accounts[3].accountId").unwrap_err();
             assert!(err.message.starts_with("accounts[3].accountId"), "{err}");
         }
+    }
+
+    #[test]
+    fn default_is_refused_as_a_profile_but_default_is_fine() {
+        assert!(credentials_profile_name("DEFAULT", "accounts[0].profile").is_err());
+        assert!(credentials_profile_name("default", "accounts[0].profile").is_ok());
+        assert!(profile_name("DEFAULT", "environment").is_ok());
     }
 
     #[test]

@@ -277,7 +277,7 @@ fn checked_accounts(request: &RefreshRequest) -> Result<(Vec<Job>, Vec<UnnamedEn
             unnamed.push(UnnamedEntry { index, target });
             continue;
         };
-        validate::profile_name(profile, &field("profile"))?;
+        validate::credentials_profile_name(profile, &field("profile"))?;
         if let Some(earlier) = first_use.insert(profile, index) {
             return Err(Error::invalid_input(format!(
                 "profile '{profile}' appears twice (accounts[{earlier}] and accounts[{index}])"
