@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::limits::{RateLimit, RateWindow};
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FakeAccount {
     pub account_id: String,
@@ -51,8 +53,13 @@ pub struct FakeConfig {
     pub server_error_rate: f64,
     /// Requests beyond this many in flight at once are answered 429.
     pub max_in_flight: Option<usize>,
-    /// A token bucket over all API requests (capacity = rate); 429 when empty.
-    pub requests_per_second: Option<u32>,
+    /// A rate limit over the portal's requests (the SSO-OIDC calls of a login are not counted),
+    /// token bucket or fixed window; 429 above it.
+    pub rate_limit: Option<RateLimit>,
+    /// Rate-limit 429s carry `Retry-After` (whole seconds, rounded up) and `x-amz-retry-after`
+    /// (milliseconds): when a request would next be admitted. Off by default, as IAM Identity
+    /// Center sends neither.
+    pub retry_after: bool,
     pub page_size: usize,
     pub seed: u64,
 }
@@ -75,7 +82,8 @@ impl Default for FakeConfig {
             throttle_rate: 0.0,
             server_error_rate: 0.0,
             max_in_flight: None,
-            requests_per_second: None,
+            rate_limit: None,
+            retry_after: false,
             page_size: 20,
             seed: 1,
         }
@@ -117,7 +125,9 @@ pub fn generated_accounts(n: usize, roles: &[&str]) -> Vec<FakeAccount> {
 /// "onVerificationGet" | "deny" | "never" | {"afterPolls": 2}, "intervalSeconds", "slowDownPolls",
 /// "enforceInterval", "deviceCodeTtlSeconds", "tokenTtlSeconds", "refreshTokenTtlSeconds",
 /// "registrationTtlSeconds", "credentialTtlSeconds", "latencyMs", "throttleRate", "serverErrorRate",
-/// "maxInFlight", "requestsPerSecond", "pageSize", "seed"}`.
+/// "maxInFlight", "requestsPerSecond", "burst", "rateWindow": "bucket" | "fixed", "retryAfter",
+/// "pageSize", "seed"}`. `burst` (a bucket's capacity, default the rate) and `rateWindow` apply to
+/// `requestsPerSecond`.
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct ConfigFile {
@@ -139,6 +149,9 @@ pub struct ConfigFile {
     server_error_rate: Option<f64>,
     max_in_flight: Option<usize>,
     requests_per_second: Option<u32>,
+    burst: Option<u32>,
+    rate_window: Option<WindowEntry>,
+    retry_after: Option<bool>,
     page_size: Option<usize>,
     seed: Option<u64>,
 }
@@ -167,6 +180,13 @@ enum ApprovalEntry {
     Deny,
     Never,
     AfterPolls(u32),
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+enum WindowEntry {
+    Bucket,
+    Fixed,
 }
 
 impl ConfigFile {
@@ -203,7 +223,15 @@ impl ConfigFile {
             throttle_rate: self.throttle_rate.unwrap_or(0.0),
             server_error_rate: self.server_error_rate.unwrap_or(0.0),
             max_in_flight: self.max_in_flight,
-            requests_per_second: self.requests_per_second,
+            rate_limit: self.requests_per_second.map(|rate| RateLimit {
+                rate,
+                burst: self.burst,
+                window: match self.rate_window {
+                    None | Some(WindowEntry::Bucket) => RateWindow::Bucket,
+                    Some(WindowEntry::Fixed) => RateWindow::Fixed,
+                },
+            }),
+            retry_after: self.retry_after.unwrap_or(false),
             page_size: self.page_size.unwrap_or(d.page_size).max(1),
             seed: self.seed.unwrap_or(d.seed),
         }

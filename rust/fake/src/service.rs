@@ -14,19 +14,28 @@ use crate::{Counters, IssuedCredentials};
 pub struct Reply {
     pub status: u16,
     pub error_type: Option<&'static str>,
+    /// When a throttled client may try again (sent as `Retry-After` and `x-amz-retry-after`).
+    pub retry_after: Option<Duration>,
     pub content_type: &'static str,
     pub body: String,
 }
 
 impl Reply {
     pub fn json(body: Value) -> Reply {
-        Reply { status: 200, error_type: None, content_type: "application/json", body: body.to_string() }
+        Reply {
+            status: 200,
+            error_type: None,
+            retry_after: None,
+            content_type: "application/json",
+            body: body.to_string(),
+        }
     }
 
     pub fn html(status: u16, text: &str) -> Reply {
         Reply {
             status,
             error_type: None,
+            retry_after: None,
             content_type: "text/html; charset=utf-8",
             body: format!("<!doctype html><title>{text}</title><p>{text}</p>"),
         }
@@ -37,6 +46,7 @@ impl Reply {
         Reply {
             status,
             error_type: Some(error_type),
+            retry_after: None,
             content_type: "application/json",
             body: json!({ "message": message }).to_string(),
         }
@@ -47,6 +57,7 @@ impl Reply {
         Reply {
             status,
             error_type: Some(error_type),
+            retry_after: None,
             content_type: "application/json",
             body: json!({ "error": error, "error_description": description }).to_string(),
         }
@@ -402,7 +413,7 @@ impl State {
 
     pub fn logout(&mut self, token: &str) -> Reply {
         self.access_tokens.remove(token);
-        Reply { status: 200, error_type: None, content_type: "application/json", body: String::new() }
+        Reply { body: String::new(), ..Reply::json(json!({})) }
     }
 
     // ---- test controls ----
