@@ -50,6 +50,9 @@ pub struct FakeConfig {
     pub latency: Duration,
     /// Fractions of portal requests answered 429 / 500 at random.
     pub throttle_rate: f64,
+    /// Every (account, role) has its first this many GetRoleCredentials calls answered 429, whatever
+    /// the pace: many retries in a row, deterministically.
+    pub throttle_first_attempts: u32,
     pub server_error_rate: f64,
     /// Requests beyond this many in flight at once are answered 429.
     pub max_in_flight: Option<usize>,
@@ -80,6 +83,7 @@ impl Default for FakeConfig {
             credential_ttl: Duration::from_secs(3600),
             latency: Duration::ZERO,
             throttle_rate: 0.0,
+            throttle_first_attempts: 0,
             server_error_rate: 0.0,
             max_in_flight: None,
             rate_limit: None,
@@ -146,6 +150,7 @@ pub struct ConfigFile {
     credential_ttl_seconds: Option<u64>,
     latency_ms: Option<u64>,
     throttle_rate: Option<f64>,
+    throttle_first_attempts: Option<u32>,
     server_error_rate: Option<f64>,
     max_in_flight: Option<usize>,
     requests_per_second: Option<u32>,
@@ -221,6 +226,7 @@ impl ConfigFile {
             credential_ttl: secs(self.credential_ttl_seconds, d.credential_ttl),
             latency: Duration::from_millis(self.latency_ms.unwrap_or(0)),
             throttle_rate: self.throttle_rate.unwrap_or(0.0),
+            throttle_first_attempts: self.throttle_first_attempts.unwrap_or(0),
             server_error_rate: self.server_error_rate.unwrap_or(0.0),
             max_in_flight: self.max_in_flight,
             rate_limit: self.requests_per_second.map(|rate| RateLimit {

@@ -23,7 +23,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 pub use config::{generated_accounts, Approval, FakeAccount, FakeConfig};
-pub use limits::{RateLimit, RateWindow};
+pub use limits::{Limiter, RateLimit, RateWindow};
 use server::Shared;
 use service::State;
 

@@ -18,6 +18,7 @@ const HELP: &str = "fake-identity-center: a fake AWS IAM Identity Center (SSO-OI
   --deny                   deny every login (AccessDeniedException on the next poll)
   --latency-ms MS          latency of every API request
   --throttle-rate F        fraction of portal requests answered 429
+  --throttle-first N       answer 429 to the first N GetRoleCredentials calls of each account and role
   --error-rate F           fraction of portal requests answered 500
   --max-in-flight N        429 for requests beyond N in flight
   --rps N                  429 above N portal requests per second: a token bucket refilled at N/s
@@ -91,6 +92,10 @@ fn parse(args: Vec<String>) -> Result<Options, String> {
             "--throttle-rate" => {
                 let f = fraction(value()?)?;
                 tweaks.push(Box::new(move |c| c.throttle_rate = f));
+            }
+            "--throttle-first" => {
+                let n = number(value()?)? as u32;
+                tweaks.push(Box::new(move |c| c.throttle_first_attempts = n));
             }
             "--error-rate" => {
                 let f = fraction(value()?)?;

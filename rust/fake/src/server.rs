@@ -128,6 +128,12 @@ async fn api(
         }
         return reply;
     }
+    if operation == Operation::GetRoleCredentials && shared.state().config().throttle_first_attempts > 0 {
+        let q = |name: &str| query.get(name).map(String::as_str);
+        if shared.state().refuse_early(q("account_id"), q("role_name")) {
+            return throttled(shared);
+        }
+    }
     if operation.is_portal() {
         let mut state = shared.state();
         let (throttle_rate, error_rate) = (state.config().throttle_rate, state.config().server_error_rate);
@@ -142,8 +148,11 @@ async fn api(
         }
     }
     if !latency.is_zero() {
-        // Counted from the request's arrival, as a client measures it.
-        tokio::time::sleep_until((arrived + latency).into()).await;
+        // Counted from the request's arrival, as a client measures it. Tokio's timers wake on the
+        // first millisecond tick at or after the deadline: aiming half a tick early makes the
+        // latency right on average rather than half a millisecond long.
+        let early = latency.min(Duration::from_micros(500));
+        tokio::time::sleep_until((arrived + latency - early).into()).await;
     }
     let json: Value = if body.is_empty() { json!({}) } else { serde_json::from_slice(body).unwrap_or(Value::Null) };
     let mut state = shared.state();

@@ -97,6 +97,8 @@ pub struct State {
     access_tokens: HashMap<String, Instant>,
     refresh_tokens: HashMap<String, RefreshGrant>,
     issued: HashMap<(String, String), IssuedCredentials>,
+    /// GetRoleCredentials calls answered 429 so far per (account, role), for `throttle_first_attempts`.
+    refused: HashMap<(String, String), u32>,
     slow_downs_left: u32,
     pub counters: Counters,
 }
@@ -119,6 +121,7 @@ impl State {
             access_tokens: HashMap::new(),
             refresh_tokens: HashMap::new(),
             issued: HashMap::new(),
+            refused: HashMap::new(),
             counters: Counters::default(),
         }
     }
@@ -129,6 +132,16 @@ impl State {
 
     pub fn random_fraction(&mut self) -> f64 {
         self.rng.fraction()
+    }
+
+    /// Whether this GetRoleCredentials call is one of the first `throttle_first_attempts` for its
+    /// account and role (and so answered 429).
+    pub fn refuse_early(&mut self, account_id: Option<&str>, role_name: Option<&str>) -> bool {
+        let first = self.config.throttle_first_attempts;
+        let key = (account_id.unwrap_or_default().to_string(), role_name.unwrap_or_default().to_string());
+        let refused = self.refused.entry(key).or_insert(0);
+        *refused += 1;
+        *refused <= first
     }
 
     // ---- SSO-OIDC ----

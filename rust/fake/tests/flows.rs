@@ -272,6 +272,24 @@ async fn throttled_of(server: &FakeServer, token: &str, count: usize, spacing: D
     throttled
 }
 
+#[tokio::test]
+async fn the_first_attempts_of_each_role_can_be_refused() {
+    let server = FakeServer::start(FakeConfig { throttle_first_attempts: 2, ..approving(2) }).await.unwrap();
+    let token = register(&server, false).await.access_token().await;
+    let portal = sso(&server);
+    let fetch = |account: &'static str| {
+        portal.get_role_credentials().access_token(&token).account_id(account).role_name("ReadOnly").send()
+    };
+    for _ in 0..2 {
+        let refused = fetch(FIRST).await.unwrap_err();
+        assert!(refused.into_service_error().is_too_many_requests_exception());
+    }
+    fetch(FIRST).await.expect("the third attempt");
+    fetch(FIRST).await.expect("and every later one");
+    assert!(fetch(SECOND).await.is_err(), "counted per account and role");
+    assert_eq!((server.counters().throttled, server.counters().rate_limited), (3, 0));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bucket_of_burst_one_takes_evenly_spaced_requests_only() {
     let limit = RateLimit { burst: Some(1), ..RateLimit::per_second(20) };
@@ -383,7 +401,7 @@ fn configuration_files_are_camel_case_json() {
         "forbidden": [{"accountId": "100000000000", "roleName": "Dev"}],
         "approval": {"afterPolls": 2}, "intervalSeconds": 3, "enforceInterval": false, "slowDownPolls": 1,
         "deviceCodeTtlSeconds": 60, "tokenTtlSeconds": 120, "refreshTokenTtlSeconds": 180, "registrationTtlSeconds": 240,
-        "credentialTtlSeconds": 900, "latencyMs": 5, "throttleRate": 0.1, "serverErrorRate": 0.05,
+        "credentialTtlSeconds": 900, "latencyMs": 5, "throttleRate": 0.1, "throttleFirstAttempts": 2, "serverErrorRate": 0.05,
         "maxInFlight": 16, "requestsPerSecond": 100, "burst": 1, "rateWindow": "bucket", "retryAfter": true,
         "pageSize": 10, "seed": 7
     }"#;
@@ -401,6 +419,7 @@ fn configuration_files_are_camel_case_json() {
     let limit = RateLimit { rate: 100, burst: Some(1), window: RateWindow::Bucket };
     assert_eq!((config.max_in_flight, config.rate_limit, config.page_size), (Some(16), Some(limit), 10));
     assert!(config.retry_after);
+    assert_eq!(config.throttle_first_attempts, 2);
     std::fs::write(&path, r#"{"requestsPerSecond": 20, "rateWindow": "fixed"}"#).unwrap();
     let fixed = FakeConfig::from_json_file(&path).unwrap();
     assert_eq!(fixed.rate_limit, Some(RateLimit { rate: 20, burst: None, window: RateWindow::Fixed }));
