@@ -10,13 +10,13 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::watch;
 
 use crate::api::*;
-use crate::clients::Clients;
 use crate::credentials_file::{self, ProfileCredentials};
 use crate::credentials_file::{lock_path, FileLock, StoredProfile};
 use crate::discovery::{discover, name_profiles, Derived, Filters, Renamed, Template};
 use crate::env::Env;
 use crate::error::{Error, ErrorCode, Result};
 use crate::login::{self, PollOutcome, SLOW_DOWN_STEP};
+use crate::portal::Clients;
 use crate::refresh::{fetch_all, Job, Progress};
 use crate::session::{Persistence, Registration, Session, Sessions, WaitingLogin};
 use crate::time::{format_rfc3339, seconds_until};

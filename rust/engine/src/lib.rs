@@ -6,7 +6,6 @@
 #![deny(unsafe_code)]
 
 pub mod api;
-mod clients;
 pub mod credentials_file;
 pub mod discovery;
 mod endpoint;
@@ -15,7 +14,7 @@ pub mod env;
 pub mod error;
 mod ini;
 mod login;
-mod pacing;
+mod portal;
 pub mod refresh;
 pub mod secret;
 mod service_error;
