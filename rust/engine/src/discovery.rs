@@ -97,38 +97,38 @@ fn glob_match(pattern: &str, text: &str) -> bool {
 }
 
 /// Lists every account (filtered) and its roles (filtered). A failure to list the accounts fails the
-/// whole discovery; a failure for one account's roles is reported on that account.
+/// whole discovery; a failure for one account's roles is reported on that account. The roles of a
+/// page's accounts are listed as soon as the page arrives, while the next page is fetched; a page
+/// request counts against `max_concurrency` like any other.
 pub async fn discover(
     client: aws_sdk_sso::Client,
     token: Secret,
     max_concurrency: usize,
     filters: &Filters,
 ) -> Result<Vec<DiscoveredAccount>> {
-    let accounts = client
-        .list_accounts()
-        .access_token(token.expose())
-        .into_paginator()
-        .page_size(PAGE_SIZE)
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(|e| listing_error(&Failure::from_sdk(&e), "ListAccounts"))?;
     let permits = Arc::new(Semaphore::new(max_concurrency));
     let mut tasks = JoinSet::new();
-    for account in accounts {
-        let account_id = account.account_id.unwrap_or_default();
-        let account_name = account.account_name.unwrap_or_else(|| account_id.clone());
-        if !filters.keeps_account(&account_id, &account_name) {
-            continue;
+    let mut pages = client.list_accounts().access_token(token.expose()).into_paginator().page_size(PAGE_SIZE).send();
+    loop {
+        let permit = permits.clone().acquire_owned().await.expect("the semaphore is never closed");
+        let page = pages.next().await;
+        drop(permit);
+        let Some(page) = page else { break };
+        let page = page.map_err(|e| listing_error(&Failure::from_sdk(&e), "ListAccounts"))?;
+        for account in page.account_list.unwrap_or_default() {
+            let account_id = account.account_id.unwrap_or_default();
+            let account_name = account.account_name.unwrap_or_else(|| account_id.clone());
+            if !filters.keeps_account(&account_id, &account_name) {
+                continue;
+            }
+            let (client, token, permits) = (client.clone(), token.clone(), permits.clone());
+            let email_address = account.email_address.unwrap_or_default();
+            tasks.spawn(async move {
+                let _permit = permits.acquire_owned().await.expect("the semaphore is never closed");
+                let roles = list_roles(&client, &token, &account_id).await;
+                (account_id, account_name, email_address, roles)
+            });
         }
-        let (client, token, permits) = (client.clone(), token.clone(), permits.clone());
-        let email_address = account.email_address.unwrap_or_default();
-        tasks.spawn(async move {
-            let _permit = permits.acquire_owned().await.expect("the semaphore is never closed");
-            let roles = list_roles(&client, &token, &account_id).await;
-            (account_id, account_name, email_address, roles)
-        });
     }
     let mut found = BTreeMap::new();
     while let Some(joined) = tasks.join_next().await {
