@@ -34,6 +34,9 @@ const RECENT: Duration = Duration::from_secs(1);
 const SHARE_PRIOR: f64 = 2.0;
 /// One cut at most halves the rate.
 const MAX_CUT: f64 = 0.5;
+/// A cut to no less than this share of the rate is small (a limit found again, not overshot): the
+/// rate it came from is what the next pacer starts from.
+const SMALL_CUT: f64 = 0.9;
 /// A throttled spell's own estimate (what it accepted since it began, a bucket's burst excluded)
 /// is trusted once it covers this long and this many acceptances.
 const SPELL_MIN_SPAN: Duration = Duration::from_millis(250);
@@ -68,7 +71,7 @@ const RATES_FILE: &str = "ssocreds-portal-rates.json";
 const MEMORY_TRUSTED_FOR: Duration = Duration::from_secs(7 * 24 * 3600);
 /// The file is written when the learnt rate has moved this much since the last write, at most once
 /// per `MEMORY_WRITE_EVERY`.
-const MEMORY_CHANGE: f64 = 0.05;
+const MEMORY_CHANGE: f64 = 0.02;
 const MEMORY_WRITE_EVERY: Duration = Duration::from_secs(1);
 
 // ---- The SDK clients (see `client`) ----

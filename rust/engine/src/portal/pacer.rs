@@ -24,8 +24,8 @@ use std::time::{Duration, Instant};
 
 use super::{
     GROWTH_PER_SECOND, INITIAL_RATE, MAX_CUT, MAX_RATE, MAX_RETRY_AFTER, MIN_RATE, NOISE_DEPTH, NOISE_MIN_ANSWERS,
-    NOISE_SHARE, PROBE_PER_SECOND, RECENT, REPOLL, SHARE_PRIOR, SPELL_MIN_ACCEPTED, SPELL_MIN_SPAN, SPELL_QUIET,
-    TIMER_SLACK,
+    NOISE_SHARE, PROBE_PER_SECOND, RECENT, REPOLL, SHARE_PRIOR, SMALL_CUT, SPELL_MIN_ACCEPTED, SPELL_MIN_SPAN,
+    SPELL_QUIET, TIMER_SLACK,
 };
 
 /// Where a pacer starts, and what it has learnt (see [`Pacer::learned`]).
@@ -128,8 +128,9 @@ pub struct Pacer {
     accepted_since_change: usize,
     /// Pauses in a row.
     pauses: u32,
-    /// The accepted share that caused the last cut.
+    /// The accepted share that caused the last cut, and the rate it cut from.
     cut_share: f64,
+    last_cut_from: Option<f64>,
     spell: Option<Spell>,
     /// Acceptances since the last 429.
     quiet: usize,
@@ -154,6 +155,7 @@ impl Pacer {
             accepted_since_change: 0,
             pauses: 0,
             cut_share: 1.0,
+            last_cut_from: None,
             spell: None,
             quiet: 0,
         }
@@ -169,12 +171,16 @@ impl Pacer {
     /// reached without a 429 is only where the pacer stopped holding requests back (something else,
     /// such as the bound on requests in flight, set the pace): the service may take more, so the
     /// next pacer starts from one second's growth above it, and keeps growing.
+    ///
+    /// A rate set by 429s is, at a run's end, anywhere on the saw-tooth of small cuts and slow
+    /// probing just under the service's limit; the next pacer starts from the top of the last tooth
+    /// (the rate the last small cut came from), since cutting is quick and probing is slow.
     pub fn learned(&self) -> Start {
         if self.growing {
-            Start { rate: (self.rate * GROWTH_PER_SECOND).min(MAX_RATE), throttled: false }
-        } else {
-            Start { rate: self.rate, throttled: true }
+            return Start { rate: (self.rate * GROWTH_PER_SECOND).min(MAX_RATE), throttled: false };
         }
+        let top = self.last_cut_from.filter(|from| *from <= self.rate / SMALL_CUT).unwrap_or(self.rate);
+        Start { rate: top.max(self.rate), throttled: true }
     }
 
     /// Joins the queue.
@@ -348,6 +354,7 @@ impl Pacer {
         self.accepted_since_change = 0;
         self.pauses = 0;
         self.cut_share = share;
+        self.last_cut_from = Some(from);
         self.spell = Some(Spell { cuts: spell.cuts + 1, ..spell });
         Some(Change::Cut { from, to: self.rate, accepted_share: share })
     }
@@ -556,6 +563,8 @@ mod tests {
         );
         let learned = first.learned();
         assert!(learned.throttled && learned.rate > INITIAL_RATE);
+        // A small last cut: the rate it cut from is what is kept.
+        assert_eq!(learned.rate, first.last_cut_from.unwrap());
         let mut next = Pacer::new(learned);
         assert_eq!(next.rate(), learned.rate);
         let sent = drain(&mut next, start, 3, |_| Answer::Accepted);
