@@ -15,7 +15,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use fake_identity_center::{Approval, FakeConfig, FakeServer};
+use fake_identity_center::{Approval, FakeConfig, FakeServer, RateLimit};
 use ssocreds_engine::api::{
     AccountRequest, DiscoverRequest, LoginPoll, LoginPollRequest, LoginStartRequest, ProfileStatus, RefreshRequest,
 };
@@ -161,7 +161,7 @@ async fn in_flight_cap() -> Vec<Outcome> {
 }
 
 async fn rate_limit() -> Outcome {
-    let s = setup(200, |c| c.requests_per_second = Some(20)).await;
+    let s = setup(200, |c| c.rate_limit = Some(RateLimit::per_second(20))).await;
     // Let the fake's token bucket refill after the login's requests.
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let (seconds, refreshed) = timed_refresh(&s.engine, request(&s.accounts, None, true)).await;

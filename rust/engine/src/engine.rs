@@ -12,10 +12,10 @@
 use std::sync::Arc;
 
 use crate::api::*;
-use crate::clients::Clients;
 use crate::clock::Clock;
 use crate::env::Env;
 use crate::error::Result;
+use crate::portal::Clients;
 use crate::refresh::{Progress, RefreshPlan};
 use crate::session::Sessions;
 use crate::{discovery, login, refresh, token};

@@ -11,7 +11,7 @@
 #![deny(unsafe_code)]
 
 pub mod api;
-mod clients;
+
 mod clock;
 pub mod concurrency;
 mod discovery;
@@ -21,7 +21,7 @@ pub mod env;
 mod error;
 pub mod files;
 mod login;
-mod pacing;
+mod portal;
 pub mod refresh;
 mod secret;
 mod service_error;

@@ -72,7 +72,7 @@ async fn throttling_and_server_errors_are_retried_until_every_profile_is_written
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn never_more_requests_in_flight_than_max_concurrency() {
-    let config = FakeConfig { latency: Duration::from_millis(20), ..auto_approving(40) };
+    let config = FakeConfig { latency: Duration::from_millis(200), ..auto_approving(40) };
     let request = request(&config, Some(3));
     let fake = FakeServer::start(config).await.unwrap();
     let home = tempfile::tempdir().unwrap();

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::limits::{RateLimit, RateWindow};
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FakeAccount {
     pub account_id: String,
@@ -48,11 +50,19 @@ pub struct FakeConfig {
     pub latency: Duration,
     /// Fractions of portal requests answered 429 / 500 at random.
     pub throttle_rate: f64,
+    /// Every (account, role) has its first this many GetRoleCredentials calls answered 429, whatever
+    /// the pace: many retries in a row, deterministically.
+    pub throttle_first_attempts: u32,
     pub server_error_rate: f64,
     /// Requests beyond this many in flight at once are answered 429.
     pub max_in_flight: Option<usize>,
-    /// A token bucket over all API requests (capacity = rate); 429 when empty.
-    pub requests_per_second: Option<u32>,
+    /// A rate limit over the portal's requests (the SSO-OIDC calls of a login are not counted),
+    /// token bucket or fixed window; 429 above it.
+    pub rate_limit: Option<RateLimit>,
+    /// Rate-limit 429s carry `Retry-After` (whole seconds, rounded up) and `x-amz-retry-after`
+    /// (milliseconds): when a request would next be admitted. Off by default, as IAM Identity
+    /// Center sends neither.
+    pub retry_after: bool,
     pub page_size: usize,
     pub seed: u64,
 }
@@ -73,9 +83,11 @@ impl Default for FakeConfig {
             credential_ttl: Duration::from_secs(3600),
             latency: Duration::ZERO,
             throttle_rate: 0.0,
+            throttle_first_attempts: 0,
             server_error_rate: 0.0,
             max_in_flight: None,
-            requests_per_second: None,
+            rate_limit: None,
+            retry_after: false,
             page_size: 20,
             seed: 1,
         }
@@ -117,7 +129,9 @@ pub fn generated_accounts(n: usize, roles: &[&str]) -> Vec<FakeAccount> {
 /// "onVerificationGet" | "deny" | "never" | {"afterPolls": 2}, "intervalSeconds", "slowDownPolls",
 /// "enforceInterval", "deviceCodeTtlSeconds", "tokenTtlSeconds", "refreshTokenTtlSeconds",
 /// "registrationTtlSeconds", "credentialTtlSeconds", "latencyMs", "throttleRate", "serverErrorRate",
-/// "maxInFlight", "requestsPerSecond", "pageSize", "seed"}`.
+/// "maxInFlight", "requestsPerSecond", "burst", "rateWindow": "bucket" | "fixed", "retryAfter",
+/// "pageSize", "seed"}`. `burst` (a bucket's capacity, default the rate) and `rateWindow` apply to
+/// `requestsPerSecond`.
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct ConfigFile {
@@ -136,9 +150,13 @@ pub struct ConfigFile {
     credential_ttl_seconds: Option<u64>,
     latency_ms: Option<u64>,
     throttle_rate: Option<f64>,
+    throttle_first_attempts: Option<u32>,
     server_error_rate: Option<f64>,
     max_in_flight: Option<usize>,
     requests_per_second: Option<u32>,
+    burst: Option<u32>,
+    rate_window: Option<WindowEntry>,
+    retry_after: Option<bool>,
     page_size: Option<usize>,
     seed: Option<u64>,
 }
@@ -167,6 +185,13 @@ enum ApprovalEntry {
     Deny,
     Never,
     AfterPolls(u32),
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+enum WindowEntry {
+    Bucket,
+    Fixed,
 }
 
 impl ConfigFile {
@@ -201,9 +226,18 @@ impl ConfigFile {
             credential_ttl: secs(self.credential_ttl_seconds, d.credential_ttl),
             latency: Duration::from_millis(self.latency_ms.unwrap_or(0)),
             throttle_rate: self.throttle_rate.unwrap_or(0.0),
+            throttle_first_attempts: self.throttle_first_attempts.unwrap_or(0),
             server_error_rate: self.server_error_rate.unwrap_or(0.0),
             max_in_flight: self.max_in_flight,
-            requests_per_second: self.requests_per_second,
+            rate_limit: self.requests_per_second.map(|rate| RateLimit {
+                rate,
+                burst: self.burst,
+                window: match self.rate_window {
+                    None | Some(WindowEntry::Bucket) => RateWindow::Bucket,
+                    Some(WindowEntry::Fixed) => RateWindow::Fixed,
+                },
+            }),
+            retry_after: self.retry_after.unwrap_or(false),
             page_size: self.page_size.unwrap_or(d.page_size).max(1),
             seed: self.seed.unwrap_or(d.seed),
         }

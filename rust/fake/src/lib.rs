@@ -7,6 +7,7 @@
 //! `fake-identity-center` binary, which out-of-process tests drive through `/__fake/` controls.
 
 mod config;
+mod limits;
 mod rng;
 mod server;
 mod service;
@@ -22,6 +23,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 pub use config::{generated_accounts, Approval, FakeAccount, FakeConfig};
+pub use limits::{Limiter, RateLimit, RateWindow};
 use server::Shared;
 use service::State;
 
@@ -41,6 +43,8 @@ pub struct Counters {
     pub logout: u64,
     /// 429 answers (in-flight cap, rate limit, or injected).
     pub throttled: u64,
+    /// Of those, the rate limit's.
+    pub rate_limited: u64,
     /// Injected 500 answers.
     pub server_errors: u64,
     /// 401 answers to the portal.
@@ -141,6 +145,11 @@ impl FakeServer {
     /// `http://127.0.0.1:PORT`: the endpoint URL for both services.
     pub fn url(&self) -> String {
         self.url.clone()
+    }
+
+    /// How long the fake has served; a fixed-window rate limit's seconds start with it.
+    pub fn uptime(&self) -> std::time::Duration {
+        self.shared.started.elapsed()
     }
 
     pub fn counters(&self) -> Counters {

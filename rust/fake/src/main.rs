@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::time::Duration;
 
-use fake_identity_center::{generated_accounts, Approval, FakeConfig, FakeServer};
+use fake_identity_center::{generated_accounts, Approval, FakeConfig, FakeServer, RateLimit, RateWindow};
 
 const HELP: &str = "fake-identity-center: a fake AWS IAM Identity Center (SSO-OIDC and SSO portal) on 127.0.0.1
 
@@ -18,9 +18,14 @@ const HELP: &str = "fake-identity-center: a fake AWS IAM Identity Center (SSO-OI
   --deny                   deny every login (AccessDeniedException on the next poll)
   --latency-ms MS          latency of every API request
   --throttle-rate F        fraction of portal requests answered 429
+  --throttle-first N       answer 429 to the first N GetRoleCredentials calls of each account and role
   --error-rate F           fraction of portal requests answered 500
   --max-in-flight N        429 for requests beyond N in flight
-  --rps N                  429 above N requests per second
+  --rps N                  429 above N portal requests per second: a token bucket refilled at N/s
+                           whose burst (capacity) is N, unless --burst or --rps-window say otherwise
+  --burst B                the bucket's capacity, 1 (evenly spaced requests only) up to N
+  --rps-window W           bucket (default) or fixed: at most N in each one-second window
+  --retry-after            rate-limit 429s carry Retry-After (s) and x-amz-retry-after (ms)
   --token-ttl-secs S       access token lifetime (default 28800)
   --credential-ttl-secs S  role credential lifetime (default 3600)
   --interval-secs S        device-code polling interval (default 1)
@@ -48,6 +53,7 @@ fn parse(args: Vec<String>) -> Result<Options, String> {
     let mut forbid = Vec::new();
     let mut tweaks: Vec<Tweak> = Vec::new();
     let (mut port, mut exit_on_stdin_eof, mut verbose) = (0u16, false, false);
+    let (mut rps, mut burst, mut window) = (None::<u32>, None::<u32>, None::<RateWindow>);
     let mut args = args.into_iter();
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
@@ -87,6 +93,10 @@ fn parse(args: Vec<String>) -> Result<Options, String> {
                 let f = fraction(value()?)?;
                 tweaks.push(Box::new(move |c| c.throttle_rate = f));
             }
+            "--throttle-first" => {
+                let n = number(value()?)? as u32;
+                tweaks.push(Box::new(move |c| c.throttle_first_attempts = n));
+            }
             "--error-rate" => {
                 let f = fraction(value()?)?;
                 tweaks.push(Box::new(move |c| c.server_error_rate = f));
@@ -95,10 +105,16 @@ fn parse(args: Vec<String>) -> Result<Options, String> {
                 let n = number(value()?)? as usize;
                 tweaks.push(Box::new(move |c| c.max_in_flight = Some(n)));
             }
-            "--rps" => {
-                let n = number(value()?)? as u32;
-                tweaks.push(Box::new(move |c| c.requests_per_second = Some(n)));
+            "--rps" => rps = Some(positive(number(value()?)?, &flag)?),
+            "--burst" => burst = Some(positive(number(value()?)?, &flag)?),
+            "--rps-window" => {
+                window = Some(match value()?.as_str() {
+                    "bucket" => RateWindow::Bucket,
+                    "fixed" => RateWindow::Fixed,
+                    other => return Err(format!("--rps-window '{other}' is neither bucket nor fixed")),
+                })
             }
+            "--retry-after" => tweaks.push(Box::new(|c| c.retry_after = true)),
             "--token-ttl-secs" => {
                 let s = number(value()?)?;
                 tweaks.push(Box::new(move |c| c.access_token_ttl = Duration::from_secs(s)));
@@ -126,7 +142,24 @@ fn parse(args: Vec<String>) -> Result<Options, String> {
     for tweak in tweaks {
         tweak(&mut config);
     }
+    if rps.is_some() || burst.is_some() || window.is_some() {
+        let base = config.rate_limit.or(rps.map(RateLimit::per_second)).ok_or("--burst and --rps-window need --rps")?;
+        let limit = RateLimit {
+            rate: rps.unwrap_or(base.rate),
+            burst: burst.or(if rps.is_some() { None } else { base.burst }),
+            window: window.unwrap_or(base.window),
+        };
+        if limit.burst.is_some_and(|b| b > limit.rate) {
+            return Err(format!("--burst {} is above the rate {}", limit.burst.unwrap_or(0), limit.rate));
+        }
+        config.rate_limit = Some(limit);
+    }
     Ok(Options { config, port, exit_on_stdin_eof, verbose })
+}
+
+/// Rates and bursts are whole numbers from 1.
+fn positive(n: u64, flag: &str) -> Result<u32, String> {
+    u32::try_from(n).ok().filter(|n| *n >= 1).ok_or_else(|| format!("{flag}: {n} is not between 1 and {}", u32::MAX))
 }
 
 fn main() {
@@ -168,4 +201,34 @@ fn main() {
         }
         drop(server);
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limit_of(args: &[&str]) -> Result<Option<RateLimit>, String> {
+        parse(args.iter().map(|a| a.to_string()).collect()).map(|o| o.config.rate_limit)
+    }
+
+    #[test]
+    fn rate_limit_flags() {
+        assert_eq!(limit_of(&[]), Ok(None));
+        assert_eq!(limit_of(&["--rps", "20"]), Ok(Some(RateLimit::per_second(20))), "a bucket, burst = rate");
+        assert_eq!(
+            limit_of(&["--burst", "1", "--rps", "20"]),
+            Ok(Some(RateLimit { rate: 20, burst: Some(1), window: RateWindow::Bucket })),
+            "in any order"
+        );
+        assert_eq!(
+            limit_of(&["--rps", "10", "--rps-window", "fixed"]),
+            Ok(Some(RateLimit { rate: 10, burst: None, window: RateWindow::Fixed }))
+        );
+        assert!(limit_of(&["--burst", "2"]).unwrap_err().contains("need --rps"));
+        assert!(limit_of(&["--rps", "10", "--burst", "11"]).unwrap_err().contains("above the rate"));
+        assert!(limit_of(&["--rps", "0"]).unwrap_err().contains("not between 1"));
+        assert!(limit_of(&["--rps", "5", "--rps-window", "sliding"]).unwrap_err().contains("neither"));
+        let options = parse(vec!["--rps".into(), "5".into(), "--retry-after".into()]).unwrap();
+        assert!(options.config.retry_after);
+    }
 }

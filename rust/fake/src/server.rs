@@ -1,57 +1,44 @@
-//! HTTP plumbing: routing, the request limits (in-flight cap, rate limit, injected 429/500),
-//! latency, and encoding replies.
+//! HTTP plumbing: routing, the request limits (in-flight cap over every API request, the portal's
+//! rate limit, injected 429/500), latency, and encoding replies.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response};
 use serde_json::{json, Value};
 
+use crate::limits::Limiter;
 use crate::service::{Reply, State};
 
 pub struct Shared {
     pub state: Mutex<State>,
     in_flight: AtomicUsize,
-    bucket: Mutex<Bucket>,
-}
-
-/// A token bucket: `capacity` tokens, refilled at `rate` per second.
-struct Bucket {
-    tokens: f64,
-    last: Instant,
+    limiter: Option<Mutex<Limiter>>,
+    /// When the fake started: a fixed window's seconds count from here.
+    pub started: Instant,
 }
 
 impl Shared {
     pub fn new(state: State) -> Shared {
-        let capacity = state.config().requests_per_second.unwrap_or(0) as f64;
-        Shared {
-            state: Mutex::new(state),
-            in_flight: AtomicUsize::new(0),
-            bucket: Mutex::new(Bucket { tokens: capacity, last: Instant::now() }),
-        }
+        let started = Instant::now();
+        let limiter = state.config().rate_limit.map(|limit| Mutex::new(Limiter::new(limit, started)));
+        Shared { state: Mutex::new(state), in_flight: AtomicUsize::new(0), limiter, started }
     }
 
     pub fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// False when the rate limit is exceeded.
-    fn take_rate_token(&self) -> bool {
-        let Some(rate) = self.state().config().requests_per_second.map(f64::from) else { return true };
-        let mut bucket = self.bucket.lock().unwrap_or_else(|p| p.into_inner());
-        let now = Instant::now();
-        bucket.tokens = (bucket.tokens + now.duration_since(bucket.last).as_secs_f64() * rate).min(rate);
-        bucket.last = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            true
-        } else {
-            false
+    /// `Err(wait)` when the rate limit is exceeded: `wait` is when a request would next pass.
+    fn admit(&self, arrived: Instant) -> Result<(), Duration> {
+        match &self.limiter {
+            Some(limiter) => limiter.lock().unwrap_or_else(|p| p.into_inner()).admit(arrived),
+            None => Ok(()),
         }
     }
 }
@@ -95,13 +82,15 @@ pub async fn handle(
     verbose: bool,
     request: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
+    // The rate limit sees requests as they arrive, before their bodies are read.
+    let arrived = Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_string();
     let query = parse_query(request.uri().query().unwrap_or_default());
     let bearer = request.headers().get("x-amz-sso_bearer_token").and_then(|v| v.to_str().ok()).map(str::to_string);
     let body = request.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
     let reply = match Operation::of(&method, &path) {
-        Some(operation) => api(&shared, operation, &query, bearer.as_deref(), &body).await,
+        Some(operation) => api(&shared, operation, arrived, &query, bearer.as_deref(), &body).await,
         None => other(&shared, &method, &path, &query),
     };
     if verbose {
@@ -114,6 +103,7 @@ pub async fn handle(
 async fn api(
     shared: &Shared,
     operation: Operation,
+    arrived: Instant,
     query: &HashMap<String, String>,
     bearer: Option<&str>,
     body: &[u8],
@@ -121,14 +111,28 @@ async fn api(
     count(shared, operation);
     let in_flight = shared.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
     let _slot = Slot(&shared.in_flight);
-    let (max_in_flight, latency) = {
+    let (max_in_flight, latency, retry_after) = {
         let mut state = shared.state();
         let seen = &mut state.counters.max_in_flight_seen;
         *seen = (*seen).max(in_flight as u64);
-        (state.config().max_in_flight, state.config().latency)
+        (state.config().max_in_flight, state.config().latency, state.config().retry_after)
     };
-    if max_in_flight.is_some_and(|max| in_flight > max) || !shared.take_rate_token() {
+    if max_in_flight.is_some_and(|max| in_flight > max) {
         return throttled(shared);
+    }
+    if let Err(wait) = if operation.is_portal() { shared.admit(arrived) } else { Ok(()) } {
+        shared.state().counters.rate_limited += 1;
+        let mut reply = throttled(shared);
+        if retry_after {
+            reply.retry_after = Some(wait);
+        }
+        return reply;
+    }
+    if operation == Operation::GetRoleCredentials && shared.state().config().throttle_first_attempts > 0 {
+        let q = |name: &str| query.get(name).map(String::as_str);
+        if shared.state().refuse_early(q("account_id"), q("role_name")) {
+            return throttled(shared);
+        }
     }
     if operation.is_portal() {
         let mut state = shared.state();
@@ -144,7 +148,11 @@ async fn api(
         }
     }
     if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
+        // Counted from the request's arrival, as a client measures it. Tokio's timers wake on the
+        // first millisecond tick at or after the deadline: aiming half a tick early makes the
+        // latency right on average rather than half a millisecond long.
+        let early = latency.min(Duration::from_micros(500));
+        tokio::time::sleep_until((arrived + latency - early).into()).await;
     }
     let json: Value = if body.is_empty() { json!({}) } else { serde_json::from_slice(body).unwrap_or(Value::Null) };
     let mut state = shared.state();
@@ -232,6 +240,12 @@ fn encode(reply: Reply) -> Response<Full<Bytes>> {
         .header("x-amzn-RequestId", request_id());
     if let Some(error_type) = reply.error_type {
         response = response.header("x-amzn-ErrorType", error_type);
+    }
+    if let Some(wait) = reply.retry_after {
+        // Both forms: the standard one in whole seconds (rounded up), and AWS's in milliseconds.
+        let millis = wait.as_millis().max(1);
+        response = response.header("Retry-After", millis.div_ceil(1000).to_string());
+        response = response.header("x-amz-retry-after", millis.to_string());
     }
     response.body(Full::new(Bytes::from(reply.body))).expect("a valid response")
 }

@@ -14,19 +14,28 @@ use crate::{Counters, IssuedCredentials};
 pub struct Reply {
     pub status: u16,
     pub error_type: Option<&'static str>,
+    /// When a throttled client may try again (sent as `Retry-After` and `x-amz-retry-after`).
+    pub retry_after: Option<Duration>,
     pub content_type: &'static str,
     pub body: String,
 }
 
 impl Reply {
     pub fn json(body: Value) -> Reply {
-        Reply { status: 200, error_type: None, content_type: "application/json", body: body.to_string() }
+        Reply {
+            status: 200,
+            error_type: None,
+            retry_after: None,
+            content_type: "application/json",
+            body: body.to_string(),
+        }
     }
 
     pub fn html(status: u16, text: &str) -> Reply {
         Reply {
             status,
             error_type: None,
+            retry_after: None,
             content_type: "text/html; charset=utf-8",
             body: format!("<!doctype html><title>{text}</title><p>{text}</p>"),
         }
@@ -37,6 +46,7 @@ impl Reply {
         Reply {
             status,
             error_type: Some(error_type),
+            retry_after: None,
             content_type: "application/json",
             body: json!({ "message": message }).to_string(),
         }
@@ -47,6 +57,7 @@ impl Reply {
         Reply {
             status,
             error_type: Some(error_type),
+            retry_after: None,
             content_type: "application/json",
             body: json!({ "error": error, "error_description": description }).to_string(),
         }
@@ -86,6 +97,8 @@ pub struct State {
     access_tokens: HashMap<String, Instant>,
     refresh_tokens: HashMap<String, RefreshGrant>,
     issued: HashMap<(String, String), IssuedCredentials>,
+    /// GetRoleCredentials calls answered 429 so far per (account, role), for `throttle_first_attempts`.
+    refused: HashMap<(String, String), u32>,
     slow_downs_left: u32,
     pub counters: Counters,
 }
@@ -108,6 +121,7 @@ impl State {
             access_tokens: HashMap::new(),
             refresh_tokens: HashMap::new(),
             issued: HashMap::new(),
+            refused: HashMap::new(),
             counters: Counters::default(),
         }
     }
@@ -118,6 +132,16 @@ impl State {
 
     pub fn random_fraction(&mut self) -> f64 {
         self.rng.fraction()
+    }
+
+    /// Whether this GetRoleCredentials call is one of the first `throttle_first_attempts` for its
+    /// account and role (and so answered 429).
+    pub fn refuse_early(&mut self, account_id: Option<&str>, role_name: Option<&str>) -> bool {
+        let first = self.config.throttle_first_attempts;
+        let key = (account_id.unwrap_or_default().to_string(), role_name.unwrap_or_default().to_string());
+        let refused = self.refused.entry(key).or_insert(0);
+        *refused += 1;
+        *refused <= first
     }
 
     // ---- SSO-OIDC ----
@@ -402,7 +426,7 @@ impl State {
 
     pub fn logout(&mut self, token: &str) -> Reply {
         self.access_tokens.remove(token);
-        Reply { status: 200, error_type: None, content_type: "application/json", body: String::new() }
+        Reply { body: String::new(), ..Reply::json(json!({})) }
     }
 
     // ---- test controls ----

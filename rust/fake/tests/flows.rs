@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use aws_sdk_sso::error::ProvideErrorMetadata;
-use fake_identity_center::{Approval, FakeConfig, FakeServer};
+use fake_identity_center::{Approval, FakeConfig, FakeServer, RateLimit, RateWindow};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 mod common;
@@ -235,8 +235,9 @@ async fn the_in_flight_cap_throttles_a_burst_but_not_a_sequence() {
 
 #[tokio::test]
 async fn requests_per_second_is_a_token_bucket() {
-    let server = FakeServer::start(FakeConfig { requests_per_second: Some(10), ..approving(1) }).await.unwrap();
-    // Register, start and one poll take three of the ten tokens.
+    let limit = RateLimit::per_second(10);
+    let server = FakeServer::start(FakeConfig { rate_limit: Some(limit), ..approving(1) }).await.unwrap();
+    // The login's SSO-OIDC calls are not counted: the portal has its ten.
     let token = register(&server, false).await.access_token().await;
     let portal = sso(&server);
     let (mut ok, mut throttled) = (0, 0);
@@ -245,13 +246,85 @@ async fn requests_per_second_is_a_token_bucket() {
             Ok(_) => ok += 1,
             Err(e) => {
                 assert_eq!(e.code(), Some("TooManyRequestsException"));
+                assert!(e.raw_response().unwrap().headers().get("retry-after").is_none(), "not unless asked");
                 throttled += 1;
             }
         }
     }
-    assert!((5..=12).contains(&ok) && throttled >= 8, "{ok} served, {throttled} throttled");
+    assert!((10..=12).contains(&ok) && throttled >= 8, "{ok} served, {throttled} throttled");
+    assert_eq!(server.counters().rate_limited, throttled);
     tokio::time::sleep(Duration::from_millis(300)).await;
     portal.list_accounts().access_token(&token).send().await.expect("refilled");
+}
+
+/// Sends `count` ListAccounts calls `spacing` apart (without the SDK's retries) and counts the
+/// throttled answers.
+async fn throttled_of(server: &FakeServer, token: &str, count: usize, spacing: Duration) -> usize {
+    let portal = sso(server);
+    let mut throttled = 0;
+    let start = tokio::time::Instant::now();
+    for i in 0..count {
+        tokio::time::sleep_until(start + spacing * i as u32).await;
+        if portal.list_accounts().access_token(token).send().await.is_err() {
+            throttled += 1;
+        }
+    }
+    throttled
+}
+
+#[tokio::test]
+async fn the_first_attempts_of_each_role_can_be_refused() {
+    let server = FakeServer::start(FakeConfig { throttle_first_attempts: 2, ..approving(2) }).await.unwrap();
+    let token = register(&server, false).await.access_token().await;
+    let portal = sso(&server);
+    let fetch = |account: &'static str| {
+        portal.get_role_credentials().access_token(&token).account_id(account).role_name("ReadOnly").send()
+    };
+    for _ in 0..2 {
+        let refused = fetch(FIRST).await.unwrap_err();
+        assert!(refused.into_service_error().is_too_many_requests_exception());
+    }
+    fetch(FIRST).await.expect("the third attempt");
+    fetch(FIRST).await.expect("and every later one");
+    assert!(fetch(SECOND).await.is_err(), "counted per account and role");
+    assert_eq!((server.counters().throttled, server.counters().rate_limited), (3, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bucket_of_burst_one_takes_evenly_spaced_requests_only() {
+    let limit = RateLimit { burst: Some(1), ..RateLimit::per_second(20) };
+    let server = FakeServer::start(FakeConfig { rate_limit: Some(limit), ..approving(1) }).await.unwrap();
+    let token = register(&server, false).await.access_token().await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Two at once: the second is refused, though the rate is far from reached.
+    assert_eq!(throttled_of(&server, &token, 2, Duration::ZERO).await, 1);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Spaced a little wider than 1/20 s, all pass.
+    assert_eq!(throttled_of(&server, &token, 10, Duration::from_millis(60)).await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fixed_window_admits_the_rate_per_second_then_says_when_to_come_back() {
+    let limit = RateLimit { window: RateWindow::Fixed, ..RateLimit::per_second(5) };
+    let config = FakeConfig { rate_limit: Some(limit), retry_after: true, ..approving(1) };
+    let server = FakeServer::start(config).await.unwrap();
+    let token = register(&server, false).await.access_token().await;
+    // Into a fresh window (the fake's windows start with it).
+    let into_window = server.uptime().subsec_millis() as u64;
+    tokio::time::sleep(Duration::from_millis(1000 - into_window + 20)).await;
+    let portal = sso(&server);
+    for _ in 0..5 {
+        portal.list_accounts().access_token(&token).send().await.expect("within the window's five");
+    }
+    let refused = portal.list_accounts().access_token(&token).send().await.unwrap_err();
+    let headers = refused.raw_response().unwrap().headers();
+    let seconds: u64 = headers.get("retry-after").unwrap().parse().unwrap();
+    let millis: u64 = headers.get("x-amz-retry-after").unwrap().parse().unwrap();
+    assert_eq!(seconds, 1, "rounded up to whole seconds");
+    assert!((1..=1000).contains(&millis), "until the next window: {millis} ms");
+    tokio::time::sleep(Duration::from_millis(millis)).await;
+    portal.list_accounts().access_token(&token).send().await.expect("a new window");
+    assert_eq!(server.counters().rate_limited, 1);
 }
 
 #[tokio::test]
@@ -328,8 +401,9 @@ fn configuration_files_are_camel_case_json() {
         "forbidden": [{"accountId": "100000000000", "roleName": "Dev"}],
         "approval": {"afterPolls": 2}, "intervalSeconds": 3, "enforceInterval": false, "slowDownPolls": 1,
         "deviceCodeTtlSeconds": 60, "tokenTtlSeconds": 120, "refreshTokenTtlSeconds": 180, "registrationTtlSeconds": 240,
-        "credentialTtlSeconds": 900, "latencyMs": 5, "throttleRate": 0.1, "serverErrorRate": 0.05,
-        "maxInFlight": 16, "requestsPerSecond": 100, "pageSize": 10, "seed": 7
+        "credentialTtlSeconds": 900, "latencyMs": 5, "throttleRate": 0.1, "throttleFirstAttempts": 2, "serverErrorRate": 0.05,
+        "maxInFlight": 16, "requestsPerSecond": 100, "burst": 1, "rateWindow": "bucket", "retryAfter": true,
+        "pageSize": 10, "seed": 7
     }"#;
     std::fs::write(&path, text).unwrap();
     let config = FakeConfig::from_json_file(&path).unwrap();
@@ -342,7 +416,14 @@ fn configuration_files_are_camel_case_json() {
     assert_eq!(config.access_token_ttl, Duration::from_secs(120));
     assert_eq!(config.credential_ttl, Duration::from_secs(900));
     assert_eq!(config.latency, Duration::from_millis(5));
-    assert_eq!((config.max_in_flight, config.requests_per_second, config.page_size), (Some(16), Some(100), 10));
+    let limit = RateLimit { rate: 100, burst: Some(1), window: RateWindow::Bucket };
+    assert_eq!((config.max_in_flight, config.rate_limit, config.page_size), (Some(16), Some(limit), 10));
+    assert!(config.retry_after);
+    assert_eq!(config.throttle_first_attempts, 2);
+    std::fs::write(&path, r#"{"requestsPerSecond": 20, "rateWindow": "fixed"}"#).unwrap();
+    let fixed = FakeConfig::from_json_file(&path).unwrap();
+    assert_eq!(fixed.rate_limit, Some(RateLimit { rate: 20, burst: None, window: RateWindow::Fixed }));
+    assert!(!fixed.retry_after);
 
     std::fs::write(&path, r#"{"approval": "deny", "latncyMs": 5}"#).unwrap();
     let misspelled = FakeConfig::from_json_file(&path).unwrap_err();

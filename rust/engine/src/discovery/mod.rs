@@ -52,7 +52,7 @@ pub(crate) async fn list_and_keep(
     max_concurrency: usize,
     filters: &Filters,
 ) -> Result<Arc<Listing>> {
-    let client = context.clients.portal(&token.region, &context.env)?;
+    let client = context.clients.portal(&token.region, &context.env, cache_file)?;
     match list::list(client, &token.access_token, max_concurrency, filters, context.clock.now()).await {
         Ok(listing) => Ok(listing::keep(context, environment, cache_file, listing).await),
         Err(error) if error.code == ErrorCode::LoginRequired => {

@@ -3,6 +3,7 @@
 //! never stopping the others. Once the service rejects the token, profiles not yet sent fail with
 //! `LoginRequired` without a call.
 
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -21,11 +22,12 @@ pub(super) async fn fetch_all(
     context: &Context,
     environment: &str,
     token: &SsoToken,
+    token_cache_file: Option<&Path>,
     jobs: Vec<Job>,
     max_concurrency: usize,
     progress: Arc<Progress>,
 ) -> Result<Vec<(Job, Result<ProfileCredentials>)>> {
-    let client = context.clients.portal(&token.region, &context.env)?;
+    let client = context.clients.portal(&token.region, &context.env, token_cache_file)?;
     let token_rejected = Arc::new(AtomicBool::new(false));
     let environment = environment.to_string();
     Ok(fan_out(jobs, max_concurrency, |job| {

@@ -60,7 +60,16 @@ pub(crate) async fn run(context: &Context, mut plan: RefreshPlan, progress: Arc<
     let RefreshPlan { path, mut reports, jobs, renamed, max_concurrency, .. } = plan;
     let token_expires_at = token.as_ref().map(|t| format_rfc3339(t.expires_at));
     if let (Some(token), false) = (&token, jobs.is_empty()) {
-        let outcomes = fetch::fetch_all(context, &environment, token, jobs.clone(), max_concurrency, progress).await?;
+        let outcomes = fetch::fetch_all(
+            context,
+            &environment,
+            token,
+            cache_file.as_deref(),
+            jobs.clone(),
+            max_concurrency,
+            progress,
+        )
+        .await?;
         let credentials = report::record(&mut reports, &jobs, outcomes);
         if report::token_rejected(&reports) {
             token::reject(context, &environment, &token.access_token);
