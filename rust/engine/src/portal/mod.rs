@@ -51,6 +51,10 @@ const SPELL_QUIET: usize = 10;
 const NOISE_DEPTH: f64 = 0.75;
 const NOISE_MIN_ANSWERS: usize = 4;
 const NOISE_SHARE: f64 = 0.1;
+/// Answers kept for the estimates: a little more than the longest look-back, and never more than
+/// this many (at [`MAX_RATE`], a few seconds' worth).
+const HISTORY: Duration = Duration::from_secs(5);
+const HISTORY_LEN: usize = 8192;
 /// Never slower than this, never faster than this.
 const MIN_RATE: f64 = 1.0;
 const MAX_RATE: f64 = 1000.0;

@@ -1,31 +1,34 @@
 //! The pacing algorithm, pure: it is told the time and what the service answered, and answers when
 //! each request may go. No clock, no I/O, no async runtime, no SDK types, so that every rule below
-//! is tested with made-up instants.
+//! is tested with made-up instants (and against the fake's limiters, simulated).
 //!
 //! - **Even spacing.** Requests leave one at a time, `1 / rate` apart, in the order they asked; never
-//!   a volley. A request's place is recomputed each time it asks, so a cut (or a `Retry-After`)
-//!   applies to requests already waiting.
+//!   a volley. A request's slot is recomputed each time it asks, so a cut, a pause or a
+//!   `Retry-After` applies to requests already waiting.
 //! - **Start.** From the rate learnt last time for this endpoint, else [`INITIAL_RATE`].
 //! - **Growth.** Until the service first throttles, the rate doubles for every second in which the
 //!   pacer held requests back and the service accepted them ([`GROWTH_PER_SECOND`]); afterwards it
 //!   rises slowly the same way ([`PROBE_PER_SECOND`]). A pacer that holds nothing back (the requests
 //!   in flight are the bottleneck) does not grow, so its rate stays a rate the service has accepted.
-//! - **Cut.** A 429 for a request sent after the last cut cuts the rate by the share of recent
+//! - **Cut.** A 429 for a request sent after the last change cuts the rate by the share of recent
 //!   requests the service accepted. Later 429s of the same throttled spell re-estimate instead: never
 //!   below the rate the service accepted over the last second (a fixed window that is spent refuses
 //!   everything until it turns over, which says nothing new), and never above the rate it accepted
 //!   since the spell began (a token bucket's burst, spent before it, is not its rate). Once a spell
-//!   has halved the rate, a cut that did not change the share of refusals is not repeated: those
+//!   has cut the rate deep, a cut that did not change the share of refusals is not repeated: those
 //!   429s are not about the rate.
+//! - **Pause.** When everything sent since the last change was refused, the service is closed for
+//!   now: the pacer waits (one interval, then twice as long each time) instead of cutting.
 //! - **Retry-After.** Nobody is let through before it, queued requests included.
+//! - **Learnt.** What the next pacer for the endpoint starts from: see [`Pacer::learned`].
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use super::{
-    GROWTH_PER_SECOND, INITIAL_RATE, MAX_CUT, MAX_RATE, MAX_RETRY_AFTER, MIN_RATE, NOISE_DEPTH, NOISE_MIN_ANSWERS,
-    NOISE_SHARE, PROBE_PER_SECOND, RECENT, REPOLL, SHARE_PRIOR, SMALL_CUT, SPELL_MIN_ACCEPTED, SPELL_MIN_SPAN,
-    SPELL_QUIET, TIMER_SLACK,
+    GROWTH_PER_SECOND, HISTORY, HISTORY_LEN, INITIAL_RATE, MAX_CUT, MAX_RATE, MAX_RETRY_AFTER, MIN_RATE, NOISE_DEPTH,
+    NOISE_MIN_ANSWERS, NOISE_SHARE, PROBE_PER_SECOND, RECENT, REPOLL, SHARE_PRIOR, SMALL_CUT, SPELL_MIN_ACCEPTED,
+    SPELL_MIN_SPAN, SPELL_QUIET, TIMER_SLACK,
 };
 
 /// Where a pacer starts, and what it has learnt (see [`Pacer::learned`]).
@@ -96,11 +99,6 @@ struct Spell {
     /// The rate when it began.
     from_rate: f64,
 }
-
-/// Answers kept for the estimates: a little more than the longest look-back.
-const HISTORY: Duration = Duration::from_secs(5);
-/// And never more than this many (at [`MAX_RATE`], a few seconds' worth).
-const HISTORY_LEN: usize = 8192;
 
 #[derive(Debug)]
 pub struct Pacer {
