@@ -11,31 +11,15 @@ use ssocreds_engine::api::{
     AccountRequest, DiscoverRequest, LoginPoll, LoginPollRequest, LoginStartRequest, ProfileStatus, RefreshReport,
     RefreshRequest,
 };
-use ssocreds_engine::{Engine, Env, ErrorCode};
+use ssocreds_engine::{Engine, ErrorCode};
+
+mod common;
+use common::{engine_for, login_request};
 
 const ENVIRONMENT: &str = "All";
 
-fn engine_for(fake: &FakeServer, home: &Path) -> Engine {
-    let url = fake.url();
-    Engine::new(Env::from_pairs([
-        ("AWS_ENDPOINT_URL_SSO_OIDC", url.clone()),
-        ("AWS_ENDPOINT_URL_SSO", url),
-        ("HOME", home.display().to_string()),
-    ]))
-}
-
 async fn log_in(engine: &Engine, force_login: bool) {
-    let start = LoginStartRequest {
-        environment: ENVIRONMENT.into(),
-        start_url: "https://d-1234567890.awsapps.com/start".into(),
-        region: "us-east-1".into(),
-        force_login,
-        ..Default::default()
-    };
-    engine.login_start(start).await.unwrap();
-    while engine.login_poll(LoginPollRequest { environment: ENVIRONMENT.into(), wait_ms: Some(1000) }).await.unwrap()
-        == LoginPoll::Pending
-    {}
+    common::log_in(engine, LoginStartRequest { force_login, ..login_request(ENVIRONMENT) }).await;
 }
 
 /// The fake, a home with a login, and an engine on them.

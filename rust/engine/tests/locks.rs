@@ -7,40 +7,23 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fake_identity_center::{Approval, FakeConfig, FakeServer};
-use ssocreds_engine::api::{
-    AccountRequest, LoginPoll, LoginPollRequest, LoginStart, LoginStartRequest, ProfileStatus, RefreshRequest,
-};
-use ssocreds_engine::{Engine, Env};
+use ssocreds_engine::api::{AccountRequest, LoginStart, LoginStartRequest, ProfileStatus, RefreshRequest};
+use ssocreds_engine::Engine;
+
+mod common;
+use common::engine_for;
 
 const ENVIRONMENT: &str = "Locks";
 /// How long the other process holds the lock.
 const HELD: Duration = Duration::from_millis(300);
 const TICK: Duration = Duration::from_millis(5);
 
-fn engine_for(fake: &FakeServer, home: &Path) -> Engine {
-    let url = fake.url();
-    Engine::new(Env::from_pairs([
-        ("AWS_ENDPOINT_URL_SSO_OIDC", url.clone()),
-        ("AWS_ENDPOINT_URL_SSO", url),
-        ("HOME", home.display().to_string()),
-    ]))
-}
-
 fn login_request(write_sso_session: bool) -> LoginStartRequest {
-    LoginStartRequest {
-        environment: ENVIRONMENT.into(),
-        start_url: "https://d-1234567890.awsapps.com/start".into(),
-        region: "us-east-1".into(),
-        write_sso_session,
-        ..Default::default()
-    }
+    LoginStartRequest { write_sso_session, ..common::login_request(ENVIRONMENT) }
 }
 
 async fn log_in(engine: &Engine) {
-    engine.login_start(login_request(false)).await.unwrap();
-    while engine.login_poll(LoginPollRequest { environment: ENVIRONMENT.into(), wait_ms: Some(1000) }).await.unwrap()
-        == LoginPoll::Pending
-    {}
+    common::log_in(engine, login_request(false)).await;
 }
 
 /// `.<name>.lock` beside `target`, as the engine names its lock files.

@@ -7,10 +7,10 @@
 use std::sync::{Arc, Mutex, OnceLock};
 
 use fake_identity_center::{Approval, FakeConfig, FakeServer};
-use ssocreds_engine::api::{
-    AccountRequest, DiscoverRequest, LoginPoll, LoginPollRequest, LoginStartRequest, RefreshRequest,
-};
-use ssocreds_engine::{Engine, Env};
+use ssocreds_engine::api::{DiscoverRequest, RefreshRequest};
+
+mod common;
+use common::{logged_in_engine, profiles_of};
 
 const ROLE: &str = "ReadOnly";
 /// aws-smithy-runtime dumps every request at TRACE, headers included, and redacts only the headers
@@ -58,27 +58,6 @@ fn captured() -> &'static Captured {
     })
 }
 
-async fn logged_in_engine(fake: &FakeServer, home: &std::path::Path) -> Engine {
-    let url = fake.url();
-    let engine = Engine::new(Env::from_pairs([
-        ("AWS_ENDPOINT_URL_SSO_OIDC", url.clone()),
-        ("AWS_ENDPOINT_URL_SSO", url),
-        ("HOME", home.display().to_string()),
-    ]));
-    let start = LoginStartRequest {
-        environment: "Test".into(),
-        start_url: "https://d-1234567890.awsapps.com/start".into(),
-        region: "us-east-1".into(),
-        ..Default::default()
-    };
-    engine.login_start(start).await.unwrap();
-    while engine.login_poll(LoginPollRequest { environment: "Test".into(), wait_ms: Some(1000) }).await.unwrap()
-        == LoginPoll::Pending
-    {}
-    engine
-}
-
-/// The secrets of the session's token cache file: access token, refresh token, client secret.
 fn token_secrets(home: &std::path::Path) -> Vec<String> {
     let folder = home.join(".aws/sso/cache");
     let file = std::fs::read_dir(&folder)
@@ -98,23 +77,14 @@ async fn no_secret_appears_in_errors_debug_output_logs_or_the_listing() {
     config.forbidden.push((config.accounts[1].account_id.clone(), ROLE.into()));
     let mut request = RefreshRequest {
         environment: "Test".into(),
-        accounts: config
-            .accounts
-            .iter()
-            .map(|a| AccountRequest {
-                profile: Some(a.account_name.clone()),
-                account_id: a.account_id.clone(),
-                role_name: None,
-                account_name: None,
-            })
-            .collect(),
+        accounts: profiles_of(&config, None),
         default_role_name: Some(ROLE.into()),
         ..RefreshRequest::default()
     };
     request.accounts[2].account_id = "999999999999".into(); // unknown to the fake
     let fake = FakeServer::start(config).await.unwrap();
     let home = tempfile::tempdir().unwrap();
-    let engine = logged_in_engine(&fake, home.path()).await;
+    let engine = logged_in_engine(&fake, home.path(), "Test").await;
     let token_secrets = token_secrets(home.path());
     let report = engine.refresh(request.clone()).await.unwrap();
     let listed = engine.discover(DiscoverRequest { environment: "Test".into(), ..Default::default() }).await.unwrap();

@@ -6,36 +6,13 @@
 use std::time::Duration;
 
 use fake_identity_center::{Approval, FakeConfig, FakeServer, RateLimit, RateWindow};
-use ssocreds_engine::api::{
-    AccountRequest, LoginPoll, LoginPollRequest, LoginStartRequest, ProfileStatus, RefreshReport, RefreshRequest,
-};
-use ssocreds_engine::{Engine, Env, ErrorCode};
+use ssocreds_engine::api::{ProfileStatus, RefreshReport, RefreshRequest};
+use ssocreds_engine::ErrorCode;
+
+mod common;
+use common::{engine_for, logged_in_engine, profiles_of};
 
 const ROLE: &str = "ReadOnly";
-
-fn engine(fake: &FakeServer, home: &std::path::Path) -> Engine {
-    let url = fake.url();
-    Engine::new(Env::from_pairs([
-        ("AWS_ENDPOINT_URL_SSO_OIDC", url.clone()),
-        ("AWS_ENDPOINT_URL_SSO", url),
-        ("HOME", home.display().to_string()),
-    ]))
-}
-
-async fn logged_in_engine(fake: &FakeServer, home: &std::path::Path) -> Engine {
-    let engine = engine(fake, home);
-    let start = LoginStartRequest {
-        environment: "Test".into(),
-        start_url: "https://d-1234567890.awsapps.com/start".into(),
-        region: "us-east-1".into(),
-        ..Default::default()
-    };
-    engine.login_start(start).await.unwrap();
-    while engine.login_poll(LoginPollRequest { environment: "Test".into(), wait_ms: Some(1000) }).await.unwrap()
-        == LoginPoll::Pending
-    {}
-    engine
-}
 
 fn limited(profiles: usize, limit: RateLimit) -> FakeConfig {
     FakeConfig {
@@ -48,16 +25,7 @@ fn limited(profiles: usize, limit: RateLimit) -> FakeConfig {
 fn request(config: &FakeConfig, max_concurrency: Option<usize>) -> RefreshRequest {
     RefreshRequest {
         environment: "Test".into(),
-        accounts: config
-            .accounts
-            .iter()
-            .map(|a| AccountRequest {
-                profile: Some(a.account_name.clone()),
-                account_id: a.account_id.clone(),
-                role_name: Some(ROLE.into()),
-                account_name: None,
-            })
-            .collect(),
+        accounts: profiles_of(config, Some(ROLE)),
         max_concurrency,
         force: true,
         ..RefreshRequest::default()
@@ -76,7 +44,7 @@ async fn a_long_throttled_run_ends_without_throttled_failures() {
     let request = request(&config, Some(256));
     let fake = FakeServer::start(config).await.unwrap();
     let home = tempfile::tempdir().unwrap();
-    let engine = logged_in_engine(&fake, home.path()).await;
+    let engine = logged_in_engine(&fake, home.path(), "Test").await;
     let report = engine.refresh(request).await.unwrap();
     assert_eq!(failed_throttled(&report), 0);
     assert_eq!(report.count(ProfileStatus::Refreshed), 300);
@@ -93,7 +61,7 @@ async fn retry_after_holds_every_queued_request() {
     let request = request(&config, None);
     let fake = FakeServer::start(config).await.unwrap();
     let home = tempfile::tempdir().unwrap();
-    let engine = logged_in_engine(&fake, home.path()).await;
+    let engine = logged_in_engine(&fake, home.path(), "Test").await;
     let started = std::time::Instant::now();
     let report = engine.refresh(request).await.unwrap();
     let seconds = started.elapsed().as_secs_f64();
@@ -114,7 +82,7 @@ async fn the_learnt_rate_is_kept_for_the_next_process() {
     let request = request(&config, None);
     let fake = FakeServer::start(config).await.unwrap();
     let home = tempfile::tempdir().unwrap();
-    let first = logged_in_engine(&fake, home.path()).await;
+    let first = logged_in_engine(&fake, home.path(), "Test").await;
     assert_eq!(first.refresh(request.clone()).await.unwrap().count(ProfileStatus::Refreshed), 120);
     // Written off the async workers, at most once a second: give it a moment.
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -134,7 +102,7 @@ async fn the_learnt_rate_is_kept_for_the_next_process() {
     // four requests leave before the first answer comes back, where starting from 10/s no more than
     // two would ever be in flight.
     fake.reset_counters();
-    let next = engine(&fake, home.path());
+    let next = engine_for(&fake, home.path());
     let mut four = request;
     four.accounts.truncate(4);
     assert_eq!(next.refresh(four).await.unwrap().count(ProfileStatus::Refreshed), 4);

@@ -4,47 +4,17 @@
 use std::time::Duration;
 
 use fake_identity_center::{Approval, FakeConfig, FakeServer};
-use ssocreds_engine::api::{
-    AccountRequest, LoginPoll, LoginPollRequest, LoginStartRequest, ProfileStatus, RefreshRequest,
-};
-use ssocreds_engine::{Engine, Env};
+use ssocreds_engine::api::{ProfileStatus, RefreshRequest};
+
+mod common;
+use common::{logged_in_engine, profiles_of};
 
 const ROLE: &str = "ReadOnly";
-
-async fn logged_in_engine(fake: &FakeServer, home: &std::path::Path) -> Engine {
-    let url = fake.url();
-    let engine = Engine::new(Env::from_pairs([
-        ("AWS_ENDPOINT_URL_SSO_OIDC", url.clone()),
-        ("AWS_ENDPOINT_URL_SSO", url),
-        ("HOME", home.display().to_string()),
-    ]));
-    let start = LoginStartRequest {
-        environment: "Test".into(),
-        start_url: "https://d-1234567890.awsapps.com/start".into(),
-        region: "us-east-1".into(),
-        force_login: false,
-        ..Default::default()
-    };
-    engine.login_start(start).await.unwrap();
-    while engine.login_poll(LoginPollRequest { environment: "Test".into(), wait_ms: Some(1000) }).await.unwrap()
-        == LoginPoll::Pending
-    {}
-    engine
-}
 
 fn request(config: &FakeConfig, max_concurrency: Option<usize>) -> RefreshRequest {
     RefreshRequest {
         environment: "Test".into(),
-        accounts: config
-            .accounts
-            .iter()
-            .map(|a| AccountRequest {
-                profile: Some(a.account_name.clone()),
-                account_id: a.account_id.clone(),
-                role_name: None,
-                account_name: None,
-            })
-            .collect(),
+        accounts: profiles_of(config, None),
         default_role_name: Some(ROLE.into()),
         max_concurrency,
         ..RefreshRequest::default()
@@ -61,7 +31,7 @@ async fn throttling_and_server_errors_are_retried_until_every_profile_is_written
     let request = request(&config, None);
     let fake = FakeServer::start(config).await.unwrap();
     let home = tempfile::tempdir().unwrap();
-    let engine = logged_in_engine(&fake, home.path()).await;
+    let engine = logged_in_engine(&fake, home.path(), "Test").await;
     let report = engine.refresh(request).await.unwrap();
     let failed: Vec<_> = report.profiles.iter().filter(|p| p.status != ProfileStatus::Refreshed).collect();
     assert!(failed.is_empty(), "{failed:?}");
@@ -76,7 +46,7 @@ async fn never_more_requests_in_flight_than_max_concurrency() {
     let request = request(&config, Some(3));
     let fake = FakeServer::start(config).await.unwrap();
     let home = tempfile::tempdir().unwrap();
-    let engine = logged_in_engine(&fake, home.path()).await;
+    let engine = logged_in_engine(&fake, home.path(), "Test").await;
     let report = engine.refresh(request).await.unwrap();
     assert_eq!(report.count(ProfileStatus::Refreshed), 40);
     let seen = fake.counters().max_in_flight_seen;
@@ -89,7 +59,7 @@ async fn default_path_is_under_home_and_the_file_appears_there() {
     let request = request(&config, None);
     let fake = FakeServer::start(config).await.unwrap();
     let home = tempfile::tempdir().unwrap();
-    let engine = logged_in_engine(&fake, home.path()).await;
+    let engine = logged_in_engine(&fake, home.path(), "Test").await;
     let report = engine.refresh(request).await.unwrap();
     let expected = home.path().join(".aws").join("credentials");
     assert_eq!(report.credentials_file, expected.display().to_string());
