@@ -17,16 +17,20 @@ pub struct FakeAccount {
     pub roles: Vec<String>,
 }
 
-/// How a device login gets approved.
+/// How a login gets approved. An authorization-code login is approved (or denied) when its
+/// `/authorize` page is fetched: `OnVerificationGet` and `AfterPolls` both approve there.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Approval {
-    /// When the `verificationUriComplete` page is fetched with a plain GET, as a browser does.
+    /// When the `verificationUriComplete` page (or `/authorize`) is fetched with a plain GET, as a
+    /// browser does.
     OnVerificationGet,
-    /// By itself on the k-th CreateToken poll.
+    /// A device login by itself on the k-th CreateToken poll.
     AfterPolls(u32),
-    /// Denied: the next poll answers AccessDeniedException, whether or not the page was fetched.
+    /// Denied: the next poll answers AccessDeniedException, whether or not the page was fetched;
+    /// `/authorize` redirects with `error=access_denied`.
     Deny,
-    /// Never: the device code eventually expires.
+    /// Never: the device code eventually expires, and `/authorize` shows a page that never
+    /// redirects.
     Never,
 }
 
@@ -42,6 +46,8 @@ pub struct FakeConfig {
     /// Answer SlowDownException to the first N polls whatever their timing.
     pub slow_down_polls: u32,
     pub device_code_ttl: Duration,
+    /// How long an authorization code may wait for its exchange.
+    pub authorization_code_ttl: Duration,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub registration_ttl: Duration,
@@ -77,6 +83,7 @@ impl Default for FakeConfig {
             enforce_interval: true,
             slow_down_polls: 0,
             device_code_ttl: Duration::from_secs(600),
+            authorization_code_ttl: Duration::from_secs(300),
             access_token_ttl: Duration::from_secs(8 * 3600),
             refresh_token_ttl: Duration::from_secs(90 * 86400),
             registration_ttl: Duration::from_secs(90 * 86400),
@@ -127,10 +134,10 @@ pub fn generated_accounts(n: usize, roles: &[&str]) -> Vec<FakeAccount> {
 /// `{"generatedAccounts": 50, "roles": ["ReadOnly"], "accounts": [{"accountId", "accountName",
 /// "emailAddress", "roles": [...]}], "forbidden": [{"accountId", "roleName"}], "approval":
 /// "onVerificationGet" | "deny" | "never" | {"afterPolls": 2}, "intervalSeconds", "slowDownPolls",
-/// "enforceInterval", "deviceCodeTtlSeconds", "tokenTtlSeconds", "refreshTokenTtlSeconds",
-/// "registrationTtlSeconds", "credentialTtlSeconds", "latencyMs", "throttleRate", "serverErrorRate",
-/// "maxInFlight", "requestsPerSecond", "burst", "rateWindow": "bucket" | "fixed", "retryAfter",
-/// "pageSize", "seed"}`. `burst` (a bucket's capacity, default the rate) and `rateWindow` apply to
+/// "enforceInterval", "deviceCodeTtlSeconds", "authorizationCodeTtlSeconds", "tokenTtlSeconds",
+/// "refreshTokenTtlSeconds", "registrationTtlSeconds", "credentialTtlSeconds", "latencyMs",
+/// "throttleRate", "serverErrorRate", "maxInFlight", "requestsPerSecond", "burst", "rateWindow":
+/// "bucket" | "fixed", "retryAfter", "pageSize", "seed"}`. `burst` (a bucket's capacity, default the rate) and `rateWindow` apply to
 /// `requestsPerSecond`.
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
@@ -144,6 +151,7 @@ pub struct ConfigFile {
     slow_down_polls: Option<u32>,
     enforce_interval: Option<bool>,
     device_code_ttl_seconds: Option<u64>,
+    authorization_code_ttl_seconds: Option<u64>,
     token_ttl_seconds: Option<u64>,
     refresh_token_ttl_seconds: Option<u64>,
     registration_ttl_seconds: Option<u64>,
@@ -220,6 +228,7 @@ impl ConfigFile {
             enforce_interval: self.enforce_interval.unwrap_or(d.enforce_interval),
             slow_down_polls: self.slow_down_polls.unwrap_or(0),
             device_code_ttl: secs(self.device_code_ttl_seconds, d.device_code_ttl),
+            authorization_code_ttl: secs(self.authorization_code_ttl_seconds, d.authorization_code_ttl),
             access_token_ttl: secs(self.token_ttl_seconds, d.access_token_ttl),
             refresh_token_ttl: secs(self.refresh_token_ttl_seconds, d.refresh_token_ttl),
             registration_ttl: secs(self.registration_ttl_seconds, d.registration_ttl),

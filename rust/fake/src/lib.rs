@@ -3,6 +3,17 @@
 //! on the wire exactly as the AWS SDKs speak them: restJson1 paths, headers, status codes and
 //! `x-amzn-ErrorType` error encodings. It binds 127.0.0.1 only.
 //!
+//! Both login flows: the device code (a GET of `verificationUriComplete` approves, as a browser
+//! would), and the authorization code with PKCE. For the latter, `RegisterClient` takes
+//! `grantTypes`, `redirectUris` (loopback http or https) and `issuerUrl`; `GET /authorize`
+//! checks the client (registered for `authorization_code`) and its `redirect_uri` (the registered
+//! `http://127.0.0.1/oauth/callback` matches any port, RFC 8252 §7.3), then, as [`Approval`]
+//! says, redirects (302) to it with `code` and `state`, or with `error=access_denied`, or shows a
+//! page that never redirects; `CreateToken` with `authorization_code` takes each code once, while
+//! it is fresh, from the same client with the same `redirectUri` and the `codeVerifier` whose
+//! S256 is the challenge (else `InvalidGrantException`). A client registered for the
+//! authorization code only gets `UnauthorizedClientException` from StartDeviceAuthorization.
+//!
 //! Used by the tests, the benchmark and the demo, in-process ([`FakeServer::start`]) or as the
 //! `fake-identity-center` binary, which out-of-process tests drive through `/__fake/` controls.
 
@@ -35,6 +46,10 @@ pub struct Counters {
     pub start_device_authorization: u64,
     /// CreateToken polls with the device-code grant.
     pub create_token: u64,
+    /// `GET /authorize` requests (a browser sent to sign in, authorization-code flow).
+    pub authorize: u64,
+    /// CreateToken calls with the authorization-code grant.
+    pub create_token_authorization_code: u64,
     /// CreateToken calls with the refresh-token grant.
     pub create_token_refresh: u64,
     pub get_role_credentials: u64,

@@ -14,8 +14,10 @@ const HELP: &str = "fake-identity-center: a fake AWS IAM Identity Center (SSO-OI
   --roles A,B              roles of every generated account (default ReadOnly,Admin)
   --config FILE            a JSON configuration (see FakeConfig::from_json_file); flags override it
   --forbid ACCOUNT:ROLE    answer 403 ForbiddenException for that pair (repeatable)
-  --approve-after-polls K  approve logins by themselves on the K-th poll
-  --deny                   deny every login (AccessDeniedException on the next poll)
+  --approve-after-polls K  approve device logins by themselves on the K-th poll
+  --deny                   deny every login (AccessDeniedException on the next poll; /authorize
+                           redirects with error=access_denied)
+  --never-approve          never approve: device codes expire, /authorize never redirects
   --latency-ms MS          latency of every API request
   --throttle-rate F        fraction of portal requests answered 429
   --throttle-first N       answer 429 to the first N GetRoleCredentials calls of each account and role
@@ -29,13 +31,19 @@ const HELP: &str = "fake-identity-center: a fake AWS IAM Identity Center (SSO-OI
   --token-ttl-secs S       access token lifetime (default 28800)
   --credential-ttl-secs S  role credential lifetime (default 3600)
   --interval-secs S        device-code polling interval (default 1)
+  --code-ttl-secs S        how long an authorization code may wait for its exchange (default 300)
   --exit-on-stdin-eof      stop when standard input closes
   --verbose                one line per request on stderr (method, path, status; never a secret)
   --help                   this text
 
 Controls: GET /__fake/counters, POST /__fake/reset-counters, GET /__fake/credentials?account_id=&role_name=,
 POST /__fake/expire-tokens, POST /__fake/expire-registrations, POST /__fake/forbid?account_id=&role_name=.
-A plain GET of verificationUriComplete approves the login.";
+Device code: a plain GET of verificationUriComplete approves the login.
+Authorization code with PKCE: RegisterClient takes grantTypes authorization_code (and refresh_token),
+redirectUris (http://127.0.0.1/oauth/callback matches any port) and issuerUrl; a GET of
+/authorize?response_type=code&client_id=&redirect_uri=&state=&code_challenge=&code_challenge_method=S256
+approves at once and redirects (302) to redirect_uri with code and state; CreateToken with grantType
+authorization_code takes the code once, with the same redirectUri and the matching codeVerifier.";
 
 /// A change a flag makes to the configuration, applied after `--config` is read.
 type Tweak = Box<dyn FnOnce(&mut FakeConfig)>;
@@ -85,6 +93,7 @@ fn parse(args: Vec<String>) -> Result<Options, String> {
                 tweaks.push(Box::new(move |c| c.approval = Approval::AfterPolls(k)));
             }
             "--deny" => tweaks.push(Box::new(|c| c.approval = Approval::Deny)),
+            "--never-approve" => tweaks.push(Box::new(|c| c.approval = Approval::Never)),
             "--latency-ms" => {
                 let ms = number(value()?)?;
                 tweaks.push(Box::new(move |c| c.latency = Duration::from_millis(ms)));
@@ -122,6 +131,10 @@ fn parse(args: Vec<String>) -> Result<Options, String> {
             "--credential-ttl-secs" => {
                 let s = number(value()?)?;
                 tweaks.push(Box::new(move |c| c.credential_ttl = Duration::from_secs(s)));
+            }
+            "--code-ttl-secs" => {
+                let s = number(value()?)?;
+                tweaks.push(Box::new(move |c| c.authorization_code_ttl = Duration::from_secs(s)));
             }
             "--interval-secs" => {
                 let s = number(value()?)? as i32;

@@ -202,12 +202,14 @@ fn throttled(shared: &Shared) -> Reply {
     Reply::portal_error(429, "TooManyRequestsException", "Too many requests")
 }
 
-/// The verification page a browser opens, and the `/__fake/` controls for out-of-process tests.
+/// The pages a browser opens (the device login's verification page, the authorization-code
+/// login's `/authorize`), and the `/__fake/` controls for out-of-process tests.
 fn other(shared: &Shared, method: &Method, path: &str, query: &HashMap<String, String>) -> Reply {
     let q = |name: &str| query.get(name).map(String::as_str).unwrap_or_default();
     let mut state = shared.state();
     match (method, path) {
         (&Method::GET, "/device") => state.visit_verification_page(q("user_code")),
+        (&Method::GET, "/authorize") => state.authorize(query),
         (&Method::GET, "/__fake/counters") => Reply::json(serde_json::to_value(&state.counters).unwrap_or_default()),
         (&Method::POST, "/__fake/reset-counters") => {
             state.counters = Default::default();
@@ -238,6 +240,9 @@ fn encode(reply: Reply) -> Response<Full<Bytes>> {
         .status(reply.status)
         .header("content-type", reply.content_type)
         .header("x-amzn-RequestId", request_id());
+    if let Some(location) = reply.location {
+        response = response.header("Location", location);
+    }
     if let Some(error_type) = reply.error_type {
         response = response.header("x-amzn-ErrorType", error_type);
     }

@@ -1,5 +1,8 @@
 //! The two APIs' behaviour over the fake's state: what each operation answers, in the shapes and
-//! with the error encodings of the real services (restJson1, `x-amzn-ErrorType`).
+//! with the error encodings of the real services (restJson1, `x-amzn-ErrorType`). The
+//! authorization-code grant (the `/authorize` page and its exchange) is in [`authorization_code`].
+
+mod authorization_code;
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -9,6 +12,11 @@ use serde_json::{json, Value};
 use crate::config::{Approval, FakeAccount, FakeConfig};
 use crate::rng::{Rng, BASE64ISH, LETTERS, UPPER_ALNUM};
 use crate::{Counters, IssuedCredentials};
+use authorization_code::IssuedCode;
+
+const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+const REFRESH_TOKEN_GRANT: &str = "refresh_token";
+const AUTHORIZATION_CODE_GRANT: &str = "authorization_code";
 
 /// An HTTP answer before it is encoded.
 pub struct Reply {
@@ -16,6 +24,8 @@ pub struct Reply {
     pub error_type: Option<&'static str>,
     /// When a throttled client may try again (sent as `Retry-After` and `x-amz-retry-after`).
     pub retry_after: Option<Duration>,
+    /// Where a redirect sends the browser (`Location`).
+    pub location: Option<String>,
     pub content_type: &'static str,
     pub body: String,
 }
@@ -26,6 +36,7 @@ impl Reply {
             status: 200,
             error_type: None,
             retry_after: None,
+            location: None,
             content_type: "application/json",
             body: body.to_string(),
         }
@@ -36,9 +47,15 @@ impl Reply {
             status,
             error_type: None,
             retry_after: None,
+            location: None,
             content_type: "text/html; charset=utf-8",
             body: format!("<!doctype html><title>{text}</title><p>{text}</p>"),
         }
+    }
+
+    /// A `302 Found` to `location`, as a sign-in page sends the browser back to the client.
+    pub fn redirect(location: String) -> Reply {
+        Reply { location: Some(location), ..Reply::html(302, "Redirecting") }
     }
 
     /// An SSO portal error: `{"message": ...}`.
@@ -47,6 +64,7 @@ impl Reply {
             status,
             error_type: Some(error_type),
             retry_after: None,
+            location: None,
             content_type: "application/json",
             body: json!({ "message": message }).to_string(),
         }
@@ -58,6 +76,7 @@ impl Reply {
             status,
             error_type: Some(error_type),
             retry_after: None,
+            location: None,
             content_type: "application/json",
             body: json!({ "error": error, "error_description": description }).to_string(),
         }
@@ -67,7 +86,20 @@ impl Reply {
 struct Client {
     secret: String,
     expires: SystemTime,
-    refresh_grant: bool,
+    /// The grant types it was registered for; none named means the device code only.
+    grants: Vec<String>,
+    redirect_uris: Vec<String>,
+    scopes: Vec<String>,
+}
+
+impl Client {
+    fn has_grant(&self, grant: &str) -> bool {
+        self.grants.iter().any(|g| g == grant)
+    }
+
+    fn may_use_device_code(&self) -> bool {
+        self.grants.is_empty() || self.has_grant(DEVICE_CODE_GRANT)
+    }
 }
 
 struct Device {
@@ -94,6 +126,8 @@ pub struct State {
     forbidden: HashSet<(String, String)>,
     clients: HashMap<String, Client>,
     devices: HashMap<String, Device>,
+    /// Authorization codes handed out by `/authorize` and not yet exchanged.
+    codes: HashMap<String, IssuedCode>,
     access_tokens: HashMap<String, Instant>,
     refresh_tokens: HashMap<String, RefreshGrant>,
     issued: HashMap<(String, String), IssuedCredentials>,
@@ -101,6 +135,43 @@ pub struct State {
     refused: HashMap<(String, String), u32>,
     slow_downs_left: u32,
     pub counters: Counters,
+}
+
+/// Why a registration is refused, if it is: a grant type the service does not know, or an
+/// authorization-code client without loopback (or https) redirect URIs or an issuer URL.
+fn check_registration(grants: &[String], redirect_uris: &[String], issuer_url: Option<&str>) -> Option<Reply> {
+    let invalid = |error_type, error, description: &str| Some(Reply::oidc_error(400, error_type, error, description));
+    if let Some(unknown) = grants
+        .iter()
+        .find(|g| ![DEVICE_CODE_GRANT, REFRESH_TOKEN_GRANT, AUTHORIZATION_CODE_GRANT].contains(&g.as_str()))
+    {
+        return invalid(
+            "InvalidClientMetadataException",
+            "invalid_client_metadata",
+            &format!("Unsupported grant type {unknown}"),
+        );
+    }
+    if !grants.iter().any(|g| g == AUTHORIZATION_CODE_GRANT) {
+        return None;
+    }
+    if redirect_uris.is_empty() {
+        return invalid(
+            "InvalidRequestException",
+            "invalid_request",
+            "redirectUris is required for authorization_code",
+        );
+    }
+    if redirect_uris.iter().any(|uri| !authorization_code::acceptable_redirect_uri(uri)) {
+        return invalid(
+            "InvalidRedirectUriException",
+            "invalid_redirect_uri",
+            "Redirect URIs must be loopback http or https",
+        );
+    }
+    if issuer_url.is_none_or(str::is_empty) {
+        return invalid("InvalidRequestException", "invalid_request", "issuerUrl is required for authorization_code");
+    }
+    None
 }
 
 fn epoch_seconds(time: SystemTime) -> i64 {
@@ -118,6 +189,7 @@ impl State {
             base_url,
             clients: HashMap::new(),
             devices: HashMap::new(),
+            codes: HashMap::new(),
             access_tokens: HashMap::new(),
             refresh_tokens: HashMap::new(),
             issued: HashMap::new(),
@@ -159,16 +231,22 @@ impl State {
             );
         }
         let _ = name;
-        let grants: Vec<&str> =
-            body["grantTypes"].as_array().map(|g| g.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+        let strings = |field: &str| -> Vec<String> {
+            body[field]
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_str).map(String::from).collect())
+                .unwrap_or_default()
+        };
+        let (grants, redirect_uris, scopes) = (strings("grantTypes"), strings("redirectUris"), strings("scopes"));
+        if let Some(refused) = check_registration(&grants, &redirect_uris, body["issuerUrl"].as_str()) {
+            return refused;
+        }
         let client_id = format!("client-{}", self.rng.string(BASE64ISH, 22).replace(['+', '/'], "x"));
         let secret = self.rng.string(BASE64ISH, 120);
         let issued = SystemTime::now();
         let expires = issued + self.config.registration_ttl;
-        self.clients.insert(
-            client_id.clone(),
-            Client { secret: secret.clone(), expires, refresh_grant: grants.contains(&"refresh_token") },
-        );
+        self.clients
+            .insert(client_id.clone(), Client { secret: secret.clone(), expires, grants, redirect_uris, scopes });
         Reply::json(json!({
             "clientId": client_id,
             "clientSecret": secret,
@@ -199,6 +277,14 @@ impl State {
         };
         if body["startUrl"].as_str().is_none_or(|u| u.is_empty()) {
             return Reply::oidc_error(400, "InvalidRequestException", "invalid_request", "startUrl is required");
+        }
+        if !self.clients.get(&client_id).is_some_and(Client::may_use_device_code) {
+            return Reply::oidc_error(
+                400,
+                "UnauthorizedClientException",
+                "unauthorized_client",
+                "The client is not registered for the device code grant",
+            );
         }
         let device_code = self.rng.string(BASE64ISH, 64);
         let user_code = format!("{}-{}", self.rng.string(LETTERS, 4), self.rng.string(LETTERS, 4));
@@ -247,7 +333,7 @@ impl State {
 
     pub fn create_token(&mut self, body: &Value) -> Reply {
         match body["grantType"].as_str() {
-            Some("urn:ietf:params:oauth:grant-type:device_code") => {
+            Some(DEVICE_CODE_GRANT) => {
                 self.counters.create_token += 1;
                 match self.check_client(body) {
                     Ok(client_id) => {
@@ -256,7 +342,14 @@ impl State {
                     Err(reply) => reply,
                 }
             }
-            Some("refresh_token") => {
+            Some(AUTHORIZATION_CODE_GRANT) => {
+                self.counters.create_token_authorization_code += 1;
+                match self.check_client(body) {
+                    Ok(client_id) => self.authorization_code_grant(&client_id, body),
+                    Err(reply) => reply,
+                }
+            }
+            Some(REFRESH_TOKEN_GRANT) => {
                 self.counters.create_token_refresh += 1;
                 match self.check_client(body) {
                     Ok(client_id) => {
@@ -335,7 +428,7 @@ impl State {
             // The SDKs read expiresIn as a 32-bit integer.
             "expiresIn": self.config.access_token_ttl.as_secs().min(i32::MAX as u64),
         });
-        if self.clients.get(client_id).is_some_and(|c| c.refresh_grant) {
+        if self.clients.get(client_id).is_some_and(|c| c.has_grant(REFRESH_TOKEN_GRANT)) {
             let refresh_token = format!("aor{}", self.rng.string(BASE64ISH, 180));
             let expires = Instant::now() + self.config.refresh_token_ttl;
             self.refresh_tokens
