@@ -55,6 +55,7 @@ pub async fn run(profiles: usize) -> Result<ExitCode, Error> {
         start_url: START_URL.into(),
         region: REGION.into(),
         force_login: false,
+        use_device_code: Some(true),
         ..Default::default()
     };
     let expires_at = login_flow::login(&engine, login, Approver::SimulatedUser).await?;

@@ -4,7 +4,7 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use ssocreds_engine::api::{LoginPoll, LoginPollRequest, LoginStart, LoginStartRequest};
+use ssocreds_engine::api::{LoginPoll, LoginPollRequest, LoginPrompt, LoginStart, LoginStartRequest};
 use ssocreds_engine::{Engine, Result};
 
 /// What the user sees and does while a device login is pending.
@@ -25,10 +25,19 @@ pub async fn login(engine: &Engine, request: LoginStartRequest, approver: Approv
             eprintln!("{message}");
             return wait_for_approval(engine, &environment).await;
         }
-        LoginStart::Pending { user_code, verification_uri, verification_uri_complete, .. } => {
+        LoginStart::Pending {
+            prompt: LoginPrompt::DeviceCode { user_code, verification_uri, verification_uri_complete, .. },
+            ..
+        } => {
             eprintln!("To sign in, open {verification_uri} and enter the code {user_code}");
             eprintln!("  (or open {verification_uri_complete})");
             verification_uri_complete
+        }
+        LoginStart::Pending { prompt: LoginPrompt::AuthorizationCode { .. }, .. } => {
+            return Err(ssocreds_engine::Error::new(
+                ssocreds_engine::ErrorCode::InvalidInput,
+                "the command line asks for the device code flow only",
+            ))
         }
     };
     match approver {

@@ -211,6 +211,8 @@ async fn login(args: LoginArgs) -> Result<ExitCode, Error> {
         force_login: args.force_login,
         no_token_file: args.no_token_file,
         write_sso_session: args.write_sso_session,
+        use_device_code: Some(true),
+        ..Default::default()
     };
     let approver = if args.no_browser { Approver::PrintOnly } else { Approver::Browser };
     let expires_at = login_flow::login(&engine, request, approver).await?;
@@ -299,6 +301,7 @@ impl Session {
             start_url,
             region,
             no_token_file: self.no_token_file,
+            use_device_code: Some(true),
             ..Default::default()
         };
         login_flow::login(engine, login, if self.no_browser { Approver::PrintOnly } else { Approver::Browser }).await?;

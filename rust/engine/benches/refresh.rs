@@ -135,6 +135,7 @@ async fn login(engine: &Engine) {
         start_url: "https://d-1234567890.awsapps.com/start".into(),
         region: "us-east-1".into(),
         force_login: false,
+        use_device_code: Some(true),
         ..Default::default()
     };
     engine.login_start(start).await.expect("login starts");

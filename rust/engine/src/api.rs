@@ -19,6 +19,24 @@ pub struct LoginStartRequest {
     /// Also write `[sso-session <environment>]` into the AWS config file for `aws` CLI v2.
     #[serde(default)]
     pub write_sso_session: bool,
+    /// Which login flow: `None` chooses (the authorization code with PKCE, as `aws sso login` does,
+    /// unless a browser here cannot reach a loopback redirect: then the device code); `Some(true)`
+    /// the device code; `Some(false)` the authorization code even where the choice would be the
+    /// device code (an SSH session whose redirect port is forwarded).
+    #[serde(default)]
+    pub use_device_code: Option<bool>,
+    /// No browser will be opened on this machine: the device code, unless `use_device_code` is
+    /// `Some(false)`.
+    #[serde(default)]
+    pub no_browser: bool,
+    /// Authorization code only: the loopback port the browser is sent back to, for a firewall that
+    /// allows only one. `None` or 0: a free port.
+    #[serde(default)]
+    pub redirect_port: Option<u16>,
+    /// Authorization code only: how long to wait for the browser to come back, 1 to 3600 seconds
+    /// (default 600).
+    #[serde(default)]
+    pub timeout_seconds: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -27,17 +45,33 @@ pub enum LoginStart {
     LoggedIn {
         expires_at: String,
     },
+    /// The user must approve the login in a browser; `flow` says how (see [`LoginPrompt`]).
     Pending {
-        user_code: String,
-        verification_uri: String,
-        verification_uri_complete: String,
+        #[serde(flatten)]
+        prompt: LoginPrompt,
+        /// Why the device code was chosen by itself (e.g. an SSH session); `None` when it was
+        /// asked for, and for the authorization code.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        flow_reason: Option<String>,
+        /// When the login gives up: the device code expires, or the wait for the browser ends.
         expires_at: String,
-        interval_seconds: u64,
     },
-    /// Another process is running this session's device login; poll to get its result.
+    /// Another process is running this session's login; poll to get its result.
     Waiting {
         message: String,
     },
+}
+
+/// What the user must do to approve a pending login, per flow (`"flow"` in the JSON).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "flow", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum LoginPrompt {
+    /// Open `authorization_url` in a browser on this machine; after the approval the browser comes
+    /// back to `redirect_uri`, where this process listens.
+    AuthorizationCode { authorization_url: String, redirect_uri: String },
+    /// Open `verification_uri` on any device and enter `user_code` (or open
+    /// `verification_uri_complete`, which carries the code).
+    DeviceCode { user_code: String, verification_uri: String, verification_uri_complete: String, interval_seconds: u64 },
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -233,6 +267,67 @@ pub struct LogoutResult {
 #[serde(rename_all = "camelCase")]
 pub struct LoginCancelled {
     pub environment: String,
-    /// True when a pending device login, or a wait for another process's login, was forgotten.
+    /// True when a pending login, or a wait for another process's login, was forgotten.
     pub cancelled: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_pending_login_carries_the_fields_of_its_flow_only() {
+        let device = LoginStart::Pending {
+            prompt: LoginPrompt::DeviceCode {
+                user_code: "ABCD-EFGH".into(),
+                verification_uri: "https://device.sso.us-east-1.amazonaws.com/".into(),
+                verification_uri_complete: "https://device.sso.us-east-1.amazonaws.com/?user_code=ABCD-EFGH".into(),
+                interval_seconds: 5,
+            },
+            flow_reason: Some("an SSH session (SSH_TTY is set): ...".into()),
+            expires_at: "2026-01-01T10:10:00Z".into(),
+        };
+        assert_eq!(
+            serde_json::to_value(&device).unwrap(),
+            json!({"status": "pending", "flow": "deviceCode", "userCode": "ABCD-EFGH",
+                "verificationUri": "https://device.sso.us-east-1.amazonaws.com/",
+                "verificationUriComplete": "https://device.sso.us-east-1.amazonaws.com/?user_code=ABCD-EFGH",
+                "intervalSeconds": 5, "flowReason": "an SSH session (SSH_TTY is set): ...",
+                "expiresAt": "2026-01-01T10:10:00Z"})
+        );
+        let code = LoginStart::Pending {
+            prompt: LoginPrompt::AuthorizationCode {
+                authorization_url: "https://oidc.us-east-1.amazonaws.com/authorize?response_type=code".into(),
+                redirect_uri: "http://127.0.0.1:50123/oauth/callback".into(),
+            },
+            flow_reason: None,
+            expires_at: "2026-01-01T10:10:00Z".into(),
+        };
+        assert_eq!(
+            serde_json::to_value(&code).unwrap(),
+            json!({"status": "pending", "flow": "authorizationCode",
+                "authorizationUrl": "https://oidc.us-east-1.amazonaws.com/authorize?response_type=code",
+                "redirectUri": "http://127.0.0.1:50123/oauth/callback", "expiresAt": "2026-01-01T10:10:00Z"})
+        );
+    }
+
+    #[test]
+    fn login_requests_take_the_flow_options() {
+        let request: LoginStartRequest = serde_json::from_value(json!({"environment": "E", "startUrl": "u",
+            "region": "r", "useDeviceCode": false, "noBrowser": true, "redirectPort": 8400, "timeoutSeconds": 30}))
+        .unwrap();
+        assert_eq!(
+            (request.use_device_code, request.no_browser, request.redirect_port, request.timeout_seconds),
+            (Some(false), true, Some(8400), Some(30))
+        );
+        let request: LoginStartRequest =
+            serde_json::from_value(json!({"environment": "E", "startUrl": "u", "region": "r", "useDeviceCode": null}))
+                .unwrap();
+        assert_eq!((request.use_device_code, request.no_browser, request.redirect_port), (None, false, None));
+        let port = serde_json::from_value::<LoginStartRequest>(
+            json!({"environment": "E", "startUrl": "u", "region": "r", "redirectPort": 70000}),
+        );
+        assert!(port.is_err(), "a port is at most 65535");
+    }
 }

@@ -4,7 +4,7 @@
 //!
 //! | operation | module |
 //! |---|---|
-//! | `login_start`, `login_poll`, `login_cancel` | [`crate::login`]: the device authorization flow, the cross-process login lock |
+//! | `login_start`, `login_poll`, `login_cancel` | [`crate::login`]: the authorization-code (PKCE) and device-code flows, the cross-process login lock |
 //! | `plan_refresh`, `run_refresh`, `refresh` | [`crate::refresh`]: plan, fetch, report |
 //! | `discover` | [`crate::discovery`]: accounts and roles, and the listing kept beside the token |
 //! | `session_status`, `logout` | [`crate::token`]: the stored token, its renewal and its end |
@@ -39,22 +39,25 @@ impl Engine {
         Engine { context: Context { env, ..Context::default() } }
     }
 
-    /// Reuses a stored token (renewing it with its refresh token if needed), or starts a device
-    /// login the user must approve, or, when another process is already running that login, waits
-    /// for its result instead of opening another browser tab.
+    /// Reuses a stored token (renewing it with its refresh token if needed), or starts a login the
+    /// user must approve in a browser (the authorization code with a loopback redirect, or the
+    /// device code where no browser here can reach one), or, when another process is already
+    /// running that login, waits for its result instead of opening another browser tab.
     pub async fn login_start(&self, request: LoginStartRequest) -> Result<LoginStart> {
         login::start(&self.context, request).await
     }
 
-    /// Waits at most `waitMs` for the user to approve the pending login, polling as the service
-    /// asks; or for another process's login to finish.
+    /// Waits at most `waitMs` for the user to approve the pending login (the browser to come back
+    /// to the loopback listener, then the code's exchange; or polling as the service asks for the
+    /// device code); or for another process's login to finish.
     pub async fn login_poll(&self, request: LoginPollRequest) -> Result<LoginPoll> {
         login::poll(&self.context, request).await
     }
 
-    /// Forgets the pending device login, or the wait for another process's login, and releases
-    /// the login lock at once so that another process can log in. The stored token and the cache
-    /// file are left alone. A `login_poll` blocked on another thread returns at once.
+    /// Forgets the pending login (closing its loopback listener), or the wait for another
+    /// process's login, and releases the login lock at once so that another process can log in.
+    /// The stored token and the cache file are left alone. A `login_poll` blocked on another
+    /// thread returns at once.
     pub fn login_cancel(&self, request: EnvironmentRequest) -> Result<LoginCancelled> {
         login::cancel(&self.context, request)
     }

@@ -14,6 +14,8 @@ pub enum ErrorCode {
     LoginRequired,
     LoginPending,
     DeviceCodeExpired,
+    /// The browser did not come back to the loopback redirect in time (authorization code flow).
+    LoginTimedOut,
     AccessDenied,
     Forbidden,
     NotFound,
@@ -32,6 +34,7 @@ impl ErrorCode {
             ErrorCode::LoginRequired => "LoginRequired",
             ErrorCode::LoginPending => "LoginPending",
             ErrorCode::DeviceCodeExpired => "DeviceCodeExpired",
+            ErrorCode::LoginTimedOut => "LoginTimedOut",
             ErrorCode::AccessDenied => "AccessDenied",
             ErrorCode::Forbidden => "Forbidden",
             ErrorCode::NotFound => "NotFound",

@@ -4,7 +4,8 @@
 //! Safe, async Rust with no FFI types. The C ABI (`ssocreds-ffi`) and the command line
 //! (`ssocreds-cli`) are thin layers over [`Engine`], whose methods are the operations; each is done
 //! by one module:
-//! - `login/`: the device authorization flow, one login per session across processes;
+//! - `login/`: the authorization code with PKCE (a loopback redirect) or the device code, chosen
+//!   by what this machine's browser can reach; one login per session across processes;
 //! - `token/`: the stored token (memory and the AWS CLI cache), its renewal, status and logout;
 //! - `refresh/`: `plan` (what is current, what to fetch), `fetch`, `report`;
 //! - `discovery/`: accounts and roles, filters, profile names, the listing kept beside the token.

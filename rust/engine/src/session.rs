@@ -1,6 +1,7 @@
 //! What the engine remembers per environment inside one process: the SSO token (the original
-//! script's `<Env>SSOToken` global), a device login in progress (or one another process runs), the
-//! last listing of accounts and roles, and client registrations.
+//! script's `<Env>SSOToken` global), a login in progress (with an authorization-code login's
+//! loopback listener), or one another process runs, the last listing of accounts and roles, and
+//! client registrations.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -20,7 +21,7 @@ pub(crate) struct Session {
     pub token: Option<SsoToken>,
     pub pending: Option<PendingLogin>,
     pub waiting: Option<WaitingLogin>,
-    /// Held while this process runs the session's device login, so other processes wait.
+    /// Held while this process runs the session's login, so other processes wait.
     pub login_lock: Option<FileLock>,
     /// An access token the service refused; never offered again.
     pub rejected: Option<Secret>,
@@ -33,13 +34,13 @@ pub(crate) struct Session {
 }
 
 impl Session {
-    /// True while a device login of this process, or the wait for another process's, is under way.
+    /// True while a login of this process, or the wait for another process's, is under way.
     pub(crate) fn login_in_progress(&self) -> bool {
         self.pending.is_some() || self.waiting.is_some()
     }
 
-    /// Forgets the pending device login or the wait for another process's login, and releases the
-    /// login lock. True when there was a login to forget.
+    /// Forgets the pending login (closing its listener, if it has one) or the wait for another
+    /// process's login, and releases the login lock. True when there was a login to forget.
     pub(crate) fn forget_login(&mut self) -> bool {
         let had = self.login_in_progress() || self.login_lock.is_some();
         self.pending = None;
@@ -50,12 +51,12 @@ impl Session {
     }
 }
 
-/// All sessions, and client registrations per region and endpoint. Locks are held only to read or
+/// All sessions, and client registrations per region, endpoint and flow. Locks are held only to read or
 /// replace a value, never across a network call.
 #[derive(Default)]
 pub(crate) struct Sessions {
     by_environment: Mutex<HashMap<String, Session>>,
-    /// Keyed by region and OIDC endpoint.
+    /// Keyed by region, OIDC endpoint and flow (see `login::registration`).
     registrations: Mutex<HashMap<String, Registration>>,
     /// Bumped whenever a login is forgotten, so a `login_poll` waiting on another thread notices
     /// at once instead of at its deadline.

@@ -210,6 +210,7 @@ async fn a_session_without_token_file_keeps_its_listing_in_memory_only() {
         start_url: "https://d-1234567890.awsapps.com/start".into(),
         region: "us-east-1".into(),
         no_token_file: true,
+        use_device_code: Some(true),
         ..Default::default()
     };
     engine.login_start(start).await.unwrap();

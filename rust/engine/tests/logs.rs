@@ -7,10 +7,13 @@
 use std::sync::{Arc, Mutex, OnceLock};
 
 use fake_identity_center::{Approval, FakeConfig, FakeServer};
-use ssocreds_engine::api::{DiscoverRequest, RefreshRequest};
+use ssocreds_engine::api::{
+    DiscoverRequest, LoginPoll, LoginPollRequest, LoginPrompt, LoginStart, LoginStartRequest, RefreshRequest,
+};
+use ssocreds_engine::Engine;
 
 mod common;
-use common::{logged_in_engine, profiles_of};
+use common::{engine_for, http_get, logged_in_engine, profiles_of, query_value};
 
 const ROLE: &str = "ReadOnly";
 /// aws-smithy-runtime dumps every request at TRACE, headers included, and redacts only the headers
@@ -122,5 +125,69 @@ async fn no_secret_appears_in_errors_debug_output_logs_or_the_listing() {
     }
     for word in ["x-amz-sso_bearer_token", "accessToken", "clientSecret"] {
         assert!(!everything.contains(word), "{word} appears in errors or logs");
+    }
+}
+
+/// The authorization URL of a new authorization-code login of `environment`.
+async fn start_pkce(engine: &Engine, environment: &str) -> String {
+    let request = LoginStartRequest { use_device_code: Some(false), ..common::login_request(environment) };
+    match engine.login_start(request).await.unwrap() {
+        LoginStart::Pending { prompt: LoginPrompt::AuthorizationCode { authorization_url, .. }, .. } => {
+            authorization_url
+        }
+        other => panic!("expected an authorization-code login: {other:?}"),
+    }
+}
+
+/// Sends the browser to `url` (the loopback callback) while polling; the poll's last answer.
+async fn poll_while_the_browser_comes_back(engine: &Engine, environment: &str, url: String) -> String {
+    let browser = std::thread::spawn(move || http_get(&url));
+    let mut answers = String::new();
+    loop {
+        let poll = LoginPollRequest { environment: environment.into(), wait_ms: Some(200) };
+        match engine.login_poll(poll).await {
+            Ok(LoginPoll::Pending) => continue,
+            done => {
+                answers.push_str(&format!("{done:?}"));
+                if let Err(error) = done {
+                    answers.push_str(&error.to_string());
+                }
+                break;
+            }
+        }
+    }
+    let page = browser.join().unwrap();
+    answers.push_str(&page.body);
+    answers
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_code_state_or_token_of_an_authorization_code_login_appears_in_errors_pages_or_logs() {
+    let captured = captured();
+    let fake = FakeServer::start_background(FakeConfig::with_generated_accounts(1, &[ROLE])).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let engine = engine_for(&fake, home.path());
+    let environment = "Browser";
+
+    let authorization_url = start_pkce(&engine, environment).await;
+    let state = query_value(&authorization_url, "state").unwrap();
+    let redirect_uri = query_value(&authorization_url, "redirect_uri").unwrap();
+    let forged = format!("{redirect_uri}?code=FORGED-CODE-1234&state=FORGED-STATE-5678");
+    let mut everything = poll_while_the_browser_comes_back(&engine, environment, forged).await;
+    assert!(everything.contains("LoginRequired"), "the forged answer was refused: {everything}");
+
+    let authorization_url = start_pkce(&engine, environment).await;
+    let second_state = query_value(&authorization_url, "state").unwrap();
+    let url = authorization_url.clone();
+    let back = tokio::task::spawn_blocking(move || http_get(&url).location.unwrap()).await.unwrap();
+    let code = query_value(&back, "code").unwrap();
+    everything.push_str(&poll_while_the_browser_comes_back(&engine, environment, back).await);
+    assert!(everything.contains("LoggedIn"), "{everything}");
+
+    everything.push_str(&captured.text());
+    let mut secrets = vec![state, second_state, code, "FORGED-CODE-1234".into(), "FORGED-STATE-5678".into()];
+    secrets.extend(token_secrets(home.path()));
+    for secret in &secrets {
+        assert!(!everything.contains(secret.as_str()), "a code, state or token leaked into errors, pages or logs");
     }
 }

@@ -1,27 +1,22 @@
-//! The SSO-OIDC calls of a device login: register a public client, start a device authorization,
-//! and one CreateToken poll. Policy (when to poll, what to keep) is the caller's.
+//! The SSO-OIDC calls of a device login: start a device authorization, and one CreateToken poll.
+//! Policy (when to poll, what to keep) is the caller's.
 
 use std::time::{Duration, Instant, SystemTime};
 
 use aws_sdk_ssooidc::Client;
 
-use super::PendingLogin;
+use super::{issued_token, DeviceLogin, DEVICE_CODE_GRANT};
 use crate::error::{Error, ErrorCode, Result};
 use crate::secret::Secret;
 use crate::service_error::ServiceFailure;
 use crate::token::{Persistence, Registration, SsoToken};
 
-/// The one scope this tool asks for: the SSO portal's accounts and roles.
-pub(crate) const SCOPE: &str = "sso:account:access";
-pub(crate) const REFRESH_TOKEN_GRANT: &str = "refresh_token";
-const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
-const CLIENT_NAME: &str = "Set-AwsCliSsoCredentials";
 /// The polling interval when the service names none (RFC 8628's default).
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
 
 /// What the user must see to approve a device login.
 pub(super) struct DeviceAuthorization {
-    pub pending: PendingLogin,
+    pub pending: DeviceLogin,
     pub user_code: String,
     pub verification_uri: String,
     pub verification_uri_complete: String,
@@ -37,31 +32,10 @@ pub(super) enum PollOutcome {
 
 /// Why a device authorization did not start.
 pub(super) enum StartRefused {
-    /// The service no longer accepts the client registration: register again.
+    /// The service does not accept the client registration (expired, or made for another flow):
+    /// register again.
     Registration,
     Other(Error),
-}
-
-pub(super) async fn register(client: &Client, region: &str) -> Result<Registration> {
-    let output = client
-        .register_client()
-        .client_name(CLIENT_NAME)
-        .client_type("public")
-        .scopes(SCOPE)
-        .grant_types(DEVICE_CODE_GRANT)
-        .grant_types(REFRESH_TOKEN_GRANT)
-        .send()
-        .await
-        .map_err(|e| ServiceFailure::from_sdk(&e).to_error("RegisterClient"))?;
-    let (Some(client_id), Some(client_secret)) = (output.client_id, output.client_secret) else {
-        return Err(Error::new(ErrorCode::ServiceError, "RegisterClient returned no client id or secret"));
-    };
-    Ok(Registration {
-        region: region.to_string(),
-        client_id,
-        client_secret: Secret::new(client_secret),
-        expires_at: SystemTime::UNIX_EPOCH + Duration::from_secs(output.client_secret_expires_at.max(0) as u64),
-    })
 }
 
 /// Starts a device authorization.
@@ -100,7 +74,7 @@ pub(super) async fn start(
     let interval = if output.interval > 0 { Duration::from_secs(output.interval as u64) } else { DEFAULT_INTERVAL };
     let now = Instant::now();
     Ok(DeviceAuthorization {
-        pending: PendingLogin {
+        pending: DeviceLogin {
             registration: registration.clone(),
             device_code: Secret::new(device_code),
             start_url: start_url.to_string(),
@@ -118,7 +92,7 @@ pub(super) async fn start(
 }
 
 /// One CreateToken call for a pending device login.
-pub(super) async fn poll(client: &Client, pending: &PendingLogin, environment: &str) -> Result<PollOutcome> {
+pub(super) async fn poll(client: &Client, pending: &DeviceLogin, environment: &str) -> Result<PollOutcome> {
     let registration = &pending.registration;
     let answer = client
         .create_token()
@@ -150,15 +124,6 @@ pub(super) async fn poll(client: &Client, pending: &PendingLogin, environment: &
             };
         }
     };
-    let access_token = output
-        .access_token
-        .ok_or_else(|| Error::new(ErrorCode::ServiceError, "CreateToken returned no access token"))?;
-    Ok(PollOutcome::Token(SsoToken {
-        access_token: Secret::new(access_token),
-        expires_at: SystemTime::now() + Duration::from_secs(output.expires_in.max(0) as u64),
-        start_url: pending.start_url.clone(),
-        region: pending.region.clone(),
-        refresh_token: output.refresh_token.map(Secret::new),
-        registration: Some(registration.clone()),
-    }))
+    let token = issued_token(output, &pending.start_url, &pending.region, registration)?;
+    Ok(PollOutcome::Token(token))
 }

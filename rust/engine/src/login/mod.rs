@@ -1,18 +1,26 @@
-//! Logging in: reuse the stored token when it is good, else a device authorization the user
-//! approves in a browser ([`device`], polled by [`poll`]), with one login per session across
-//! processes ([`other_process`]) and a cancel that leaves nothing behind.
+//! Logging in: reuse the stored token when it is good, else a login the user approves in a browser,
+//! by one of two flows ([`flow`] chooses): the authorization code with PKCE
+//! ([`authorization_code`]; the browser comes back to a loopback [`callback`] listener) or the
+//! device code ([`device`]). [`begin`] starts either, [`poll`] (and [`code_poll`]) waits for it,
+//! with one login per session across processes ([`other_process`]) and a cancel that leaves
+//! nothing behind, no listener either.
 
+mod authorization_code;
+mod begin;
+mod callback;
+mod code_poll;
 mod device;
+mod flow;
 mod other_process;
 mod poll;
 mod registration;
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
+use aws_sdk_ssooidc::operation::create_token::CreateTokenOutput;
 use tokio::sync::watch;
 
-pub(crate) use device::{REFRESH_TOKEN_GRANT, SCOPE};
 pub(crate) use poll::poll;
 
 use crate::api::{EnvironmentRequest, LoginCancelled, LoginStart, LoginStartRequest};
@@ -20,13 +28,42 @@ use crate::engine::Context;
 use crate::error::{Error, ErrorCode, Result};
 use crate::secret::Secret;
 use crate::time::format_rfc3339;
-use crate::token::{self, Persistence, Registration, REUSE_MARGIN};
+use crate::token::{self, Persistence, Registration, SsoToken, REUSE_MARGIN};
 use crate::validate;
-use device::StartRefused;
+use flow::Flow;
+
+/// The one scope this tool asks for: the SSO portal's accounts and roles.
+pub(crate) const SCOPE: &str = "sso:account:access";
+pub(crate) const REFRESH_TOKEN_GRANT: &str = "refresh_token";
+const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+const AUTHORIZATION_CODE_GRANT: &str = "authorization_code";
+/// Where the browser comes back to after an authorization-code login, as the AWS CLI has it.
+const CALLBACK_PATH: &str = "/oauth/callback";
+/// How long an authorization-code login waits for the browser by default (the AWS CLI's wait),
+/// and at most.
+const DEFAULT_CALLBACK_TIMEOUT: Duration = Duration::from_secs(600);
+const MAX_CALLBACK_TIMEOUT: Duration = Duration::from_secs(3600);
+
+/// A login waiting for the user's approval.
+#[derive(Debug)]
+pub(crate) enum PendingLogin {
+    Device(DeviceLogin),
+    AuthorizationCode(CodeLogin),
+}
+
+impl PendingLogin {
+    /// What tells this login from every other: its device code, or its state.
+    pub(crate) fn key(&self) -> &Secret {
+        match self {
+            PendingLogin::Device(login) => &login.device_code,
+            PendingLogin::AuthorizationCode(login) => &login.exchange.state,
+        }
+    }
+}
 
 /// A device authorization waiting for the user's approval.
 #[derive(Clone, Debug)]
-pub(crate) struct PendingLogin {
+pub(crate) struct DeviceLogin {
     pub registration: Registration,
     pub device_code: Secret,
     pub start_url: String,
@@ -37,7 +74,31 @@ pub(crate) struct PendingLogin {
     pub persist: Persistence,
 }
 
-/// Another process is running the device login for this session; this one waits for its token.
+/// An authorization-code login waiting for the browser to come back to its listener.
+#[derive(Debug)]
+pub(crate) struct CodeLogin {
+    pub exchange: CodeExchange,
+    /// Listens on 127.0.0.1 for the browser; `None` while a `login_poll` serves it. Dropped (so
+    /// the port is free) when the login ends, however it ends.
+    pub listener: Option<std::net::TcpListener>,
+}
+
+/// What the exchange of an authorization code needs.
+#[derive(Clone, Debug)]
+pub(crate) struct CodeExchange {
+    pub registration: Registration,
+    pub start_url: String,
+    pub region: String,
+    /// `http://127.0.0.1:<port>/oauth/callback`, sent with the authorization and the exchange.
+    pub redirect_uri: String,
+    pub state: Secret,
+    pub verifier: Secret,
+    pub expires: Instant,
+    pub timeout: Duration,
+    pub persist: Persistence,
+}
+
+/// Another process is running the login for this session; this one waits for its token.
 #[derive(Clone, Debug)]
 pub(crate) struct WaitingLogin {
     pub since: Instant,
@@ -52,6 +113,7 @@ pub(crate) async fn start(context: &Context, request: LoginStartRequest) -> Resu
     validate::profile_name(environment, "environment")?;
     validate::start_url(&request.start_url, "startUrl")?;
     validate::region(&request.region, "region")?;
+    let callback_timeout = flow_options(&request)?;
     let client = context.clients.oidc(&request.region, &context.env)?;
     let persist = token::persistence(&context.env, environment, request.no_token_file, request.write_sso_session)?;
     // A `login_cancel` (or `logout`) from now on leaves nothing of this start behind.
@@ -96,15 +158,40 @@ pub(crate) async fn start(context: &Context, request: LoginStartRequest) -> Resu
             }
         }
     }
-    let started = start_device_login(context, &client, &request, &persist, generation).await;
+    let choice = flow::choose(&request, &context.env);
+    let started = match choice.flow {
+        Flow::DeviceCode => begin::device(context, &client, &request, &persist, generation, choice.reason).await,
+        Flow::AuthorizationCode => {
+            begin::authorization_code(context, &client, &request, &persist, generation, callback_timeout).await
+        }
+    };
     if started.is_err() {
         other_process::release_lock(context, environment, generation);
     }
     started
 }
 
-/// `login_cancel`: forgets the pending device login, or the wait for another process's login, and
-/// releases the login lock at once. A `login_poll` blocked on another thread returns at once.
+/// Checks the options of the flows; returns how long an authorization-code login waits.
+fn flow_options(request: &LoginStartRequest) -> Result<Duration> {
+    if request.use_device_code == Some(true) && request.redirect_port.is_some_and(|port| port != 0) {
+        return Err(Error::invalid_input(
+            "redirectPort is for the authorization-code flow; it cannot be given with useDeviceCode true",
+        ));
+    }
+    let Some(seconds) = request.timeout_seconds else { return Ok(DEFAULT_CALLBACK_TIMEOUT) };
+    let timeout = Duration::from_secs(seconds);
+    if timeout.is_zero() || timeout > MAX_CALLBACK_TIMEOUT {
+        return Err(Error::invalid_input(format!(
+            "timeoutSeconds {seconds} is not between 1 and {}",
+            MAX_CALLBACK_TIMEOUT.as_secs()
+        )));
+    }
+    Ok(timeout)
+}
+
+/// `login_cancel`: forgets the pending login (closing an authorization-code login's listener), or
+/// the wait for another process's login, and releases the login lock at once. A `login_poll`
+/// blocked on another thread returns at once.
 pub(crate) fn cancel(context: &Context, request: EnvironmentRequest) -> Result<LoginCancelled> {
     let environment = request.environment;
     validate::profile_name(&environment, "environment")?;
@@ -137,57 +224,58 @@ async fn reuse(
     }
 }
 
-async fn start_device_login(
-    context: &Context,
-    client: &aws_sdk_ssooidc::Client,
-    request: &LoginStartRequest,
-    persist: &Persistence,
-    generation: u64,
-) -> Result<LoginStart> {
-    let (environment, region) = (&request.environment, &request.region);
-    let registration = registration::registration(context, client, region, persist.cache_file.as_deref()).await?;
-    let authorization = match device::start(client, &registration, &request.start_url, persist).await {
-        Ok(authorization) => authorization,
-        Err(StartRefused::Other(error)) => return Err(error.context(format!("environment '{environment}'"))),
-        Err(StartRefused::Registration) => {
-            tracing::debug!(environment, "the client registration was rejected; registering again");
-            registration::forget(context, region)?;
-            let registration = registration::registration(context, client, region, None).await?;
-            device::start(client, &registration, &request.start_url, persist).await.map_err(
-                |refused| match refused {
-                    StartRefused::Other(error) => error,
-                    StartRefused::Registration => Error::new(
-                        ErrorCode::ServiceError,
-                        "StartDeviceAuthorization rejected a new client registration",
-                    ),
-                },
-            )?
-        }
-    };
-    let started = LoginStart::Pending {
-        user_code: authorization.user_code,
-        verification_uri: authorization.verification_uri,
-        verification_uri_complete: authorization.verification_uri_complete,
-        expires_at: format_rfc3339(authorization.expires_at),
-        interval_seconds: authorization.pending.interval.as_secs(),
-    };
+/// Keeps `pending` as the session's login, unless a cancel came since `generation`.
+fn store_pending(context: &Context, environment: &str, generation: u64, pending: PendingLogin) -> Result<()> {
     let current = context.sessions.with(environment, |s| {
         let current = s.generation == generation;
         if current {
-            s.pending = Some(authorization.pending);
+            s.pending = Some(pending);
         }
         current
     });
     if current {
-        Ok(started)
+        Ok(())
     } else {
         Err(login_cancelled(environment))
     }
 }
 
+/// The token a CreateToken call issued, for `start_url`, renewable with `registration`.
+fn issued_token(
+    output: CreateTokenOutput,
+    start_url: &str,
+    region: &str,
+    registration: &Registration,
+) -> Result<SsoToken> {
+    let access_token = output
+        .access_token
+        .ok_or_else(|| Error::new(ErrorCode::ServiceError, "CreateToken returned no access token"))?;
+    Ok(SsoToken {
+        access_token: Secret::new(access_token),
+        expires_at: SystemTime::now() + Duration::from_secs(output.expires_in.max(0) as u64),
+        start_url: start_url.to_string(),
+        region: region.to_string(),
+        refresh_token: output.refresh_token.map(Secret::new),
+        registration: Some(registration.clone()),
+    })
+}
+
 /// What a `login_start` or `login_poll` answers when `login_cancel` (or `logout`) ended its login.
 fn login_cancelled(environment: &str) -> Error {
     Error::login_required(environment, "the login was cancelled")
+}
+
+/// The browser did not come back to the listener in time.
+fn callback_timed_out(environment: &str, login: &CodeExchange) -> Error {
+    Error::new(
+        ErrorCode::LoginTimedOut,
+        format!(
+            "environment '{environment}': the browser did not come back to {} within {} seconds; start the login \
+             again (or use the device code where no browser on this machine can reach that address)",
+            login.redirect_uri,
+            login.timeout.as_secs()
+        ),
+    )
 }
 
 /// The user code expired before it was approved.
@@ -203,5 +291,55 @@ async fn pause_until(until: Instant, forgotten: &mut watch::Receiver<u64>) -> bo
     tokio::select! {
         Ok(()) = forgotten.changed() => true,
         () = tokio::time::sleep_until(until.into()) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_of_a_pending_login_shows_no_secret() {
+        let registration = Registration {
+            region: "us-east-1".into(),
+            client_id: "client".into(),
+            client_secret: Secret::new("CLIENT-SECRET"),
+            expires_at: SystemTime::now(),
+        };
+        let exchange = CodeExchange {
+            registration,
+            start_url: "https://x".into(),
+            region: "us-east-1".into(),
+            redirect_uri: "http://127.0.0.1:1/oauth/callback".into(),
+            state: Secret::new("THE-STATE"),
+            verifier: Secret::new("THE-VERIFIER"),
+            expires: Instant::now(),
+            timeout: DEFAULT_CALLBACK_TIMEOUT,
+            persist: Persistence::default(),
+        };
+        let printed = format!("{:?}", PendingLogin::AuthorizationCode(CodeLogin { exchange, listener: None }));
+        for secret in ["CLIENT-SECRET", "THE-STATE", "THE-VERIFIER"] {
+            assert!(!printed.contains(secret), "{printed}");
+        }
+    }
+
+    #[test]
+    fn flow_options_are_checked_and_name_the_field() {
+        let request = |use_device_code, redirect_port, timeout_seconds| LoginStartRequest {
+            use_device_code,
+            redirect_port,
+            timeout_seconds,
+            ..Default::default()
+        };
+        assert_eq!(flow_options(&request(None, None, None)).unwrap(), DEFAULT_CALLBACK_TIMEOUT);
+        assert_eq!(flow_options(&request(Some(false), Some(8400), Some(3600))).unwrap(), MAX_CALLBACK_TIMEOUT);
+        assert!(flow_options(&request(Some(true), Some(0), None)).is_ok(), "0 is no port in particular");
+        assert!(flow_options(&request(None, Some(8400), None)).is_ok(), "kept for when detection picks the browser");
+        let refused = flow_options(&request(Some(true), Some(8400), None)).unwrap_err();
+        assert!(refused.message.contains("redirectPort") && refused.message.contains("useDeviceCode"));
+        for seconds in [0, 3601] {
+            let refused = flow_options(&request(None, None, Some(seconds))).unwrap_err();
+            assert!(refused.message.contains(&format!("timeoutSeconds {seconds}")), "{}", refused.message);
+        }
     }
 }

@@ -1,18 +1,21 @@
-//! `login_poll`: waits at most `waitMs` for the user to approve the pending device login, polling
-//! CreateToken as the service asks (its interval, [`SLOW_DOWN_STEP`] more after each SlowDown), or
-//! for another process's login to finish. A cancel made meanwhile always wins.
+//! `login_poll`: waits at most `waitMs` for the pending login to be approved. A device login polls
+//! CreateToken as the service asks (its interval, [`SLOW_DOWN_STEP`] more after each SlowDown); an
+//! authorization-code login waits for the browser ([`super::code_poll`]); or the wait is for
+//! another process's login to finish. A cancel made meanwhile always wins.
 
 use std::time::{Duration, Instant};
 
+use tokio::sync::watch;
+
 use super::device::{self, PollOutcome};
-use super::{code_expired, login_cancelled, other_process, pause_until, PendingLogin};
+use super::{code_expired, code_poll, login_cancelled, other_process, pause_until, DeviceLogin, PendingLogin};
 use crate::api::{LoginPoll, LoginPollRequest};
 use crate::engine::Context;
 use crate::error::{Error, ErrorCode, Result};
 use crate::secret::Secret;
 use crate::session::Session;
 use crate::time::format_rfc3339;
-use crate::token;
+use crate::token::{self, Persistence, SsoToken};
 use crate::validate;
 
 /// RFC 8628: after slow_down the client must add 5 seconds to its polling interval.
@@ -21,6 +24,13 @@ const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
 const DEFAULT_WAIT: Duration = Duration::from_millis(1_000);
 /// The longest a poll may wait, so that a caller stays cancellable between polls.
 const MAX_WAIT: Duration = Duration::from_millis(60_000);
+
+/// The session's login, as a poll sees it.
+enum Current {
+    None,
+    Device(Box<DeviceLogin>),
+    AuthorizationCode,
+}
 
 pub(crate) async fn poll(context: &Context, request: LoginPollRequest) -> Result<LoginPoll> {
     let environment = &request.environment;
@@ -34,74 +44,74 @@ pub(crate) async fn poll(context: &Context, request: LoginPollRequest) -> Result
         if let Some(waiting) = waiting {
             return other_process::wait(context, environment, waiting, deadline, generation, &mut forgotten).await;
         }
-        let Some(pending) = context.sessions.with(environment, |s| s.pending.clone()) else {
-            let now = context.clock.now();
-            return match context
-                .sessions
-                .with(environment, |s| s.token.clone())
-                .filter(|t| t.valid_at(now, Duration::ZERO))
-            {
-                Some(token) => Ok(LoginPoll::LoggedIn { expires_at: format_rfc3339(token.expires_at) }),
-                None => Err(Error::login_required(environment, "no login is in progress (call login_start first)")),
-            };
+        let current = context.sessions.with(environment, |s| match &s.pending {
+            None => Current::None,
+            Some(PendingLogin::Device(login)) => Current::Device(Box::new(login.clone())),
+            Some(PendingLogin::AuthorizationCode(_)) => Current::AuthorizationCode,
+        });
+        let done = match current {
+            Current::None => return token_or_none(context, environment),
+            Current::Device(login) => device_step(context, environment, *login, deadline, &mut forgotten).await?,
+            Current::AuthorizationCode => code_poll::step(context, environment, deadline, &mut forgotten).await?,
         };
-        let now = Instant::now();
-        if now >= pending.expires {
-            end_device_login(context, environment, &pending.device_code);
-            return Err(code_expired(environment));
-        }
-        if pending.next_poll > now {
-            // A cancel wakes this early; the loop then finds the login gone.
-            let woken = pause_until(pending.next_poll.min(deadline), &mut forgotten).await;
-            if !woken && pending.next_poll >= deadline {
-                return Ok(LoginPoll::Pending);
-            }
-            continue;
-        }
-        let client = context.clients.oidc(&pending.region, &context.env)?;
-        let outcome = device::poll(&client, &pending, environment).await;
-        if let Some(done) = settle(context, environment, &pending, outcome).await? {
+        if let Some(done) = done {
             return Ok(done);
-        }
-        if Instant::now() >= deadline {
-            return Ok(LoginPoll::Pending);
         }
     }
 }
 
-/// Applies one poll's outcome to the session, if the login is still the session's (not cancelled,
-/// nor replaced by a new one): the token is stored, or the next poll scheduled, or the login ended.
+/// With no login in progress: the token this process holds, if it is valid.
+fn token_or_none(context: &Context, environment: &str) -> Result<LoginPoll> {
+    let now = context.clock.now();
+    match context.sessions.with(environment, |s| s.token.clone()).filter(|t| t.valid_at(now, Duration::ZERO)) {
+        Some(token) => Ok(LoginPoll::LoggedIn { expires_at: format_rfc3339(token.expires_at) }),
+        None => Err(Error::login_required(environment, "no login is in progress (call login_start first)")),
+    }
+}
+
+/// Waits for the device login's next poll time, or polls once. `None`: look at the session again.
+async fn device_step(
+    context: &Context,
+    environment: &str,
+    pending: DeviceLogin,
+    deadline: Instant,
+    forgotten: &mut watch::Receiver<u64>,
+) -> Result<Option<LoginPoll>> {
+    let now = Instant::now();
+    if now >= pending.expires {
+        end_login(context, environment, &pending.device_code);
+        return Err(code_expired(environment));
+    }
+    if pending.next_poll > now {
+        // A cancel wakes this early; the loop then finds the login gone.
+        let woken = pause_until(pending.next_poll.min(deadline), forgotten).await;
+        let timed_out = !woken && pending.next_poll >= deadline;
+        return Ok(timed_out.then_some(LoginPoll::Pending));
+    }
+    let client = context.clients.oidc(&pending.region, &context.env)?;
+    let outcome = device::poll(&client, &pending, environment).await;
+    if let Some(done) = settle(context, environment, &pending, outcome).await? {
+        return Ok(Some(done));
+    }
+    Ok((Instant::now() >= deadline).then_some(LoginPoll::Pending))
+}
+
+/// Applies one device poll's outcome to the session, if the login is still the session's (not
+/// cancelled, nor replaced by a new one): the token is stored, or the next poll scheduled, or the
+/// login ended.
 async fn settle(
     context: &Context,
     environment: &str,
-    pending: &PendingLogin,
+    pending: &DeviceLogin,
     outcome: Result<PollOutcome>,
 ) -> Result<Option<LoginPoll>> {
-    let is_same = |s: &Session| s.pending.as_ref().is_some_and(|p| p.device_code == pending.device_code);
     match outcome {
         Ok(PollOutcome::Token(token)) => {
-            // Claimed only while it is still the session's login: a cancel made during the call
-            // wins, and the token is dropped.
-            let Some(lock) = context.sessions.with(environment, |s| {
-                is_same(s).then(|| {
-                    s.pending = None;
-                    s.rejected = None;
-                    s.login_lock.take()
-                })
-            }) else {
-                return Err(login_cancelled(environment));
-            };
-            let expires_at = format_rfc3339(token.expires_at);
-            tracing::info!(environment, expires_at, "logged in");
-            // Stored before the lock is released, so processes waiting for it find it.
-            let remembered = token::remember(context, environment, token, &pending.persist).await;
-            drop(lock);
-            remembered?;
-            Ok(Some(LoginPoll::LoggedIn { expires_at }))
+            finish(context, environment, &pending.device_code, token, &pending.persist).await.map(Some)
         }
         Ok(outcome) => {
             context.sessions.with(environment, |s| {
-                if let Some(p) = s.pending.as_mut().filter(|p| p.device_code == pending.device_code) {
+                if let Some(PendingLogin::Device(p)) = s.pending.as_mut().filter(|p| p.key() == &pending.device_code) {
                     if matches!(outcome, PollOutcome::SlowDown) {
                         p.interval += SLOW_DOWN_STEP;
                         tracing::debug!(environment, interval = p.interval.as_secs(), "asked to slow down");
@@ -114,30 +124,71 @@ async fn settle(
         Err(error) => {
             let final_ =
                 matches!(error.code, ErrorCode::DeviceCodeExpired | ErrorCode::AccessDenied | ErrorCode::LoginRequired);
-            let same = context.sessions.with(environment, |s| {
-                if !is_same(s) {
-                    return false;
-                }
-                if final_ {
-                    s.pending = None;
-                    s.login_lock = None;
-                } else if let Some(p) = s.pending.as_mut() {
+            if final_ {
+                return Err(end_with(context, environment, &pending.device_code, error));
+            }
+            let same = context.sessions.with(environment, |s| match s.pending.as_mut() {
+                Some(PendingLogin::Device(p)) if p.device_code == pending.device_code => {
                     p.next_poll = Instant::now() + p.interval;
+                    true
                 }
-                true
+                _ => false,
             });
             Err(if same { error } else { login_cancelled(environment) })
         }
     }
 }
 
-/// Forgets the pending device login and lets other processes log in, if it is still the one with
-/// this device code (not cancelled, nor replaced by a new one).
-fn end_device_login(context: &Context, environment: &str, device_code: &Secret) {
+/// The login with `key` was approved: its token is stored (the cache file first, so processes
+/// waiting for it find it, then the lock is released). Claimed only while it is still the
+/// session's login: a cancel made meanwhile wins, and the token is dropped.
+pub(super) async fn finish(
+    context: &Context,
+    environment: &str,
+    key: &Secret,
+    token: SsoToken,
+    persist: &Persistence,
+) -> Result<LoginPoll> {
+    let Some(lock) = context.sessions.with(environment, |s| {
+        is_same(s, key).then(|| {
+            s.pending = None;
+            s.rejected = None;
+            s.login_lock.take()
+        })
+    }) else {
+        return Err(login_cancelled(environment));
+    };
+    let expires_at = format_rfc3339(token.expires_at);
+    tracing::info!(environment, expires_at, "logged in");
+    let remembered = token::remember(context, environment, token, persist).await;
+    drop(lock);
+    remembered?;
+    Ok(LoginPoll::LoggedIn { expires_at })
+}
+
+/// Ends the login with `key` for good with `error`, if it is still the session's; otherwise the
+/// login was cancelled (or replaced), and that is the answer.
+pub(super) fn end_with(context: &Context, environment: &str, key: &Secret, error: Error) -> Error {
+    if end_login(context, environment, key) {
+        error
+    } else {
+        login_cancelled(environment)
+    }
+}
+
+/// Forgets the login with `key` (closing its listener, if it has one) and lets other processes
+/// log in, if it is still the session's. True when it was.
+pub(super) fn end_login(context: &Context, environment: &str, key: &Secret) -> bool {
     context.sessions.with(environment, |s| {
-        if s.pending.as_ref().is_some_and(|p| &p.device_code == device_code) {
+        let same = is_same(s, key);
+        if same {
             s.pending = None;
             s.login_lock = None;
         }
-    });
+        same
+    })
+}
+
+fn is_same(session: &Session, key: &Secret) -> bool {
+    session.pending.as_ref().is_some_and(|p| p.key() == key)
 }

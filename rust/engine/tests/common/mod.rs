@@ -1,9 +1,13 @@
 //! What the engine's integration tests share: an engine pointed at the fake and a home folder, a
-//! device login the fake approves, and the accounts of the fake as a request.
+//! device login the fake approves, the accounts of the fake as a request, and a browser (plain
+//! HTTP/1.1 GETs) for the authorization-code login.
 // Each test binary uses its own part of this module.
 #![allow(dead_code)]
 
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::path::Path;
+use std::time::Duration;
 
 use fake_identity_center::{FakeConfig, FakeServer};
 use ssocreds_engine::api::{AccountRequest, LoginPoll, LoginPollRequest, LoginStartRequest};
@@ -14,22 +18,86 @@ pub const REGION: &str = "us-east-1";
 
 /// An engine whose endpoints are the fake's and whose home (token cache, config) is `home`.
 pub fn engine_for(fake: &FakeServer, home: &Path) -> Engine {
-    let url = fake.url();
-    Engine::new(Env::from_pairs([
-        ("AWS_ENDPOINT_URL_SSO_OIDC", url.clone()),
-        ("AWS_ENDPOINT_URL_SSO", url),
-        ("HOME", home.display().to_string()),
-    ]))
+    Engine::new(env_for(fake, home, &[]))
 }
 
-/// The login request of `environment` at the fake's start URL.
+/// The environment of [`engine_for`], with `extra` variables (no marker file exists in it).
+pub fn env_for(fake: &FakeServer, home: &Path, extra: &[(&str, &str)]) -> Env {
+    let url = fake.url();
+    let base = [
+        ("AWS_ENDPOINT_URL_SSO_OIDC".to_string(), url.clone()),
+        ("AWS_ENDPOINT_URL_SSO".to_string(), url),
+        ("HOME".to_string(), home.display().to_string()),
+    ];
+    Env::from_pairs(base.into_iter().chain(extra.iter().map(|(k, v)| (k.to_string(), v.to_string()))))
+}
+
+/// The device login request of `environment` at the fake's start URL. The device code is asked
+/// for, so that tests do not depend on whether this machine has a desktop.
 pub fn login_request(environment: &str) -> LoginStartRequest {
     LoginStartRequest {
         environment: environment.into(),
         start_url: START_URL.into(),
         region: REGION.into(),
+        use_device_code: Some(true),
         ..Default::default()
     }
+}
+
+/// An HTTP answer as a browser sees it.
+#[derive(Debug)]
+pub struct Page {
+    pub status: u16,
+    pub location: Option<String>,
+    pub body: String,
+}
+
+/// One GET of an `http://` URL, as a browser sends it (no redirect followed).
+pub fn http_get(url: &str) -> Page {
+    let rest = url.strip_prefix("http://").expect("an http URL");
+    let (authority, path) = rest.split_once('/').map_or((rest, "/".to_string()), |(a, p)| (a, format!("/{p}")));
+    let mut stream = TcpStream::connect(authority).unwrap_or_else(|e| panic!("cannot connect to {authority}: {e}"));
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    let location = head.lines().find_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        name.eq_ignore_ascii_case("location").then(|| value.trim().to_string())
+    });
+    Page { status: head.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0), location, body: body.to_string() }
+}
+
+/// What a browser does with an authorization URL: signs in at the fake (which approves at once)
+/// and follows its redirect back to the loopback listener; the last page it shows. Blocking: run
+/// it on a thread of its own while the test polls, since the listener answers during a poll.
+pub fn browse(url: &str) -> Page {
+    let page = http_get(url);
+    match (&page.location, page.status) {
+        (Some(location), 302) => http_get(location),
+        _ => page,
+    }
+}
+
+/// [`browse`] on a thread of its own.
+pub fn browse_in_background(url: &str) -> std::thread::JoinHandle<Page> {
+    let url = url.to_string();
+    std::thread::spawn(move || browse(&url))
+}
+
+/// The value of `name` in the URL's query, percent-decoded as far as tests need.
+pub fn query_value(url: &str, name: &str) -> Option<String> {
+    let (_, query) = url.split_once('?')?;
+    query.split('&').find_map(|pair| {
+        let (key, value) = pair.split_once('=')?;
+        (key == name).then(|| value.replace("%3A", ":").replace("%2F", "/"))
+    })
+}
+
+/// True when nothing listens on 127.0.0.1 at `port` any more.
+pub fn port_is_free(port: u16) -> bool {
+    std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
 }
 
 /// Starts `start` and polls until the fake (set to approve by itself) has approved it.
