@@ -49,13 +49,15 @@ pub async fn run(profiles: usize) -> Result<ExitCode, Error> {
         ("HOME", home_text.clone()),
     ]));
 
-    println!("\n1. Device login");
+    println!(
+        "\n1. Login: the authorization code with PKCE, as `aws sso login` does (the browser comes back to 127.0.0.1)"
+    );
     let login = LoginStartRequest {
         environment: ENVIRONMENT.into(),
         start_url: START_URL.into(),
         region: REGION.into(),
         force_login: false,
-        use_device_code: Some(true),
+        use_device_code: Some(false),
         ..Default::default()
     };
     let expires_at = login_flow::login(&engine, login, Approver::SimulatedUser).await?;

@@ -75,9 +75,8 @@ struct LoginArgs {
     /// The region of IAM Identity Center, e.g. us-east-1.
     #[arg(long)]
     region: String,
-    /// Print the URL and code instead of opening a browser (SSH, WSL, headless).
-    #[arg(long)]
-    no_browser: bool,
+    #[command(flatten)]
+    browser: BrowserArgs,
     /// Start a new login even if a valid token is cached.
     #[arg(long)]
     force_login: bool,
@@ -87,6 +86,45 @@ struct LoginArgs {
     /// Also write [sso-session ENVIRONMENT] into ~/.aws/config (AWS_CONFIG_FILE) for `aws` CLI v2.
     #[arg(long)]
     write_sso_session: bool,
+}
+
+/// How a login is approved in a browser.
+#[derive(Args, Clone, Default)]
+struct BrowserArgs {
+    /// Print the URL (and code) instead of opening a browser (SSH, WSL, headless): the device
+    /// code, approved on any device, unless --redirect-port asks for the redirect.
+    #[arg(long)]
+    no_browser: bool,
+    /// Log in with the device code (a URL and a code, approved on any device) instead of the
+    /// browser's redirect to 127.0.0.1 (chosen by itself over SSH, in a container, or with no
+    /// desktop).
+    #[arg(long, conflicts_with = "redirect_port")]
+    use_device_code: bool,
+    /// Have the browser come back to this port of 127.0.0.1 (for a firewall that allows only one,
+    /// or an SSH session that forwards it); asks for the redirect even where the device code would
+    /// be chosen.
+    #[arg(long, value_name = "PORT")]
+    redirect_port: Option<u16>,
+}
+
+impl BrowserArgs {
+    /// `request` with the flow options of these flags.
+    fn apply(&self, request: LoginStartRequest) -> LoginStartRequest {
+        let use_device_code = match (self.use_device_code, self.redirect_port) {
+            (true, _) => Some(true),
+            (false, Some(_)) => Some(false),
+            (false, None) => None,
+        };
+        LoginStartRequest { use_device_code, no_browser: self.no_browser, redirect_port: self.redirect_port, ..request }
+    }
+
+    fn approver(&self) -> Approver {
+        if self.no_browser {
+            Approver::PrintOnly
+        } else {
+            Approver::Browser
+        }
+    }
 }
 
 /// Which discovered accounts and roles to keep.
@@ -117,8 +155,8 @@ struct DiscoverArgs {
     filters: FilterArgs,
     #[arg(long)]
     max_concurrency: Option<usize>,
-    #[arg(long)]
-    no_browser: bool,
+    #[command(flatten)]
+    browser: BrowserArgs,
     #[arg(long)]
     non_interactive: bool,
     /// Print JSON instead of a table.
@@ -161,8 +199,8 @@ struct RefreshArgs {
     /// Never start a login: fail with LoginRequired instead (for schedulers and shell profiles).
     #[arg(long)]
     non_interactive: bool,
-    #[arg(long)]
-    no_browser: bool,
+    #[command(flatten)]
+    browser: BrowserArgs,
     /// Use and keep the token in memory only, never the AWS CLI cache.
     #[arg(long)]
     no_token_file: bool,
@@ -204,18 +242,16 @@ fn main() -> ExitCode {
 
 async fn login(args: LoginArgs) -> Result<ExitCode, Error> {
     let engine = Engine::new(Env::real());
-    let request = LoginStartRequest {
+    let request = args.browser.apply(LoginStartRequest {
         environment: args.environment,
         start_url: args.start_url,
         region: args.region,
         force_login: args.force_login,
         no_token_file: args.no_token_file,
         write_sso_session: args.write_sso_session,
-        use_device_code: Some(true),
         ..Default::default()
-    };
-    let approver = if args.no_browser { Approver::PrintOnly } else { Approver::Browser };
-    let expires_at = login_flow::login(&engine, request, approver).await?;
+    });
+    let expires_at = login_flow::login(&engine, request, args.browser.approver()).await?;
     println!("Logged in; the SSO token is valid until {expires_at}");
     Ok(ExitCode::SUCCESS)
 }
@@ -247,7 +283,7 @@ async fn refresh(args: RefreshArgs) -> Result<ExitCode, Error> {
         include_role: args.filters.include_role.clone(),
     };
     let engine = Engine::new(Env::real());
-    let session = Session::of(&args.environment, &args.start_url, &args.region, args.no_token_file, args.no_browser);
+    let session = Session::of(&args.environment, &args.start_url, &args.region, args.no_token_file, &args.browser);
     let plan = match engine.plan_refresh(request.clone()) {
         Err(error) if error.code == ErrorCode::LoginRequired && !args.non_interactive => {
             session.log_in(&engine).await?;
@@ -272,7 +308,7 @@ struct Session {
     start_url: Option<String>,
     region: Option<String>,
     no_token_file: bool,
-    no_browser: bool,
+    browser: BrowserArgs,
 }
 
 impl Session {
@@ -281,14 +317,14 @@ impl Session {
         start_url: &Option<String>,
         region: &Option<String>,
         no_token_file: bool,
-        no_browser: bool,
+        browser: &BrowserArgs,
     ) -> Self {
         Session {
             environment: environment.into(),
             start_url: start_url.clone(),
             region: region.clone(),
             no_token_file,
-            no_browser,
+            browser: browser.clone(),
         }
     }
 
@@ -296,15 +332,14 @@ impl Session {
         let (Some(start_url), Some(region)) = (self.start_url.clone(), self.region.clone()) else {
             return Err(Error::invalid_input("a login is needed: give --start-url and --region"));
         };
-        let login = LoginStartRequest {
+        let login = self.browser.apply(LoginStartRequest {
             environment: self.environment.clone(),
             start_url,
             region,
             no_token_file: self.no_token_file,
-            use_device_code: Some(true),
             ..Default::default()
-        };
-        login_flow::login(engine, login, if self.no_browser { Approver::PrintOnly } else { Approver::Browser }).await?;
+        });
+        login_flow::login(engine, login, self.browser.approver()).await?;
         Ok(())
     }
 }
@@ -323,9 +358,7 @@ async fn discover(args: DiscoverArgs) -> Result<ExitCode, Error> {
     };
     let result = match engine.discover(request.clone()).await {
         Err(error) if error.code == ErrorCode::LoginRequired && !args.non_interactive => {
-            Session::of(&args.environment, &args.start_url, &args.region, false, args.no_browser)
-                .log_in(&engine)
-                .await?;
+            Session::of(&args.environment, &args.start_url, &args.region, false, &args.browser).log_in(&engine).await?;
             engine.discover(request).await?
         }
         other => other?,

@@ -110,3 +110,60 @@ fn one_login_serves_later_runs_discovery_status_and_logout() {
     assert_eq!(code, 2);
     assert!(stderr.contains("LoginRequired"), "{stderr}");
 }
+
+/// A GET as a browser sends it; the status and where it redirects.
+fn browser_get(url: &str) -> (u16, Option<String>) {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").unwrap();
+    let (authority, path) = rest.split_once('/').map(|(a, p)| (a, format!("/{p}"))).unwrap();
+    let mut stream = std::net::TcpStream::connect(authority).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let location = answer.lines().find_map(|l| l.strip_prefix("location: ").or(l.strip_prefix("Location: ")));
+    (answer[9..12].parse().unwrap(), location.map(|l| l.trim().to_string()))
+}
+
+#[test]
+fn a_browser_login_comes_back_to_the_redirect_port_and_a_port_in_use_is_named() {
+    use std::io::BufRead;
+    let fake = FakeServer::start_background(FakeConfig::with_generated_accounts(1, &["ReadOnly"])).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let login = ["login", "--start-url", "https://d-1234567890.awsapps.com/start", "--region", "us-east-1"];
+
+    let taken = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let (code, _, stderr) =
+        run(cli_at(&fake, home.path()).args(login).args(["--no-browser", "--redirect-port", &port]));
+    assert_eq!(code, 2);
+    assert!(stderr.contains(&format!("port {port} (redirectPort)")) && stderr.contains("in use"), "{stderr}");
+    drop(taken);
+
+    // --redirect-port asks for the browser's redirect even where --no-browser would pick the device code.
+    let mut child = cli_at(&fake, home.path())
+        .args(login)
+        .args(["--no-browser", "--redirect-port", &port])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let url = lines
+        .by_ref()
+        .map(|line| line.unwrap())
+        .find_map(|line| line.trim().starts_with("http://").then(|| line.trim().to_string()))
+        .expect("the authorization URL is printed");
+    assert!(url.contains(&format!("redirect_uri=http%3A%2F%2F127.0.0.1%3A{port}%2Foauth%2Fcallback")), "{url}");
+    let (status, back) = browser_get(&url);
+    assert_eq!(status, 302);
+    assert_eq!(browser_get(&back.unwrap()).0, 200, "the command line answers the browser");
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success() && stdout.contains("Logged in"), "{stdout}");
+    assert_eq!(fake.counters().create_token_authorization_code, 1);
+    assert!(std::net::TcpListener::bind(("127.0.0.1", port.parse::<u16>().unwrap())).is_ok(), "nothing listens");
+
+    let (code, _, stderr) =
+        run(cli_at(&fake, home.path()).args(login).args(["--use-device-code", "--redirect-port", &port]));
+    assert_eq!(code, 2, "the two flags contradict each other: {stderr}");
+}
