@@ -27,7 +27,7 @@ int main(int argc, char **argv) {
     printf("ssocreds %s\n", ssocreds_version());
 
     char *started = ssocreds_login_start(
-        "{\"environment\":\"FromC\",\"startUrl\":\"https://d-1234567890.awsapps.com/start\",\"region\":\"us-east-1\"}");
+        "{\"environment\":\"FromC\",\"startUrl\":\"https://d-1234567890.awsapps.com/start\",\"region\":\"us-east-1\",\"useDeviceCode\":true}");
     int ok = succeeded(started) && strstr(started, "\"userCode\"") != NULL;
     printf("login_start: %s\n", ok ? "pending" : started);
     ssocreds_string_free(started);

@@ -15,8 +15,9 @@ extern "C" {
 // The library's version, e.g. "0.1.0". Static: never free it.
 const char *ssocreds_version(void);
 
-// Starts a device login, or reports a cached token: `{environment, startUrl, region, forceLogin?}`.
-// A pending login is given up with `ssocreds_login_cancel`.
+// Starts a login (authorization code with a loopback redirect, or device code), or reports a
+// cached token: `{environment, startUrl, region, forceLogin?, useDeviceCode?, noBrowser?,
+// redirectPort?, timeoutSeconds?}`. A pending login is given up with `ssocreds_login_cancel`.
 char *ssocreds_login_start(const char *request_json);
 
 // Waits at most `waitMs` for the pending login to be approved: `{environment, waitMs}`.

@@ -42,8 +42,9 @@ pub extern "C" fn ssocreds_version() -> *const c_char {
     VERSION.as_ptr().cast()
 }
 
-/// Starts a device login, or reports a cached token: `{environment, startUrl, region, forceLogin?}`.
-/// A pending login is given up with `ssocreds_login_cancel`.
+/// Starts a login (authorization code with a loopback redirect, or device code), or reports a
+/// cached token: `{environment, startUrl, region, forceLogin?, useDeviceCode?, noBrowser?,
+/// redirectPort?, timeoutSeconds?}`. A pending login is given up with `ssocreds_login_cancel`.
 #[no_mangle]
 pub extern "C" fn ssocreds_login_start(request_json: *const c_char) -> *mut c_char {
     call(request_json, |request: LoginStartRequest| RUNTIME.block_on(ENGINE.login_start(request)))

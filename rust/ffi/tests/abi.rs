@@ -39,7 +39,10 @@ fn device_login_waits_while_pending_slows_down_when_told_and_completes_on_approv
         FakeConfig { slow_down_polls: 1, interval_seconds: 1, ..FakeConfig::with_generated_accounts(1, &["ReadOnly"]) };
     let s = scenario(config);
     let env = "LoginFlow";
-    let started = ok("ssocreds_login_start", json!({"environment": env, "startUrl": START_URL, "region": REGION}));
+    let started = ok(
+        "ssocreds_login_start",
+        json!({"environment": env, "startUrl": START_URL, "region": REGION, "useDeviceCode": true}),
+    );
     assert_eq!(started["status"], "pending");
     for field in ["userCode", "verificationUri", "verificationUriComplete", "expiresAt"] {
         assert!(started[field].as_str().is_some_and(|v| !v.is_empty()), "{field} in {started}");
@@ -78,7 +81,10 @@ fn device_login_waits_while_pending_slows_down_when_told_and_completes_on_approv
 
     // A second start reuses the cached token: no new registration or device authorization.
     assert_eq!(
-        ok("ssocreds_login_start", json!({"environment": env, "startUrl": START_URL, "region": REGION}))["status"],
+        ok(
+            "ssocreds_login_start",
+            json!({"environment": env, "startUrl": START_URL, "region": REGION, "useDeviceCode": true})
+        )["status"],
         "loggedIn"
     );
     let counters = s.fake.counters();
@@ -92,7 +98,10 @@ fn device_login_waits_while_pending_slows_down_when_told_and_completes_on_approv
 #[test]
 fn denied_and_expired_device_logins_are_reported() {
     let s = scenario(FakeConfig { approval: Approval::Deny, ..FakeConfig::with_generated_accounts(1, &["ReadOnly"]) });
-    let started = ok("ssocreds_login_start", json!({"environment": "Denied", "startUrl": START_URL, "region": REGION}));
+    let started = ok(
+        "ssocreds_login_start",
+        json!({"environment": "Denied", "startUrl": START_URL, "region": REGION, "useDeviceCode": true}),
+    );
     browser_visit(started["verificationUriComplete"].as_str().unwrap());
     let denied = loop {
         let envelope = call("ssocreds_login_poll", json!({"environment": "Denied", "waitMs": 1500}));
@@ -108,7 +117,10 @@ fn denied_and_expired_device_logins_are_reported() {
         device_code_ttl: Duration::from_secs(1),
         ..FakeConfig::with_generated_accounts(1, &["ReadOnly"])
     });
-    ok("ssocreds_login_start", json!({"environment": "Expired", "startUrl": START_URL, "region": REGION}));
+    ok(
+        "ssocreds_login_start",
+        json!({"environment": "Expired", "startUrl": START_URL, "region": REGION, "useDeviceCode": true}),
+    );
     let expired = loop {
         let envelope = call("ssocreds_login_poll", json!({"environment": "Expired", "waitMs": 1500}));
         if envelope["ok"] == false {
@@ -124,7 +136,7 @@ fn denied_and_expired_device_logins_are_reported() {
 fn a_cancelled_login_is_forgotten_and_polling_then_requires_a_new_login() {
     let s = scenario(FakeConfig::with_generated_accounts(1, &["ReadOnly"]));
     let env = "Cancelled";
-    let start = json!({"environment": env, "startUrl": START_URL, "region": REGION});
+    let start = json!({"environment": env, "startUrl": START_URL, "region": REGION, "useDeviceCode": true});
     assert_eq!(ok("ssocreds_login_start", start.clone())["status"], "pending");
     assert_eq!(ok("ssocreds_session_status", json!({"environment": env}))["status"], "pending");
 
@@ -148,7 +160,8 @@ fn a_cancelled_login_is_forgotten_and_polling_then_requires_a_new_login() {
     // A new login works after a cancel; cancelling a forced re-login keeps the valid token and its file.
     login(env);
     let cached = std::fs::read(s.cache_file(env)).unwrap();
-    let forced = json!({"environment": env, "startUrl": START_URL, "region": REGION, "forceLogin": true});
+    let forced =
+        json!({"environment": env, "startUrl": START_URL, "region": REGION, "useDeviceCode": true, "forceLogin": true});
     assert_eq!(ok("ssocreds_login_start", forced)["status"], "pending");
     assert_eq!(ok("ssocreds_login_cancel", json!({"environment": env}))["cancelled"], true);
     assert_eq!(ok("ssocreds_session_status", json!({"environment": env}))["status"], "loggedIn");
@@ -178,7 +191,10 @@ fn a_cancel_from_another_thread_ends_a_blocked_poll_at_once() {
     let _s = scenario(FakeConfig { interval_seconds: 10, ..FakeConfig::with_generated_accounts(1, &["ReadOnly"]) });
     let env = "CancelWhilePolling";
     assert_eq!(
-        ok("ssocreds_login_start", json!({"environment": env, "startUrl": START_URL, "region": REGION}))["status"],
+        ok(
+            "ssocreds_login_start",
+            json!({"environment": env, "startUrl": START_URL, "region": REGION, "useDeviceCode": true})
+        )["status"],
         "pending"
     );
     let (envelope, took) = cancel_during_a_blocked_poll(env);
@@ -198,7 +214,10 @@ fn a_cancel_ends_the_wait_for_another_process_login() {
     let other = std::fs::File::create(login_lock_file(&cache_file)).unwrap();
     other.try_lock().expect("the lock is free");
     assert_eq!(
-        ok("ssocreds_login_start", json!({"environment": env, "startUrl": START_URL, "region": REGION}))["status"],
+        ok(
+            "ssocreds_login_start",
+            json!({"environment": env, "startUrl": START_URL, "region": REGION, "useDeviceCode": true})
+        )["status"],
         "waiting"
     );
     assert_eq!(ok("ssocreds_session_status", json!({"environment": env}))["status"], "pending");
@@ -422,8 +441,10 @@ fn hostile_inputs_get_error_objects_and_leave_the_file_alone() {
 fn endpoints_over_plain_http_to_remote_hosts_are_refused() {
     let s = scenario(FakeConfig::with_generated_accounts(1, &["ReadOnly"]));
     std::env::set_var("AWS_ENDPOINT_URL_SSO_OIDC", "http://sso.example.com");
-    let envelope =
-        call("ssocreds_login_start", json!({"environment": "Insecure", "startUrl": START_URL, "region": REGION}));
+    let envelope = call(
+        "ssocreds_login_start",
+        json!({"environment": "Insecure", "startUrl": START_URL, "region": REGION, "useDeviceCode": true}),
+    );
     assert_eq!(error_code(&envelope), "InsecureEndpoint");
     assert_eq!(s.fake.counters().register_client, 0);
 }
@@ -551,7 +572,7 @@ fn child_process_refreshes_its_own_profiles() {
     // Each process keeps its own token in memory, so this exercises the credentials file alone.
     let started = ok(
         "ssocreds_login_start",
-        json!({"environment": "Child", "startUrl": START_URL, "region": REGION, "noTokenFile": true}),
+        json!({"environment": "Child", "startUrl": START_URL, "region": REGION, "useDeviceCode": true, "noTokenFile": true}),
     );
     assert_eq!(started["status"], "pending");
     while ok("ssocreds_login_poll", json!({"environment": "Child", "waitMs": 500}))["status"] != "loggedIn" {}

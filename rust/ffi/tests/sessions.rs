@@ -1,6 +1,6 @@
 //! Sessions that outlive the shell: the token in the AWS CLI v2 cache, renewed with its refresh
-//! token, shared by new processes and the AWS SDK's own SSO token provider, one device login at a
-//! time across processes.
+//! token, shared by new processes and the AWS SDK's own SSO token provider, one login at a time
+//! across processes; and the authorization-code login through the C ABI.
 
 mod common;
 
@@ -85,7 +85,7 @@ fn memory_only_sessions_write_no_cache_file_and_sso_session_config_is_optional()
     });
     let started = ok(
         "ssocreds_login_start",
-        json!({"environment": "Memory", "startUrl": START_URL, "region": REGION, "noTokenFile": true}),
+        json!({"environment": "Memory", "startUrl": START_URL, "region": REGION, "useDeviceCode": true, "noTokenFile": true}),
     );
     assert_eq!(started["status"], "pending");
     while ok("ssocreds_login_poll", json!({"environment": "Memory", "waitMs": 500}))["status"] != "loggedIn" {}
@@ -100,7 +100,7 @@ fn memory_only_sessions_write_no_cache_file_and_sso_session_config_is_optional()
     std::fs::write(&config, "[default]\nregion = eu-west-1\n").unwrap();
     let started = ok(
         "ssocreds_login_start",
-        json!({"environment": "Cli", "startUrl": START_URL, "region": REGION, "writeSsoSession": true}),
+        json!({"environment": "Cli", "startUrl": START_URL, "region": REGION, "useDeviceCode": true, "writeSsoSession": true}),
     );
     if started["status"] == "pending" {
         while ok("ssocreds_login_poll", json!({"environment": "Cli", "waitMs": 500}))["status"] != "loggedIn" {}
@@ -212,7 +212,10 @@ fn a_cancelled_login_releases_the_lock_so_another_process_can_log_in_at_once() {
     let env = "Handover";
     let unused = s.home.path().join("credentials");
     assert_eq!(
-        ok("ssocreds_login_start", json!({"environment": env, "startUrl": START_URL, "region": REGION}))["status"],
+        ok(
+            "ssocreds_login_start",
+            json!({"environment": env, "startUrl": START_URL, "region": REGION, "useDeviceCode": true})
+        )["status"],
         "pending"
     );
     // While this process runs the login, another one waits for it instead of starting its own.
@@ -276,6 +279,42 @@ fn ssocreds_engine_free_format(time: std::time::SystemTime) -> String {
     format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rest / 3600, rest / 60 % 60, rest % 60)
 }
 
+#[test]
+fn an_authorization_code_login_through_the_abi_and_the_flow_chosen_for_no_browser() {
+    let s = scenario(FakeConfig::with_generated_accounts(1, &["ReadOnly"]));
+    let env = "Pkce";
+    let start = json!({"environment": env, "startUrl": START_URL, "region": REGION, "useDeviceCode": false,
+        "timeoutSeconds": 60});
+    let started = ok("ssocreds_login_start", start.clone());
+    let keys: Vec<&String> = started.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["authorizationUrl", "expiresAt", "flow", "redirectUri", "status"], "{started}");
+    assert_eq!((started["status"].as_str(), started["flow"].as_str()), (Some("pending"), Some("authorizationCode")));
+    let url = started["authorizationUrl"].as_str().unwrap().to_string();
+    assert!(url.starts_with(&format!("{}/authorize?", s.fake.url())), "{url}");
+    let browser = std::thread::spawn(move || browser_follow(&url));
+    while ok("ssocreds_login_poll", json!({"environment": env, "waitMs": 500}))["status"] != "loggedIn" {}
+    assert_eq!(browser.join().unwrap(), 200);
+    let cached = cache_json(&s, env);
+    assert!(cached["refreshToken"].is_string() && cached["clientId"].is_string(), "the AWS CLI's entry");
+
+    let forced = json!({"environment": env, "startUrl": START_URL, "region": REGION, "useDeviceCode": false,
+        "forceLogin": true});
+    let started = ok("ssocreds_login_start", forced);
+    let redirect = started["redirectUri"].as_str().unwrap();
+    let port: u16 =
+        redirect.trim_start_matches("http://127.0.0.1:").trim_end_matches("/oauth/callback").parse().unwrap();
+    assert!(std::net::TcpListener::bind(("127.0.0.1", port)).is_err(), "listening on {redirect}");
+    assert_eq!(ok("ssocreds_login_cancel", json!({"environment": env}))["cancelled"], true);
+    assert!(std::net::TcpListener::bind(("127.0.0.1", port)).is_ok(), "the cancel closed the listener");
+
+    let no_browser = json!({"environment": "NoBrowser", "startUrl": START_URL, "region": REGION, "noBrowser": true});
+    let started = ok("ssocreds_login_start", no_browser);
+    assert_eq!(started["flow"], "deviceCode");
+    assert!(started["userCode"].is_string() && started.get("authorizationUrl").is_none(), "{started}");
+    assert!(started["flowReason"].as_str().unwrap().starts_with("noBrowser"), "{started}");
+    ok("ssocreds_login_cancel", json!({"environment": "NoBrowser"}));
+}
+
 /// Run only by the tests above, in a process of its own.
 #[test]
 #[ignore = "runs as a child process of other tests"]
@@ -286,8 +325,10 @@ fn child_process_action() {
         return;
     };
     if action != "refresh-non-interactive" {
-        let started =
-            ok("ssocreds_login_start", json!({"environment": environment, "startUrl": START_URL, "region": REGION}));
+        let started = ok(
+            "ssocreds_login_start",
+            json!({"environment": environment, "startUrl": START_URL, "region": REGION, "useDeviceCode": true}),
+        );
         println!("start={}", started["status"].as_str().unwrap());
         if action == "login-start" {
             return;

@@ -156,8 +156,10 @@ pub fn sha1_hex(data: &[u8]) -> [u8; 20] {
 
 /// Logs `environment` in, approving through the fake the way a browser would (an HTTP GET).
 pub fn login(environment: &str) -> Value {
-    let started =
-        ok("ssocreds_login_start", json!({"environment": environment, "startUrl": START_URL, "region": REGION}));
+    let started = ok(
+        "ssocreds_login_start",
+        json!({"environment": environment, "startUrl": START_URL, "region": REGION, "useDeviceCode": true}),
+    );
     if started["status"] == "loggedIn" {
         return started;
     }
@@ -172,6 +174,20 @@ pub fn login(environment: &str) -> Value {
 
 /// A plain HTTP GET to a loopback URL, as the user's browser would do.
 pub fn browser_visit(url: &str) -> u16 {
+    browser_get(url).0
+}
+
+/// What a browser does with an authorization URL: the GET, then the GET of its redirect (back to
+/// the library's loopback listener, which answers while `login_poll` runs). The last status.
+pub fn browser_follow(url: &str) -> u16 {
+    match browser_get(url) {
+        (302, Some(location)) => browser_get(&location).0,
+        (status, _) => status,
+    }
+}
+
+/// A GET: the status, and where a redirect points.
+fn browser_get(url: &str) -> (u16, Option<String>) {
     use std::io::{Read, Write};
     let rest = url.strip_prefix("http://").expect("the fake serves http");
     let (authority, path) = rest.split_once('/').map(|(a, p)| (a, format!("/{p}"))).unwrap();
@@ -179,7 +195,11 @@ pub fn browser_visit(url: &str) -> u16 {
     write!(stream, "GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n").unwrap();
     let mut answer = String::new();
     stream.read_to_string(&mut answer).unwrap();
-    answer.split_whitespace().nth(1).unwrap().parse().unwrap()
+    let location = answer.lines().take_while(|l| !l.is_empty()).find_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        name.eq_ignore_ascii_case("location").then(|| value.trim().to_string())
+    });
+    (answer.split_whitespace().nth(1).unwrap().parse().unwrap(), location)
 }
 
 /// `n` accounts of the fake as refresh entries with profile names `<prefix>-<i>`.
