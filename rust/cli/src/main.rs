@@ -243,6 +243,8 @@ async fn refresh(args: RefreshArgs) -> Result<ExitCode, Error> {
         include_account: args.filters.include_account.clone(),
         exclude_account: args.filters.exclude_account.clone(),
         include_role: args.filters.include_role.clone(),
+        from_config: false,
+        config_profile: Vec::new(),
     };
     let engine = Engine::new(Env::real());
     let session = Session::of(&args.environment, &args.start_url, &args.region, args.no_token_file, args.no_browser);
