@@ -106,7 +106,7 @@ Describe 'Set-AwsCliSsoCredentials -FromConfig' -Skip:$OnWindows {
         $messages | Should -BeLike "*sso-session 'lab'*"
         $messages | Should -BeLike "*$LegacyUrl*legacy*"
         ($run.Results | Where-Object Status -EQ 'Failed').Count | Should -Be 4
-        Get-FakeCounterTotal (Get-FakeCounters $Fake) | Should -Be 0
+        Get-FakeCounterTotal $Fake | Should -Be 0
         [System.IO.File]::ReadAllText($CredentialsFile) | Should -BeExactly $Existing
         $run.Lines | Should -Contain 'Left alone, not SSO profiles: default, keys.'
     }
@@ -170,7 +170,7 @@ Describe 'Set-AwsCliSsoCredentials -FromConfig' -Skip:$OnWindows {
         $run = Invoke-TestFromConfig @{ NonInteractive = $true }
         $run.Errors.Count | Should -Be 0
         ($run.Results | Where-Object Status -NE 'Current') | Should -BeNullOrEmpty
-        Get-FakeCounterTotal (Get-FakeCounters $Fake) | Should -Be 0
+        Get-FakeCounterTotal $Fake | Should -Be 0
         Get-FileBytesHash $CredentialsFile | Should -Be $before
     }
 
@@ -208,7 +208,7 @@ Describe 'Set-AwsCliSsoCredentials -FromConfig' -Skip:$OnWindows {
         $before = Get-FileBytesHash $CredentialsFile
         Reset-FakeCounters $Fake
         Set-AwsCliSsoCredentials -FromConfig -Force -WhatIf -NonInteractive -InformationAction SilentlyContinue
-        Get-FakeCounterTotal (Get-FakeCounters $Fake) | Should -Be 0
+        Get-FakeCounterTotal $Fake | Should -Be 0
         Get-FileBytesHash $CredentialsFile | Should -Be $before
     }
 

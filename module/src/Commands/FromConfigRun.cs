@@ -18,8 +18,9 @@ namespace SetAwsCliSsoCredentials.Commands
         {
             private readonly SetAwsCliSsoCredentialsCommand cmdlet;
             private readonly RefreshRequest request;
-            // Config profile name -> its session, from config_sessions.
+            // Config profile name -> its session, and session key -> session, from config_sessions.
             private readonly Dictionary<string, ConfigSession> sessionOf = new Dictionary<string, ConfigSession>(StringComparer.Ordinal);
+            private readonly Dictionary<string, ConfigSession> sessions = new Dictionary<string, ConfigSession>(StringComparer.Ordinal);
             // Sessions whose login was not made here (non-interactive) or failed: one error each, not one per profile.
             private readonly Dictionary<string, string> loginProblems = new Dictionary<string, string>(StringComparer.Ordinal);
             private DateTime? tokenExpiresAt;
@@ -44,16 +45,11 @@ namespace SetAwsCliSsoCredentials.Commands
                 NoteSkipped(config);
                 foreach (ConfigSession session in config.Sessions ?? new ConfigSession[0])
                 {
+                    sessions[session.Environment] = session;
                     foreach (string profile in session.Profiles ?? new string[0])
                     {
                         sessionOf[profile] = session;
                     }
-                }
-                if (sessionOf.Count == 0)
-                {
-                    cmdlet.WriteWarning("The AWS config file " + config.ConfigFile + " has no SSO profile to refresh " +
-                        "(a [profile] with sso_session or sso_start_url, sso_account_id and sso_role_name; aws configure sso writes them).");
-                    return;
                 }
 
                 // 1. What needs fetching (no network call); -WhatIf / -Confirm decide per profile.
@@ -199,7 +195,7 @@ namespace SetAwsCliSsoCredentials.Commands
                 }
                 foreach (KeyValuePair<string, List<string>> entry in notLoggedIn)
                 {
-                    WriteLoginError(sessionOf.Values.First(s => s.Environment == entry.Key), entry.Value);
+                    WriteLoginError(sessions[entry.Key], entry.Value);
                 }
                 if (registered.Count > 0)
                 {
@@ -222,8 +218,14 @@ namespace SetAwsCliSsoCredentials.Commands
                     "Run Set-AwsCliSsoCredentials -FromConfig in an interactive PowerShell (without -NonInteractive), or " + cli + "."));
             }
 
-            private ConfigSession SessionOf(ProfileReport report) =>
-                sessionOf.TryGetValue(report.ConfigProfile ?? report.Profile, out ConfigSession session) ? session : null;
+            private ConfigSession SessionOf(ProfileReport report)
+            {
+                if (report.Environment != null && sessions.TryGetValue(report.Environment, out ConfigSession byKey))
+                {
+                    return byKey;
+                }
+                return sessionOf.TryGetValue(report.ConfigProfile ?? report.Profile, out ConfigSession session) ? session : null;
+            }
 
             private static string ConfigProfileOf(List<ProfileReport> reports, string profile) =>
                 reports.First(r => r.Profile == profile).ConfigProfile ?? profile;

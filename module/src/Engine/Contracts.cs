@@ -135,9 +135,10 @@ namespace SetAwsCliSsoCredentials.Engine
         [DataMember(Name = "status")] public string Status;
         [DataMember(Name = "expiresAt")] public string ExpiresAt;
         [DataMember(Name = "error")] public NativeError Error;
-        /// <summary>With fromConfig: the AWS config profile it was made from, and its session.</summary>
+        /// <summary>With fromConfig: the AWS config profile it was made from, and its session's key
+        /// (ConfigSession.Environment: the sso-session name, or a legacy profile's start URL).</summary>
         [DataMember(Name = "configProfile")] public string ConfigProfile;
-        [DataMember(Name = "ssoSession")] public string SsoSession;
+        [DataMember(Name = "environment")] public string Environment;
     }
 
     /// <summary>A profile of the AWS config file that fromConfig left alone, and why.</summary>
