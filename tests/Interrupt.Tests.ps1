@@ -200,3 +200,48 @@ Set-AwsCliSsoCredentials -EnvironmentName CtrlCLogin -StartUrl $(ConvertTo-TestL
         (Read-CredentialsFile $File)['ctrlc-1']['aws_access_key_id'] | Should -Be $issued.accessKeyId
     }
 }
+
+Describe 'Ctrl+C during the browser login' {
+    BeforeAll {
+        $BrowserFake = Start-FakeIdentityCenter -ArgumentList @('--accounts', '1', '--roles', 'ReadOnly')
+        Use-TestEndpoint $BrowserFake
+        $File = Join-Path $TestDrive 'browser-login/credentials'
+        $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $listener.Start()
+        $Port = $listener.LocalEndpoint.Port
+        $listener.Stop()
+    }
+
+    AfterAll {
+        Stop-FakeIdentityCenter $BrowserFake
+    }
+
+    It 'stops the wait for the browser at once, and leaves nothing listening' {
+        # -NoBrowser -UseDeviceCode:$false: the browser flow with the URL only printed; nobody opens it.
+        $invocation = Start-TestInvocation @"
+Import-Module $(ConvertTo-TestLiteral (Get-TestModuleManifest))
+Set-AwsCliSsoCredentials -EnvironmentName CtrlCBrowser -StartUrl $(ConvertTo-TestLiteral $StartUrl) -Region $(ConvertTo-TestLiteral $Region) -DefaultRoleName ReadOnly -Account @{ Profile = 'browser-0'; AccountId = '$(Get-FakeAccountId 0)' } -CredentialsFile $(ConvertTo-TestLiteral $File) -NoBrowser -UseDeviceCode:`$false -RedirectPort $Port -NonInteractive:`$false
+"@
+        try {
+            $printed = Wait-TestCondition -Invocation $invocation {
+                (Get-TestLoginPrompt (ConvertTo-TestMessage @(Get-TestInvocationStream $invocation.PowerShell.Streams.Information))).AuthorizationUrl
+            } -TimeoutSeconds 30
+            $printed | Should -BeTrue -Because (Get-TestInvocationOutput $invocation)
+            $probe = [System.Net.Sockets.TcpClient]::new()
+            try { $probe.Connect([System.Net.IPAddress]::Loopback, $Port) } finally { $probe.Dispose() }
+
+            $seconds = Stop-TestInvocation $invocation
+            $seconds | Should -Not -BeNullOrEmpty -Because 'Stop() must return'
+            $seconds | Should -BeLessThan 3
+            $invocation.PowerShell.InvocationStateInfo.State | Should -Be 'Stopped'
+        }
+        finally {
+            Remove-TestInvocation $invocation
+        }
+        $free = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, $Port)
+        { $free.Start() } | Should -Not -Throw -Because 'the listener is closed with the login'
+        $free.Stop()
+        (Get-AwsCliSsoSession -EnvironmentName CtrlCBrowser).Status | Should -Be 'None'
+        Test-Path -LiteralPath $File | Should -BeFalse
+    }
+}

@@ -121,7 +121,7 @@ Describe 'the compiled assembly' {
             $type | Should -Not -BeNullOrEmpty -Because "[SetAwsCliSsoCredentials.$name] is a public type"
             $type.Assembly | Should -Be ([SetAwsCliSsoCredentials.SsoCredsNative].Assembly)
         }
-        [SetAwsCliSsoCredentials.ProfileResult].GetProperties().Name | Should -Be @('Profile', 'AccountId', 'RoleName', 'Status', 'Expiration')
+        [SetAwsCliSsoCredentials.ProfileResult].GetProperties().Name | Should -Be @('Profile', 'AccountId', 'RoleName', 'Status', 'Expiration', 'ConfigProfile', 'SsoSession')
     }
 }
 

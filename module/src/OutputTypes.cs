@@ -14,6 +14,10 @@ namespace SetAwsCliSsoCredentials
         public string Status { get; set; }
         /// <summary>When the profile's credentials end, local time; null when unknown.</summary>
         public DateTime? Expiration { get; set; }
+        /// <summary>With -FromConfig: the AWS config profile it was made from.</summary>
+        public string ConfigProfile { get; set; }
+        /// <summary>With -FromConfig: the sso-session of that profile, or its start URL for a legacy profile.</summary>
+        public string SsoSession { get; set; }
     }
 
     /// <summary>The SSO token state of one environment (Get-AwsCliSsoSession).</summary>

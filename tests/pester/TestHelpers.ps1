@@ -100,12 +100,15 @@ function Get-FakeAccountId([int] $Index) {
 
 $script:TestEnvironmentNames = @(
     'HOME', 'USERPROFILE', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_ENDPOINT_URL',
-    'AWS_ENDPOINT_URL_SSO', 'AWS_ENDPOINT_URL_SSO_OIDC'
+    'AWS_ENDPOINT_URL_SSO', 'AWS_ENDPOINT_URL_SSO_OIDC',
+    # Cleared so that on Linux a login is a device code whatever desktop or SSH session runs the tests;
+    # the tests of the browser flow ask for it with -UseDeviceCode:$false.
+    'DISPLAY', 'WAYLAND_DISPLAY', 'SSH_CONNECTION', 'SSH_TTY'
 )
 
 function Set-TestHome {
     # Points HOME and USERPROFILE (and so ~/.aws: token cache, config, credentials) at a test folder and
-    # clears the AWS file and endpoint variables; returns what to give Restore-TestEnvironment in AfterAll.
+    # clears the AWS file and endpoint variables and those of a display or SSH session; returns what to give Restore-TestEnvironment in AfterAll.
     # (The module copies these variables into the native library's environment before each call: on
     # Linux and macOS .NET keeps its own copy, which $env: changes.)
     param([Parameter(Mandatory = $true)] [string] $Path)
@@ -184,8 +187,8 @@ function Approve-FakeLogin {
 
 function New-TestBrowser {
     # A stand-in browser: executables xdg-open (Linux) and open (macOS) in $Folder that append their
-    # argument to a log file and GET it, which approves the login at the fake, as a user clicking ALLOW
-    # would. Put $Folder first on PATH. Returns @{ Folder; LogFile }. Not for Windows (the module opens
+    # argument to a log file and GET it (following redirects), which approves the login at the fake, as a
+    # user clicking ALLOW would. Put $Folder first on PATH. Returns @{ Folder; LogFile }. Not for Windows (the module opens
     # URLs through the shell there).
     param([Parameter(Mandatory = $true)] [string] $Folder)
     $null = New-Item -ItemType Directory -Path $Folder -Force
@@ -193,7 +196,8 @@ function New-TestBrowser {
     $curl = Get-Command -Name curl -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
     $python = Get-Command -Name python3 -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
     if ($curl) {
-        $get = "'$($curl.Source)' -fsS -o /dev/null `"`$1`""
+        # -L: the authorization-code flow's page redirects to the module's listener on 127.0.0.1.
+        $get = "'$($curl.Source)' -fsSL -o /dev/null `"`$1`""
     }
     elseif ($python) {
         $get = "'$($python.Source)' -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1]).read()' `"`$1`""
@@ -241,10 +245,16 @@ function Get-TestLoginPrompt {
     # The URL and code of the device login printed in $Lines:
     #   To sign in, open <verificationUri> in a browser and enter the code <userCode>,
     #   or open <verificationUriComplete>. Then click ALLOW.
-    # Returns @{ VerificationUri; UserCode; VerificationUriComplete } ($null members when a line is absent).
+    # or the URL of the browser (authorization-code) login:
+    #   If it did not open, open this URL in a browser on this computer: <authorizationUrl>
+    #   [No browser could be opened here. ]To sign in, open this URL in a browser on this computer, then click ALLOW: <authorizationUrl>
+    # Returns @{ VerificationUri; UserCode; VerificationUriComplete; AuthorizationUrl } ($null members when a line is absent).
     param([AllowNull()] [string[]] $Lines)
-    $result = [ordered]@{ VerificationUri = $null; UserCode = $null; VerificationUriComplete = $null }
+    $result = [ordered]@{ VerificationUri = $null; UserCode = $null; VerificationUriComplete = $null; AuthorizationUrl = $null }
     foreach ($line in @($Lines)) {
+        if ($line -match 'open this URL in a browser on this computer(?:, then click ALLOW)?: (\S+)$') {
+            $result.AuthorizationUrl = $Matches[1]
+        }
         if ($line -match '^To sign in, open (\S+) in a browser and enter the code (\S+),$') {
             $result.VerificationUri = $Matches[1]
             $result.UserCode = $Matches[2]

@@ -39,6 +39,13 @@ namespace SetAwsCliSsoCredentials.Commands
         public SwitchParameter NoBrowser { get; set; }
 
         [Parameter]
+        public SwitchParameter UseDeviceCode { get; set; }
+
+        [Parameter]
+        [ValidateRange(1, 65535)]
+        public int RedirectPort { get; set; }
+
+        [Parameter]
         public SwitchParameter NoTokenFile { get; set; }
 
         [Parameter]
@@ -80,7 +87,7 @@ namespace SetAwsCliSsoCredentials.Commands
                         environment,
                         "Run Get-AwsCliSsoAccount -EnvironmentName " + environment + " in an interactive PowerShell (without -NonInteractive) to log in.");
                 }
-                DateTime? expiresAt = LogIn(environment, startUrl, region, NoBrowser.IsPresent, noTokenFile, writeSsoSession: false);
+                DateTime? expiresAt = LogIn(environment, startUrl, region, LoginOptions(noTokenFile));
                 if (expiresAt != null)
                 {
                     SetGlobal(TokenExpireVariable(environment), expiresAt.Value);
@@ -119,6 +126,13 @@ namespace SetAwsCliSsoCredentials.Commands
                     });
                 }
             }
+        }
+
+        private LoginOptions LoginOptions(bool noTokenFile)
+        {
+            LoginOptions options = LoginOptionsFrom(NoBrowser, UseDeviceCode, RedirectPort);
+            options.NoTokenFile = noTokenFile;
+            return options;
         }
     }
 }

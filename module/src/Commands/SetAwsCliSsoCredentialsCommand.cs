@@ -12,26 +12,38 @@ namespace SetAwsCliSsoCredentials.Commands
     /// Logs in to IAM Identity Center once and writes fresh credentials for many accounts and roles to
     /// the AWS credentials file: the drop-in replacement for the AWS Prescriptive Guidance script.
     /// </summary>
-    [Cmdlet(VerbsCommon.Set, "AwsCliSsoCredentials", SupportsShouldProcess = true)]
+    [Cmdlet(VerbsCommon.Set, "AwsCliSsoCredentials", SupportsShouldProcess = true, DefaultParameterSetName = AccountsSet)]
     [OutputType(typeof(ProfileResult))]
-    public sealed class SetAwsCliSsoCredentialsCommand : SsoCredsCmdlet
+    public sealed partial class SetAwsCliSsoCredentialsCommand : SsoCredsCmdlet
     {
-        [Parameter(Position = 0)]
+        private const string AccountsSet = "Accounts";
+        private const string FromConfigSet = "FromConfig";
+
+        [Parameter(Position = 0, ParameterSetName = AccountsSet)]
         public string DefaultRoleName { get; set; }
 
-        [Parameter(Position = 1)]
+        [Parameter(Position = 1, ParameterSetName = AccountsSet)]
         public string Region { get; set; }
 
-        [Parameter(Position = 2)]
+        [Parameter(Position = 2, ParameterSetName = AccountsSet)]
         public string StartUrl { get; set; }
 
-        [Parameter(Position = 3)]
+        [Parameter(Position = 3, ParameterSetName = AccountsSet)]
         [ValidateNotNullOrEmpty]
         public string EnvironmentName { get; set; } = "Default";
 
-        [Parameter(ValueFromPipeline = true)]
+        [Parameter(ValueFromPipeline = true, ParameterSetName = AccountsSet)]
         [Alias("Accounts")]
         public object[] Account { get; set; }
+
+        /// <summary>Refresh the SSO profiles of the AWS config file (aws configure sso) instead of accounts.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = FromConfigSet)]
+        public SwitchParameter FromConfig { get; set; }
+
+        /// <summary>With -FromConfig: only the config profiles matching these patterns (* and ?).</summary>
+        [Parameter(ParameterSetName = FromConfigSet)]
+        [ValidateNotNullOrEmpty]
+        public string[] ConfigProfile { get; set; }
 
         [Parameter]
         [ValidateNotNullOrEmpty]
@@ -47,34 +59,41 @@ namespace SetAwsCliSsoCredentials.Commands
         public SwitchParameter NoBrowser { get; set; }
 
         [Parameter]
+        public SwitchParameter UseDeviceCode { get; set; }
+
+        [Parameter]
+        [ValidateRange(1, 65535)]
+        public int RedirectPort { get; set; }
+
+        [Parameter]
         public SwitchParameter PassThru { get; set; }
 
         [Parameter]
         [ValidateRange(1, 256)]
         public int MaxConcurrency { get; set; }
 
-        [Parameter]
+        [Parameter(ParameterSetName = AccountsSet)]
         public SwitchParameter NoTokenFile { get; set; }
 
-        [Parameter]
+        [Parameter(ParameterSetName = AccountsSet)]
         public SwitchParameter ConfigureSsoSession { get; set; }
 
-        [Parameter]
+        [Parameter(ParameterSetName = AccountsSet)]
         public SwitchParameter AllAccounts { get; set; }
 
         [Parameter]
         [ValidateNotNullOrEmpty]
         public string ProfileNameTemplate { get; set; }
 
-        [Parameter]
+        [Parameter(ParameterSetName = AccountsSet)]
         [ValidateNotNullOrEmpty]
         public string[] IncludeAccount { get; set; }
 
-        [Parameter]
+        [Parameter(ParameterSetName = AccountsSet)]
         [ValidateNotNullOrEmpty]
         public string[] ExcludeAccount { get; set; }
 
-        [Parameter]
+        [Parameter(ParameterSetName = AccountsSet)]
         [ValidateNotNullOrEmpty]
         public string[] IncludeRole { get; set; }
 
@@ -97,8 +116,50 @@ namespace SetAwsCliSsoCredentials.Commands
 
         protected override void EndProcessing()
         {
-            var run = new RefreshRun(this);
-            run.Execute();
+            if (FromConfig.IsPresent)
+            {
+                new FromConfigRun(this).Execute();
+                return;
+            }
+            new RefreshRun(this).Execute();
+        }
+
+        /// <summary>The credentials file as the library takes it: -CredentialsFile as a file-system path, or null
+        /// for AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials. Resolved per call, never remembered.</summary>
+        private string CredentialsFilePath => CredentialsFile == null ? null
+            : SessionState.Path.GetUnresolvedProviderPathFromPSPath(CredentialsFile);
+
+        private static string StatusName(string status)
+        {
+            switch (status)
+            {
+                case "refreshed": return "Refreshed";
+                case "current": return "Current";
+                case "failed": return "Failed";
+                case "wouldRefresh": return "Skipped";
+                default: return status;
+            }
+        }
+
+        /// <summary>The original's 'hh:mm:ss left on SSO Token', leading zeros and colons trimmed like it did.</summary>
+        private static string TimeLeft(DateTime expiresAt)
+        {
+            TimeSpan left = expiresAt - DateTime.Now;
+            if (left < TimeSpan.Zero)
+            {
+                left = TimeSpan.Zero;
+            }
+            string text = string.Format(CultureInfo.InvariantCulture, "{0:D2}:{1:D2}:{2:D2} left on SSO Token",
+                (int)Math.Floor(left.TotalHours), left.Minutes, left.Seconds);
+            return text.TrimStart('0', ' ', ':');
+        }
+
+        private LoginOptions LoginOptions(bool noTokenFile, bool writeSsoSession)
+        {
+            LoginOptions options = LoginOptionsFrom(NoBrowser, UseDeviceCode, RedirectPort);
+            options.NoTokenFile = noTokenFile;
+            options.WriteSsoSession = writeSsoSession;
+            return options;
         }
 
         private bool IsBound(string parameter) => MyInvocation.BoundParameters.ContainsKey(parameter);
@@ -298,10 +359,8 @@ namespace SetAwsCliSsoCredentials.Commands
                     Accounts = accounts,
                     DefaultRoleName = NullIfEmpty(defaultRoleName),
                     StartUrl = NullIfEmpty(startUrl),
-                    // Resolved per call: -CredentialsFile, else the library's AWS_SHARED_CREDENTIALS_FILE or
-                    // ~/.aws/credentials. A provider path (TestDrive:, ~, relative) becomes a file-system path.
-                    CredentialsFile = cmdlet.CredentialsFile == null ? null
-                        : cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(cmdlet.CredentialsFile),
+                    // A provider path (TestDrive:, ~, relative) becomes a file-system path.
+                    CredentialsFile = cmdlet.CredentialsFilePath,
                     Force = cmdlet.Force.IsPresent,
                     MaxConcurrency = cmdlet.MaxConcurrency,
                     NoTokenFile = noTokenFile,
@@ -457,7 +516,7 @@ namespace SetAwsCliSsoCredentials.Commands
             private DateTime? LogIn()
             {
                 loggedInNow = true;
-                return cmdlet.LogIn(environment, startUrl, region, cmdlet.NoBrowser.IsPresent, noTokenFile, cmdlet.ConfigureSsoSession.IsPresent);
+                return cmdlet.LogIn(environment, startUrl, region, cmdlet.LoginOptions(noTokenFile, cmdlet.ConfigureSsoSession.IsPresent));
             }
 
             /// <summary>A login is needed: fail at once with LoginRequired when no person can answer it.</summary>
@@ -577,31 +636,6 @@ namespace SetAwsCliSsoCredentials.Commands
                 {
                     cmdlet.WriteHostLine(profiles + " Profiles registered, credentials still valid (no SSO token in this session)");
                 }
-            }
-
-            private static string StatusName(string status)
-            {
-                switch (status)
-                {
-                    case "refreshed": return "Refreshed";
-                    case "current": return "Current";
-                    case "failed": return "Failed";
-                    case "wouldRefresh": return "Skipped";
-                    default: return status;
-                }
-            }
-
-            /// <summary>The original's 'hh:mm:ss left on SSO Token', leading zeros and colons trimmed like it did.</summary>
-            private static string TimeLeft(DateTime expiresAt)
-            {
-                TimeSpan left = expiresAt - DateTime.Now;
-                if (left < TimeSpan.Zero)
-                {
-                    left = TimeSpan.Zero;
-                }
-                string text = string.Format(CultureInfo.InvariantCulture, "{0:D2}:{1:D2}:{2:D2} left on SSO Token",
-                    (int)Math.Floor(left.TotalHours), left.Minutes, left.Seconds);
-                return text.TrimStart('0', ' ', ':');
             }
 
             /// <summary>Epoch milliseconds (the original's CredsExpiration), 0 when unknown.</summary>

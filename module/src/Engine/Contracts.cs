@@ -44,17 +44,30 @@ namespace SetAwsCliSsoCredentials.Engine
         [DataMember(Name = "forceLogin", EmitDefaultValue = false, Order = 3)] public bool ForceLogin;
         [DataMember(Name = "noTokenFile", EmitDefaultValue = false, Order = 4)] public bool NoTokenFile;
         [DataMember(Name = "writeSsoSession", EmitDefaultValue = false, Order = 5)] public bool WriteSsoSession;
+        /// <summary>Null: the library picks the flow; true: device code; false: authorization code (PKCE).</summary>
+        [DataMember(Name = "useDeviceCode", EmitDefaultValue = false, Order = 6)] public bool? UseDeviceCode;
+        [DataMember(Name = "noBrowser", EmitDefaultValue = false, Order = 7)] public bool NoBrowser;
+        [DataMember(Name = "redirectPort", EmitDefaultValue = false, Order = 8)] public int? RedirectPort;
     }
 
-    /// <summary>loggedIn {expiresAt}, pending {userCode, verificationUri, ...} or waiting {message}.</summary>
+    /// <summary>
+    /// loggedIn {expiresAt}; pending {flow, ...}: for deviceCode {userCode, verificationUri,
+    /// verificationUriComplete}, for authorizationCode {authorizationUrl, redirectUri}; or waiting {message}.
+    /// </summary>
     [DataContract]
     internal sealed class LoginState
     {
         [DataMember(Name = "status")] public string Status;
         [DataMember(Name = "expiresAt")] public string ExpiresAt;
+        /// <summary>authorizationCode or deviceCode.</summary>
+        [DataMember(Name = "flow")] public string Flow;
+        /// <summary>Why the device code was chosen by itself (no display, SSH, a container, -NoBrowser).</summary>
+        [DataMember(Name = "flowReason")] public string FlowReason;
         [DataMember(Name = "userCode")] public string UserCode;
         [DataMember(Name = "verificationUri")] public string VerificationUri;
         [DataMember(Name = "verificationUriComplete")] public string VerificationUriComplete;
+        [DataMember(Name = "authorizationUrl")] public string AuthorizationUrl;
+        [DataMember(Name = "redirectUri")] public string RedirectUri;
         [DataMember(Name = "message")] public string Message;
     }
 
@@ -77,8 +90,8 @@ namespace SetAwsCliSsoCredentials.Engine
     [DataContract]
     internal sealed class RefreshRequest
     {
-        [DataMember(Name = "environment", Order = 0)] public string Environment;
-        [DataMember(Name = "accounts", Order = 1)] public AccountRequest[] Accounts;
+        [DataMember(Name = "environment", EmitDefaultValue = false, Order = 0)] public string Environment;
+        [DataMember(Name = "accounts", EmitDefaultValue = false, Order = 1)] public AccountRequest[] Accounts;
         [DataMember(Name = "defaultRoleName", EmitDefaultValue = false, Order = 2)] public string DefaultRoleName;
         [DataMember(Name = "startUrl", EmitDefaultValue = false, Order = 3)] public string StartUrl;
         [DataMember(Name = "credentialsFile", EmitDefaultValue = false, Order = 4)] public string CredentialsFile;
@@ -91,6 +104,9 @@ namespace SetAwsCliSsoCredentials.Engine
         [DataMember(Name = "includeAccount", EmitDefaultValue = false, Order = 11)] public string[] IncludeAccount;
         [DataMember(Name = "excludeAccount", EmitDefaultValue = false, Order = 12)] public string[] ExcludeAccount;
         [DataMember(Name = "includeRole", EmitDefaultValue = false, Order = 13)] public string[] IncludeRole;
+        /// <summary>The profiles come from the AWS config file's SSO profiles, not from accounts.</summary>
+        [DataMember(Name = "fromConfig", EmitDefaultValue = false, Order = 14)] public bool FromConfig;
+        [DataMember(Name = "configProfile", EmitDefaultValue = false, Order = 15)] public string[] ConfigProfile;
 
         /// <summary>The same request for other accounts, as a dry run or not, with or without discovery.</summary>
         public RefreshRequest With(AccountRequest[] accounts, bool dryRun, bool discover)
@@ -119,6 +135,41 @@ namespace SetAwsCliSsoCredentials.Engine
         [DataMember(Name = "status")] public string Status;
         [DataMember(Name = "expiresAt")] public string ExpiresAt;
         [DataMember(Name = "error")] public NativeError Error;
+        /// <summary>With fromConfig: the AWS config profile it was made from, and its session's key
+        /// (ConfigSession.Environment: the sso-session name, or a legacy profile's start URL).</summary>
+        [DataMember(Name = "configProfile")] public string ConfigProfile;
+        [DataMember(Name = "environment")] public string Environment;
+    }
+
+    /// <summary>A profile of the AWS config file that fromConfig left alone, and why.</summary>
+    [DataContract]
+    internal sealed class SkippedProfile
+    {
+        [DataMember(Name = "profile")] public string Profile;
+        [DataMember(Name = "reason")] public string Reason;
+    }
+
+    /// <summary>An IAM Identity Center session the AWS config file's SSO profiles use.</summary>
+    [DataContract]
+    internal sealed class ConfigSession
+    {
+        /// <summary>What login_start and session_status take: the sso-session name, or a legacy profile's start URL.</summary>
+        [DataMember(Name = "environment")] public string Environment;
+        /// <summary>Null for legacy profiles (sso_start_url without sso_session).</summary>
+        [DataMember(Name = "ssoSession")] public string SsoSession;
+        [DataMember(Name = "startUrl")] public string StartUrl;
+        [DataMember(Name = "region")] public string Region;
+        [DataMember(Name = "profiles")] public string[] Profiles;
+        [DataMember(Name = "loginRequired")] public bool LoginRequired;
+        [DataMember(Name = "expiresAt")] public string ExpiresAt;
+    }
+
+    [DataContract]
+    internal sealed class ConfigSessions
+    {
+        [DataMember(Name = "configFile")] public string ConfigFile;
+        [DataMember(Name = "sessions")] public ConfigSession[] Sessions;
+        [DataMember(Name = "skipped")] public SkippedProfile[] Skipped;
     }
 
     [DataContract]
@@ -138,6 +189,7 @@ namespace SetAwsCliSsoCredentials.Engine
         [DataMember(Name = "profiles")] public ProfileReport[] Profiles;
         [DataMember(Name = "renamed")] public RenamedProfile[] Renamed;
         [DataMember(Name = "discoveryErrors")] public NativeError[] DiscoveryErrors;
+        [DataMember(Name = "skipped")] public SkippedProfile[] Skipped;
     }
 
     [DataContract]

@@ -73,6 +73,9 @@ namespace SetAwsCliSsoCredentials.Engine
         public static void RefreshCancel(long operationId) =>
             Call<LoginCancelAnswer>("refresh_cancel", new OperationRequest { OperationId = operationId });
 
+        /// <summary>The sessions the AWS config file's SSO profiles use, with which need a login; no network call.</summary>
+        public static ConfigSessions ConfigSessions(RefreshRequest request) => Call<ConfigSessions>("config_sessions", request);
+
         public static DiscoverResult Discover(DiscoverRequest request) => Call<DiscoverResult>("discover", request);
 
         public static SessionInfo SessionStatus(string environment, bool noTokenFile) =>

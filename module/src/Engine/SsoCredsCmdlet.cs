@@ -1,4 +1,4 @@
-// What every cmdlet of the module shares: Ctrl+C that really stops, the device login, a refresh with
+// What every cmdlet of the module shares: Ctrl+C that really stops, the login, a refresh with
 // progress, host messages, and the per-environment globals the original script kept.
 
 using System;
@@ -9,6 +9,17 @@ using System.Threading;
 
 namespace SetAwsCliSsoCredentials.Engine
 {
+    /// <summary>How a login is made, from the cmdlet's parameters.</summary>
+    internal sealed class LoginOptions
+    {
+        public bool NoBrowser;
+        /// <summary>Null unless -UseDeviceCode was given: then true, or false for -UseDeviceCode:$false.</summary>
+        public bool? UseDeviceCode;
+        public int? RedirectPort;
+        public bool NoTokenFile;
+        public bool WriteSsoSession;
+    }
+
     public abstract class SsoCredsCmdlet : PSCmdlet, IDisposable
     {
         private const int LoginPollMilliseconds = 500;
@@ -61,6 +72,22 @@ namespace SetAwsCliSsoCredentials.Engine
             return Interactivity.NonInteractiveReason(Host);
         }
 
+        /// <summary>
+        /// The login choices of -NoBrowser, -UseDeviceCode and -RedirectPort. -UseDeviceCode:$false is kept
+        /// apart from its absence: it asks for the browser flow even where the library would pick the
+        /// device code (an SSH session with the port forwarded).
+        /// </summary>
+        internal LoginOptions LoginOptionsFrom(SwitchParameter noBrowser, SwitchParameter useDeviceCode, int redirectPort)
+        {
+            var bound = MyInvocation.BoundParameters;
+            return new LoginOptions
+            {
+                NoBrowser = noBrowser.IsPresent,
+                UseDeviceCode = bound.ContainsKey("UseDeviceCode") ? useDeviceCode.IsPresent : (bool?)null,
+                RedirectPort = bound.ContainsKey("RedirectPort") ? redirectPort : (int?)null,
+            };
+        }
+
         protected static DateTime? LocalTime(string rfc3339)
         {
             if (string.IsNullOrEmpty(rfc3339))
@@ -74,15 +101,32 @@ namespace SetAwsCliSsoCredentials.Engine
             return null;
         }
 
-        // ---- the device login ----
+        // ---- the login ----
 
         /// <summary>
-        /// Reuses the environment's token (renewed by the library when it can), or runs the device login:
-        /// prints the URL and the code, opens the browser unless noBrowser, and waits for the approval in
-        /// short polls so that Ctrl+C cancels it at once (releasing the login for other processes).
-        /// Returns when the token ends. Failures are terminating errors naming the environment.
+        /// Reuses the session's token (renewed by the library when it can), or logs in: the library picks
+        /// the authorization-code flow (PKCE, a browser on this computer returning to a loopback address)
+        /// or the device code (headless, SSH, a container, -NoBrowser, -UseDeviceCode). Prints the URL (and
+        /// the code), opens the browser unless told not to, and waits in short polls so that Ctrl+C cancels
+        /// at once (releasing the login for other processes). Returns when the token ends. Failures are
+        /// terminating errors naming the environment.
         /// </summary>
-        protected DateTime? LogIn(string environment, string startUrl, string region, bool noBrowser, bool noTokenFile, bool writeSsoSession)
+        internal DateTime? LogIn(string environment, string startUrl, string region, LoginOptions options)
+        {
+            try
+            {
+                return LogInOrFail(environment, startUrl, region, options);
+            }
+            catch (NativeCallException e)
+            {
+                ThrowTerminatingError(Errors.Record(e, environment));
+                throw;
+            }
+        }
+
+        /// <summary>As LogIn, but a failure of the library is thrown as NativeCallException, for callers
+        /// that log in to several sessions and go on after one fails.</summary>
+        internal DateTime? LogInOrFail(string environment, string startUrl, string region, LoginOptions options)
         {
             if (string.IsNullOrEmpty(startUrl) || string.IsNullOrEmpty(region))
             {
@@ -97,16 +141,19 @@ namespace SetAwsCliSsoCredentials.Engine
                 Environment = environment,
                 StartUrl = startUrl,
                 Region = region,
-                NoTokenFile = noTokenFile,
-                WriteSsoSession = writeSsoSession,
+                NoTokenFile = options.NoTokenFile,
+                WriteSsoSession = options.WriteSsoSession,
+                UseDeviceCode = options.UseDeviceCode,
+                NoBrowser = options.NoBrowser,
+                RedirectPort = options.RedirectPort,
             };
-            LoginState state = CallOrThrow(() => NativeEngine.LoginStart(request), environment);
+            LoginState state = NativeEngine.LoginStart(request);
             if (state.Status == "loggedIn")
             {
                 WriteVerbose("Environment '" + environment + "': reusing the stored SSO token (renewed if it was about to expire).");
                 return LocalTime(state.ExpiresAt);
             }
-            ShowLogin(state, noBrowser);
+            ShowLogin(state, options.NoBrowser);
             return WaitForLogin(environment);
         }
 
@@ -118,6 +165,15 @@ namespace SetAwsCliSsoCredentials.Engine
                 WriteHostLine(Sentence(state.Message));
                 return;
             }
+            if (!string.IsNullOrEmpty(state.FlowReason))
+            {
+                WriteVerbose("Logging in with a device code: " + state.FlowReason);
+            }
+            if (state.Flow == "authorizationCode")
+            {
+                ShowAuthorizationCodeLogin(state, noBrowser);
+                return;
+            }
             if (!noBrowser)
             {
                 WriteHostLine(Browser.TryOpen(state.VerificationUriComplete)
@@ -127,6 +183,25 @@ namespace SetAwsCliSsoCredentials.Engine
             // Always shown, also when a browser opened: the user compares the code with the page's.
             WriteHostLine("To sign in, open " + state.VerificationUri + " in a browser and enter the code " + state.UserCode + ",");
             WriteHostLine("or open " + state.VerificationUriComplete + ". Then click ALLOW.");
+        }
+
+        /// <summary>
+        /// The page must be opened on this computer: it returns to the library's listener on 127.0.0.1.
+        /// The URL is always printed, for a browser that did not open or opened in the wrong profile.
+        /// </summary>
+        private void ShowAuthorizationCodeLogin(LoginState state, bool noBrowser)
+        {
+            if (!noBrowser && Browser.TryOpen(state.AuthorizationUrl))
+            {
+                WriteHostLine("A Browser window should open. Please login there and click ALLOW.");
+                WriteHostLine("If it did not open, open this URL in a browser on this computer: " + state.AuthorizationUrl);
+            }
+            else
+            {
+                WriteHostLine((noBrowser ? "" : "No browser could be opened here. ") +
+                    "To sign in, open this URL in a browser on this computer, then click ALLOW: " + state.AuthorizationUrl);
+            }
+            WriteVerbose("Waiting for the browser to return to " + state.RedirectUri + ".");
         }
 
         private DateTime? WaitForLogin(string environment)
@@ -148,11 +223,6 @@ namespace SetAwsCliSsoCredentials.Engine
                         catch (NativeCallException) when (IsStopping)
                         {
                             throw new PipelineStoppedException();
-                        }
-                        catch (NativeCallException e)
-                        {
-                            ThrowTerminatingError(Errors.Record(e, environment));
-                            throw;
                         }
                         if (state.Status == "loggedIn")
                         {
@@ -203,7 +273,9 @@ namespace SetAwsCliSsoCredentials.Engine
         {
             RefreshStarted started = NativeEngine.RefreshStart(request);
             long operation = started.OperationId;
-            string activity = "Refreshing AWS credentials (" + request.Environment + ")";
+            string activity = request.FromConfig
+                ? "Refreshing AWS credentials (the AWS config file's SSO profiles)"
+                : "Refreshing AWS credentials (" + request.Environment + ")";
             bool finished = false;
             using (stopping.Token.Register(() => TryCancelRefresh(operation)))
             {

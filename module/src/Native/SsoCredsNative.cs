@@ -52,6 +52,9 @@ namespace SetAwsCliSsoCredentials
         private static extern IntPtr ssocreds_discover(byte[] requestJson);
 
         [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        private static extern IntPtr ssocreds_config_sessions(byte[] requestJson);
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         private static extern IntPtr ssocreds_session_status(byte[] requestJson);
 
         [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
@@ -72,7 +75,9 @@ namespace SetAwsCliSsoCredentials
         private static readonly string[] ForwardedVariables = new string[]
         {
             "HOME", "USERPROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_ENDPOINT_URL",
-            "AWS_ENDPOINT_URL_SSO", "AWS_ENDPOINT_URL_SSO_OIDC", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"
+            "AWS_ENDPOINT_URL_SSO", "AWS_ENDPOINT_URL_SSO_OIDC", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+            // What the library reads to tell whether a browser here can reach a loopback redirect.
+            "DISPLAY", "WAYLAND_DISPLAY", "SSH_CONNECTION", "SSH_TTY", "container", "KUBERNETES_SERVICE_HOST"
         };
 
         private static readonly object EnvironmentGate = new object();
@@ -229,6 +234,7 @@ namespace SetAwsCliSsoCredentials
                 case "refresh_poll": response = ssocreds_refresh_poll(request); break;
                 case "refresh_cancel": response = ssocreds_refresh_cancel(request); break;
                 case "discover": response = ssocreds_discover(request); break;
+                case "config_sessions": response = ssocreds_config_sessions(request); break;
                 case "session_status": response = ssocreds_session_status(request); break;
                 case "logout": response = ssocreds_logout(request); break;
                 default:

@@ -35,7 +35,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Log in if needed and refresh the given profiles in the credentials file.
+    /// Log in if needed and refresh the given profiles in the credentials file (or, with
+    /// --from-config, the SSO profiles of ~/.aws/config, each with its own sso-session).
     Refresh(RefreshArgs),
     /// Log in (or reuse the cached login) and report until when the SSO token is valid. The token
     /// is kept in the AWS CLI v2 cache (~/.aws/sso/cache), shared with later runs and the AWS CLI.
@@ -207,11 +208,20 @@ struct RefreshArgs {
     /// Also refresh every account and role the login can reach (see the filters).
     #[arg(long)]
     all_accounts: bool,
-    /// Names of profiles given without one: {AccountName}, {AccountId}, {RoleName}.
+    /// Names of profiles given without one: {AccountName}, {AccountId}, {RoleName}. With
+    /// --from-config: {ProfileName}, {AccountId}, {RoleName} (default: the config profile's name).
     #[arg(long)]
     profile_name_template: Option<String>,
     #[command(flatten)]
     filters: FilterArgs,
+    /// Refresh the SSO profiles of the AWS config file (AWS_CONFIG_FILE, else ~/.aws/config; as
+    /// `aws configure sso` writes them) into credentials profiles of the same names, logging in
+    /// once to each sso-session that needs it. The config file is only read.
+    #[arg(long, conflicts_with_all = ["accounts", "account_flags", "all_accounts", "start_url", "region", "default_role_name", "no_token_file"])]
+    from_config: bool,
+    /// With --from-config: only the config profiles matching this pattern (* and ?; repeatable).
+    #[arg(long, requires = "from_config")]
+    config_profile: Vec<String>,
     /// Print the JSON report instead of a table.
     #[arg(long)]
     json: bool,
@@ -257,6 +267,35 @@ async fn login(args: LoginArgs) -> Result<ExitCode, Error> {
 }
 
 async fn refresh(args: RefreshArgs) -> Result<ExitCode, Error> {
+    let request = refresh_request(&args)?;
+    let engine = Engine::new(Env::real());
+    let plan = if args.from_config {
+        if !args.non_interactive {
+            log_in_to_config_sessions(&engine, &request, &args.browser).await?;
+        }
+        engine.plan_refresh(request)?
+    } else {
+        let session = Session::of(&args.environment, &args.start_url, &args.region, args.no_token_file, &args.browser);
+        match engine.plan_refresh(request.clone()) {
+            Err(error) if error.code == ErrorCode::LoginRequired && !args.non_interactive => {
+                session.log_in(&engine).await?;
+                engine.plan_refresh(request)?
+            }
+            other => other?,
+        }
+    };
+    let report = engine.run_refresh(plan, Arc::new(Progress::default())).await?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report).expect("reports serialize"));
+    } else {
+        output::print_report(&report);
+        output::print_notes(&report);
+        println!("{}", output::summary(&report));
+    }
+    Ok(exit_code(&report))
+}
+
+fn refresh_request(args: &RefreshArgs) -> Result<RefreshRequest, Error> {
     let mut accounts: Vec<AccountRequest> = match &args.accounts {
         Some(path) => accounts::from_file(path).map_err(Error::invalid_input)?,
         None => Vec::new(),
@@ -264,7 +303,7 @@ async fn refresh(args: RefreshArgs) -> Result<ExitCode, Error> {
     for flag in &args.account_flags {
         accounts.push(accounts::from_flag(flag).map_err(Error::invalid_input)?);
     }
-    let request = RefreshRequest {
+    Ok(RefreshRequest {
         environment: args.environment.clone(),
         accounts,
         default_role_name: args.default_role_name.clone(),
@@ -281,25 +320,35 @@ async fn refresh(args: RefreshArgs) -> Result<ExitCode, Error> {
         include_account: args.filters.include_account.clone(),
         exclude_account: args.filters.exclude_account.clone(),
         include_role: args.filters.include_role.clone(),
-    };
-    let engine = Engine::new(Env::real());
-    let session = Session::of(&args.environment, &args.start_url, &args.region, args.no_token_file, &args.browser);
-    let plan = match engine.plan_refresh(request.clone()) {
-        Err(error) if error.code == ErrorCode::LoginRequired && !args.non_interactive => {
-            session.log_in(&engine).await?;
-            engine.plan_refresh(request)?
+        from_config: args.from_config,
+        config_profile: args.config_profile.clone(),
+    })
+}
+
+/// Logs in once to each session of the config file that has profiles to fetch and no token that
+/// is valid or renewable. A login that fails is reported, and only that session's profiles then
+/// fail.
+async fn log_in_to_config_sessions(
+    engine: &Engine,
+    request: &RefreshRequest,
+    browser: &BrowserArgs,
+) -> Result<(), Error> {
+    let found = engine.config_sessions(request.clone())?;
+    for session in found.sessions.iter().filter(|s| s.login_required) {
+        let which =
+            session.sso_session.as_ref().map_or(session.start_url.clone(), |name| format!("sso-session {name}"));
+        eprintln!("Logging in to {which} for profiles {}", session.profiles.join(", "));
+        let login = browser.apply(LoginStartRequest {
+            environment: session.environment.clone(),
+            start_url: session.start_url.clone(),
+            region: session.region.clone(),
+            ..Default::default()
+        });
+        if let Err(error) = login_flow::login(engine, login, browser.approver()).await {
+            eprintln!("warning: the login to {which} failed, so its profiles fail: {error}");
         }
-        other => other?,
-    };
-    let report = engine.run_refresh(plan, Arc::new(Progress::default())).await?;
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&report).expect("reports serialize"));
-    } else {
-        output::print_report(&report);
-        output::print_notes(&report);
-        println!("{}", output::summary(&report));
     }
-    Ok(exit_code(&report))
+    Ok(())
 }
 
 /// What an interactive login needs, from the command line's flags.

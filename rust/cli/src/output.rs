@@ -25,8 +25,12 @@ pub fn print_report(report: &RefreshReport) {
     }
 }
 
-/// Renamed profiles and accounts whose roles could not be listed, so nothing happens unseen.
+/// Renamed profiles, accounts whose roles could not be listed, and config profiles left alone, so
+/// nothing happens unseen.
 pub fn print_notes(report: &RefreshReport) {
+    for skipped in &report.skipped {
+        eprintln!("note: '{}' in the AWS config file is left alone: {}", skipped.profile, skipped.reason);
+    }
     for renamed in &report.renamed {
         eprintln!(
             "warning: account {} role {} was named '{}' because '{}' was already taken",

@@ -167,3 +167,48 @@ fn a_browser_login_comes_back_to_the_redirect_port_and_a_port_in_use_is_named() 
         run(cli_at(&fake, home.path()).args(login).args(["--use-device-code", "--redirect-port", &port]));
     assert_eq!(code, 2, "the two flags contradict each other: {stderr}");
 }
+
+#[test]
+fn from_config_logs_in_once_per_sso_session_and_refreshes_every_sso_profile() {
+    let fake = FakeServer::start_background(FakeConfig {
+        approval: Approval::AfterPolls(1),
+        ..FakeConfig::with_generated_accounts(3, &["ReadOnly"])
+    })
+    .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let config = "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = eu-west-1\n\n\
+        [sso-session lab]\nsso_start_url = https://lab.awsapps.com/start\nsso_region = us-east-1\n\n\
+        [profile dev]\nsso_session = corp\nsso_account_id = 100000000000\nsso_role_name = ReadOnly\n\n\
+        [profile prod]\nsso_session = corp\nsso_account_id = 100000000001\nsso_role_name = ReadOnly\n\n\
+        [profile lab]\nsso_session = lab\nsso_account_id = 100000000002\nsso_role_name = ReadOnly\n\n\
+        [profile plain]\nregion = eu-west-1\n";
+    std::fs::create_dir_all(home.path().join(".aws")).unwrap();
+    std::fs::write(home.path().join(".aws/config"), config).unwrap();
+
+    // Only the lab profile would need a login it cannot have: it fails alone (exit code 1).
+    let (code, stdout, stderr) = run(cli_at(&fake, home.path()).args([
+        "refresh",
+        "--from-config",
+        "--non-interactive",
+        "--config-profile",
+        "lab",
+    ]));
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    assert!(stdout.contains("LoginRequired") && stdout.contains("aws sso login --sso-session lab"), "{stdout}");
+    assert_eq!(fake.counters().start_device_authorization, 0);
+
+    let (code, stdout, stderr) = run(cli_at(&fake, home.path()).args(["refresh", "--from-config", "--no-browser"]));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert_eq!(fake.counters().start_device_authorization, 2, "one login per sso-session: {stderr}");
+    assert!(stdout.contains("3 Profiles registered"), "{stdout}");
+    assert!(stderr.contains("note: 'plain' in the AWS config file is left alone"), "{stderr}");
+    let credentials = std::fs::read_to_string(home.path().join(".aws/credentials")).unwrap();
+    assert!(["[dev]", "[prod]", "[lab]"].iter().all(|p| credentials.contains(p)) && !credentials.contains("[plain]"));
+    assert_eq!(std::fs::read_to_string(home.path().join(".aws/config")).unwrap(), config, "only read");
+
+    fake.reset_counters();
+    let (code, stdout, _) = run(cli_at(&fake, home.path()).args(["refresh", "--from-config", "--non-interactive"]));
+    assert_eq!(code, 0);
+    assert!(stdout.contains("3 Profiles registered"), "{stdout}");
+    assert_eq!(fake.counters(), Default::default(), "nothing to do, no call");
+}

@@ -1,9 +1,15 @@
 //! Requests and results of the engine, as the C ABI and the command line carry them (JSON, camelCase).
 //! Requests refuse unknown fields, so a misspelt option is an error instead of being ignored.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::Error;
+
+/// A field that may also be `null`, read as its default: .NET's serializer writes `null` for a
+/// field it was given no value for.
+fn null_as_default<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(deserializer: D) -> Result<T, D::Error> {
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -106,8 +112,10 @@ pub struct AccountRequest {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RefreshRequest {
+    /// Required, except with `fromConfig`, where each profile's sso-session is its environment.
+    #[serde(default, deserialize_with = "null_as_default")]
     pub environment: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub accounts: Vec<AccountRequest>,
     #[serde(default)]
     pub default_role_name: Option<String>,
@@ -142,6 +150,14 @@ pub struct RefreshRequest {
     pub exclude_account: Vec<String>,
     #[serde(default)]
     pub include_role: Vec<String>,
+    /// Refresh the SSO profiles of the AWS config file (`aws configure sso`) instead of `accounts`,
+    /// each with its own sso-session's token, into credentials profiles of the same names.
+    #[serde(default)]
+    pub from_config: bool,
+    /// With `fromConfig`: only the config profiles matching one of these patterns (`*`, `?`,
+    /// case-insensitive).
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub config_profile: Vec<String>,
 }
 
 /// `discover` takes the request `refresh` takes, so a caller can send both the same base request.
@@ -199,6 +215,20 @@ pub struct ProfileReport {
     pub expires_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<Error>,
+    /// With `fromConfig`: the profile of the AWS config file this one was made from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config_profile: Option<String>,
+    /// With `fromConfig`: the session whose token it used (as in `configSessions`), when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+}
+
+/// A profile of the AWS config file that `fromConfig` leaves alone, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Skipped {
+    pub profile: String,
+    pub reason: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -214,12 +244,64 @@ pub struct RefreshReport {
     /// Accounts whose roles could not be listed during discovery.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub discovery_errors: Vec<Error>,
+    /// With `fromConfig`: the AWS config file read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config_file: Option<String>,
+    /// With `fromConfig`: the selected config profiles that are not SSO profiles.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<Skipped>,
 }
 
 impl RefreshReport {
     pub fn count(&self, status: ProfileStatus) -> usize {
         self.profiles.iter().filter(|p| p.status == status).count()
     }
+}
+
+/// `configSessions` takes the request `refresh` takes (`fromConfig` is implied).
+pub type ConfigSessionsRequest = RefreshRequest;
+
+/// The sso-sessions the selected profiles of the AWS config file use, and whether each needs a
+/// login before a refresh.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfigSessions {
+    pub config_file: String,
+    pub sessions: Vec<ConfigSession>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<Skipped>,
+    /// SSO profiles whose configuration cannot work; a refresh reports them `failed` with this error.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub invalid: Vec<InvalidProfile>,
+}
+
+/// One token: an `[sso-session]`, or the start URL of profiles without one (the AWS CLI's legacy
+/// configuration).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfigSession {
+    /// The session's name for `login_start` and the token cache: the sso-session's name, else the
+    /// start URL.
+    pub environment: String,
+    /// `null` for profiles without an sso-session.
+    pub sso_session: Option<String>,
+    pub start_url: String,
+    pub region: String,
+    /// The selected config profiles that use it, in file order.
+    pub profiles: Vec<String>,
+    /// True when a refresh must fetch for one of its profiles and there is no token that is valid
+    /// or could be renewed without the user: log in first.
+    pub login_required: bool,
+    /// When the stored token ends, if there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvalidProfile {
+    pub profile: String,
+    pub error: Error,
 }
 
 #[derive(Clone, Debug, Deserialize)]

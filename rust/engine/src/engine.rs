@@ -6,6 +6,7 @@
 //! |---|---|
 //! | `login_start`, `login_poll`, `login_cancel` | [`crate::login`]: the authorization-code (PKCE) and device-code flows, the cross-process login lock |
 //! | `plan_refresh`, `run_refresh`, `refresh` | [`crate::refresh`]: plan, fetch, report |
+//! | `config_sessions` | [`crate::refresh`] (the plan of `fromConfig`), with [`crate::config_profiles`] |
 //! | `discover` | [`crate::discovery`]: accounts and roles, and the listing kept beside the token |
 //! | `session_status`, `logout` | [`crate::token`]: the stored token, its renewal and its end |
 
@@ -80,6 +81,13 @@ impl Engine {
     pub async fn refresh(&self, request: RefreshRequest) -> Result<RefreshReport> {
         let plan = self.plan_refresh(request)?;
         self.run_refresh(plan, Arc::new(Progress::default())).await
+    }
+
+    /// The sessions (sso-sessions, or start URLs) the SSO profiles of the AWS config file use, and
+    /// which need a login before `refresh` with `fromConfig` can fetch for their profiles. No
+    /// network call; no token is renewed.
+    pub fn config_sessions(&self, request: ConfigSessionsRequest) -> Result<ConfigSessions> {
+        refresh::config_sessions(&self.context, request)
     }
 
     /// Lists every account and role the login can reach, without fetching credentials.

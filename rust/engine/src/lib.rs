@@ -8,13 +8,15 @@
 //!   by what this machine's browser can reach; one login per session across processes;
 //! - `token/`: the stored token (memory and the AWS CLI cache), its renewal, status and logout;
 //! - `refresh/`: `plan` (what is current, what to fetch), `fetch`, `report`;
-//! - `discovery/`: accounts and roles, filters, profile names, the listing kept beside the token.
+//! - `discovery/`: accounts and roles, filters, profile names, the listing kept beside the token;
+//! - `config_profiles/`: the SSO profiles of the AWS config file and their sessions (`fromConfig`).
 #![deny(unsafe_code)]
 
 pub mod api;
 
 mod clock;
 pub mod concurrency;
+mod config_profiles;
 mod discovery;
 mod endpoint;
 mod engine;

@@ -40,6 +40,11 @@ char *ssocreds_refresh_poll(const char *request_json);
 // Stops a background refresh: `{operationId}`.
 char *ssocreds_refresh_cancel(const char *request_json);
 
+// The sessions the SSO profiles of the AWS config file use, and which need a login before a
+// refresh with `fromConfig`: the `refresh` request (`fromConfig`, `configProfile`, ...). No network
+// call.
+char *ssocreds_config_sessions(const char *request_json);
+
 // Lists every account and role the login can reach: `{environment, includeAccount?, ...}`.
 char *ssocreds_discover(const char *request_json);
 

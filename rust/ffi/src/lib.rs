@@ -8,7 +8,9 @@
 use std::ffi::c_char;
 use std::sync::LazyLock;
 
-use ssocreds_engine::api::{DiscoverRequest, EnvironmentRequest, LoginPollRequest, LoginStartRequest, RefreshRequest};
+use ssocreds_engine::api::{
+    ConfigSessionsRequest, DiscoverRequest, EnvironmentRequest, LoginPollRequest, LoginStartRequest, RefreshRequest,
+};
 use ssocreds_engine::env::Overrides;
 use ssocreds_engine::{Engine, Env};
 
@@ -86,6 +88,14 @@ pub extern "C" fn ssocreds_refresh_poll(request_json: *const c_char) -> *mut c_c
 #[no_mangle]
 pub extern "C" fn ssocreds_refresh_cancel(request_json: *const c_char) -> *mut c_char {
     call(request_json, operations::cancel)
+}
+
+/// The sessions the SSO profiles of the AWS config file use, and which need a login before a
+/// refresh with `fromConfig`: the `refresh` request (`fromConfig`, `configProfile`, ...). No network
+/// call.
+#[no_mangle]
+pub extern "C" fn ssocreds_config_sessions(request_json: *const c_char) -> *mut c_char {
+    call(request_json, |request: ConfigSessionsRequest| ENGINE.config_sessions(request))
 }
 
 /// Lists every account and role the login can reach: `{environment, includeAccount?, ...}`.

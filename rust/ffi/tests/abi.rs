@@ -367,6 +367,7 @@ fn hostile_inputs_get_error_objects_and_leave_the_file_alone() {
         "ssocreds_refresh_start",
         "ssocreds_refresh_poll",
         "ssocreds_refresh_cancel",
+        "ssocreds_config_sessions",
         "ssocreds_discover",
         "ssocreds_session_status",
         "ssocreds_logout",

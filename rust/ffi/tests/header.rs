@@ -37,6 +37,7 @@ fn header_declares_every_documented_function() {
         "char *ssocreds_refresh_start(const char *request_json)",
         "char *ssocreds_refresh_poll(const char *request_json)",
         "char *ssocreds_refresh_cancel(const char *request_json)",
+        "char *ssocreds_config_sessions(const char *request_json)",
         "char *ssocreds_discover(const char *request_json)",
         "char *ssocreds_session_status(const char *request_json)",
         "char *ssocreds_logout(const char *request_json)",

@@ -19,16 +19,9 @@ impl Filters {
         include_role: Vec<String>,
     ) -> Result<Filters> {
         let filters = Filters { include_account, exclude_account, include_role };
-        for (field, patterns) in [
-            ("includeAccount", &filters.include_account),
-            ("excludeAccount", &filters.exclude_account),
-            ("includeRole", &filters.include_role),
-        ] {
-            if let Some(bad) = patterns.iter().find(|p| p.trim().is_empty() || p.chars().any(char::is_control)) {
-                let shown = printable(bad);
-                return Err(Error::invalid_input(format!("{field} has an empty or unprintable pattern '{shown}'")));
-            }
-        }
+        check_patterns("includeAccount", &filters.include_account)?;
+        check_patterns("excludeAccount", &filters.exclude_account)?;
+        check_patterns("includeRole", &filters.include_role)?;
         Ok(filters)
     }
 
@@ -43,8 +36,18 @@ impl Filters {
     }
 }
 
+/// Refuses an empty or unprintable pattern of the request's `field`.
+pub(crate) fn check_patterns(field: &str, patterns: &[String]) -> Result<()> {
+    match patterns.iter().find(|p| p.trim().is_empty() || p.chars().any(char::is_control)) {
+        Some(bad) => {
+            Err(Error::invalid_input(format!("{field} has an empty or unprintable pattern '{}'", printable(bad))))
+        }
+        None => Ok(()),
+    }
+}
+
 /// `*` matches any run of characters, `?` one character; case-insensitive.
-fn glob_match(pattern: &str, text: &str) -> bool {
+pub(crate) fn glob_match(pattern: &str, text: &str) -> bool {
     let pattern: Vec<char> = pattern.to_lowercase().chars().collect();
     let text: Vec<char> = text.to_lowercase().chars().collect();
     let (mut p, mut t, mut star, mut resume) = (0, 0, None, 0);

@@ -10,7 +10,7 @@ mod naming;
 use std::path::Path;
 use std::sync::Arc;
 
-pub(crate) use filters::Filters;
+pub(crate) use filters::{check_patterns, glob_match, Filters};
 pub(crate) use listing::Listing;
 pub(crate) use naming::{name_profiles, AccountRole, Template};
 
@@ -23,6 +23,9 @@ use crate::validate;
 
 /// `discover`: always asks the service; what it lists is kept for later refreshes with `discover`.
 pub(crate) async fn discover(context: &Context, request: DiscoverRequest) -> Result<DiscoverResult> {
+    if request.from_config {
+        return Err(Error::invalid_input("fromConfig is for refresh: discover lists the accounts of one environment"));
+    }
     let environment = &request.environment;
     validate::profile_name(environment, "environment")?;
     if let Some(start_url) = &request.start_url {

@@ -152,10 +152,16 @@ fn classify(lines: &[Line]) -> Vec<Kind> {
 /// joined by `\n`, `[DEFAULT]`'s keys inherited. Where strict configparser would refuse a duplicate
 /// section or key, the first one wins.
 pub(crate) fn parse(text: &str) -> HashMap<String, HashMap<String, String>> {
+    parse_in_order(text).into_iter().collect()
+}
+
+/// [`parse`], with the sections in the order of the file (the order botocore's profile map keeps).
+pub(crate) fn parse_in_order(text: &str) -> Vec<(String, HashMap<String, String>)> {
     let lines = split_lines(text);
     let mut sections = sections(&lines, &classify(&lines));
-    if let Some(defaults) = sections.remove(DEFAULT_SECTION) {
-        for keys in sections.values_mut() {
+    if let Some(at) = sections.iter().position(|(name, _)| name == DEFAULT_SECTION) {
+        let (_, defaults) = sections.remove(at);
+        for (_, keys) in &mut sections {
             for (key, value) in &defaults {
                 keys.entry(key.clone()).or_insert_with(|| value.clone());
             }
@@ -164,8 +170,40 @@ pub(crate) fn parse(text: &str) -> HashMap<String, HashMap<String, String>> {
     sections
 }
 
-/// Each section's own keys and values (`[DEFAULT]` among them, not inherited).
-fn sections(lines: &[Line], kinds: &[Kind]) -> HashMap<String, HashMap<String, String>> {
+/// Why botocore would refuse to read the file at all, if it would, naming the line at fault:
+/// strict configparser refuses a line that is no header, key or comment, and a section or a key
+/// given twice; botocore refuses a value that is an indented block with a line that is not
+/// `key = value`.
+pub(crate) fn unreadable(text: &str) -> Option<String> {
+    let kinds = classify(&split_lines(text));
+    let mut seen_sections = std::collections::HashSet::new();
+    let mut seen_keys = std::collections::HashSet::new();
+    let mut section: Option<&str> = None;
+    for (index, kind) in kinds.iter().enumerate() {
+        let line = index + 1;
+        match (kind, section) {
+            (Kind::Invalid, None) => return Some(format!("line {line} comes before the first [section] header")),
+            (Kind::Invalid, Some(_)) => {
+                return Some(format!("line {line} is neither a [section] header, a key = value line nor a comment"))
+            }
+            (Kind::Header(name), _) if !seen_sections.insert(name.as_str()) => {
+                return Some(format!("line {line} opens the section [{name}] a second time"))
+            }
+            (Kind::Header(name), _) => section = Some(name),
+            (Kind::Option(key), Some(name)) if !seen_keys.insert((name, key.as_str())) => {
+                return Some(format!("line {line} sets '{key}' a second time in [{name}]"))
+            }
+            _ => {}
+        }
+    }
+    parse_in_order(text).iter().find_map(|(name, keys)| {
+        let (key, _) = keys.iter().find(|(_, value)| unreadable_nested_block(value))?;
+        Some(format!("the value of '{key}' in [{name}] is an indented block with a line that is not key = value"))
+    })
+}
+
+/// Each section's own keys and values (`[DEFAULT]` among them, not inherited), in file order.
+fn sections(lines: &[Line], kinds: &[Kind]) -> Vec<(String, HashMap<String, String>)> {
     let mut pieces: HashMap<usize, Vec<&str>> = HashMap::new();
     let mut current: Option<usize> = None;
     for (index, (line, kind)) in lines.iter().zip(kinds).enumerate() {
@@ -185,21 +223,21 @@ fn sections(lines: &[Line], kinds: &[Kind]) -> HashMap<String, HashMap<String, S
             Kind::Comment | Kind::Invalid => {}
         }
     }
-    let mut sections: HashMap<String, HashMap<String, String>> = HashMap::new();
+    let mut sections: Vec<(String, HashMap<String, String>)> = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    let mut section: Option<&str> = None;
+    // Options of a repeated section go nowhere: the first one wins.
+    let mut in_first_of_its_name = false;
     for (index, kind) in kinds.iter().enumerate() {
         match kind {
             Kind::Header(name) => {
-                section = seen.insert(name.as_str()).then_some(name.as_str());
-                if let Some(name) = section {
-                    sections.entry(name.to_string()).or_default();
+                in_first_of_its_name = seen.insert(name.as_str());
+                if in_first_of_its_name {
+                    sections.push((name.to_string(), HashMap::new()));
                 }
             }
-            Kind::Option(key) => {
-                if let Some(name) = section {
-                    let value = pieces.get(&index).map(|p| p.join("\n")).unwrap_or_default();
-                    let keys = sections.entry(name.to_string()).or_default();
+            Kind::Option(key) if in_first_of_its_name => {
+                let value = pieces.get(&index).map(|p| p.join("\n")).unwrap_or_default();
+                if let Some((_, keys)) = sections.last_mut() {
                     keys.entry(key.clone()).or_insert_with(|| value.trim_end_matches(is_space).to_string());
                 }
             }

@@ -1,7 +1,8 @@
 //! The crate's file system layer: the AWS files this tool reads and writes, and how it writes them.
 //!
-//! - [`credentials`]: the shared credentials file; [`config`]: the `[sso-session]` section of
-//!   `~/.aws/config`; both edited through [`ini`], a model of INI text as botocore reads it.
+//! - [`credentials`]: the shared credentials file; [`config`]: `~/.aws/config`, its profiles read as
+//!   botocore reads them ([`profile_map`]) and its `[sso-session]` section written; both read and
+//!   edited through [`ini`], a model of INI text as botocore reads it.
 //! - [`token_cache`]: the SSO token in the AWS CLI v2 cache (`~/.aws/sso/cache`).
 //! - `paths` (home folder, private folders, links), `atomic` (temporary file, flush, rename) and `lock`
 //!   (the sidecar lock file).
@@ -18,6 +19,7 @@ pub(crate) mod ini;
 mod invariant_tests;
 mod lock;
 mod paths;
+pub(crate) mod profile_map;
 pub(crate) mod token_cache;
 
 use std::io;

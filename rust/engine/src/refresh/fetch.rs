@@ -1,7 +1,7 @@
 //! Fetching role credentials (`GetRoleCredentials`) for many profiles at once: at most
 //! `maxConcurrency` in flight, the SDK's retries for throttling and 5xx, and one failing account
-//! never stopping the others. Once the service rejects the token, profiles not yet sent fail with
-//! `LoginRequired` without a call.
+//! never stopping the others. Once the service rejects a session's token, that session's profiles
+//! not yet sent fail with `LoginRequired` without a call.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,30 +17,53 @@ use crate::service_error::ServiceFailure;
 use crate::time::from_epoch_millis;
 use crate::token::SsoToken;
 
-/// One result per job that did not panic, in the order they complete.
+/// What the fetches of one session share: its token, its portal client, and whether the service
+/// has refused the token.
+pub(super) struct SessionAccess {
+    pub environment: String,
+    pub token: Secret,
+    client: aws_sdk_sso::Client,
+    token_rejected: AtomicBool,
+}
+
+impl SessionAccess {
+    pub(super) fn new(
+        context: &Context,
+        environment: &str,
+        token: &SsoToken,
+        token_cache_file: Option<&Path>,
+    ) -> Result<Arc<SessionAccess>> {
+        Ok(Arc::new(SessionAccess {
+            environment: environment.to_string(),
+            token: token.access_token.clone(),
+            client: context.clients.portal(&token.region, &context.env, token_cache_file)?,
+            token_rejected: AtomicBool::new(false),
+        }))
+    }
+
+    /// True once the service has refused the token.
+    pub(super) fn token_rejected(&self) -> bool {
+        self.token_rejected.load(Ordering::Acquire)
+    }
+}
+
+/// One result per job that did not panic, in the order they complete; each job with its session's
+/// token, all under the one bound.
 pub(super) async fn fetch_all(
-    context: &Context,
-    environment: &str,
-    token: &SsoToken,
-    token_cache_file: Option<&Path>,
-    jobs: Vec<Job>,
+    jobs: Vec<(Job, Arc<SessionAccess>)>,
     max_concurrency: usize,
     progress: Arc<Progress>,
-) -> Result<Vec<(Job, Result<ProfileCredentials>)>> {
-    let client = context.clients.portal(&token.region, &context.env, token_cache_file)?;
-    let token_rejected = Arc::new(AtomicBool::new(false));
-    let environment = environment.to_string();
-    Ok(fan_out(jobs, max_concurrency, |job| {
-        let (client, token, token_rejected, progress, environment) =
-            (client.clone(), token.access_token.clone(), token_rejected.clone(), progress.clone(), environment.clone());
+) -> Vec<(Job, Result<ProfileCredentials>)> {
+    fan_out(jobs, max_concurrency, |(job, session)| {
+        let progress = progress.clone();
         async move {
-            let result = if token_rejected.load(Ordering::Acquire) {
-                Err(rejected_token(&environment))
+            let result = if session.token_rejected() {
+                Err(rejected_token(&session.environment))
             } else {
-                fetch_one(&client, &token, &job).await.map_err(|e| {
+                fetch_one(&session.client, &session.token, &job).await.map_err(|e| {
                     if e.code == ErrorCode::LoginRequired {
-                        token_rejected.store(true, Ordering::Release);
-                        rejected_token(&environment)
+                        session.token_rejected.store(true, Ordering::Release);
+                        rejected_token(&session.environment)
                     } else {
                         e
                     }
@@ -50,7 +73,7 @@ pub(super) async fn fetch_all(
             (job, result)
         }
     })
-    .await)
+    .await
 }
 
 fn rejected_token(environment: &str) -> Error {

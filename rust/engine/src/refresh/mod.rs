@@ -1,26 +1,31 @@
 //! A refresh of many profiles: [`plan`] checks the request and sorts the profiles into current ones
-//! and ones to fetch (adding every account and role with `discover`), [`fetch`] gets their
-//! credentials, at most `maxConcurrency` at a time, and [`report`] turns the outcomes into the
-//! answer; [`run`] does the last two and writes the credentials file once.
+//! and ones to fetch (adding every account and role with `discover`, or taking the SSO profiles of
+//! the AWS config file with `fromConfig`: `from_config`), [`fetch`] gets their credentials, at most
+//! `maxConcurrency` at a time, and [`report`] turns the outcomes into the answer; [`run`] gets the
+//! token of each session that has something to fetch, does the last two and writes the credentials
+//! file once.
 
 mod fetch;
+mod from_config;
 mod plan;
 mod report;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+pub(crate) use from_config::config_sessions;
 pub(crate) use plan::plan;
 pub use plan::RefreshPlan;
 
-use crate::api::RefreshReport;
+use crate::api::{ProfileReport, RefreshReport};
 use crate::concurrency::blocking;
 use crate::discovery::{self, listing};
 use crate::engine::Context;
 use crate::error::Result;
 use crate::files::credentials;
-use crate::time::format_rfc3339;
-use crate::token;
+use crate::token::{self, SsoToken};
+use fetch::SessionAccess;
+use plan::PlannedSession;
 
 /// How far a refresh has come; shared with callers that show progress.
 #[derive(Debug, Default)]
@@ -37,46 +42,130 @@ pub(crate) struct Job {
     pub profile: String,
     pub account_id: String,
     pub role_name: String,
+    /// The index of its session in the plan.
+    pub session: usize,
+    /// With `fromConfig`: where the profile came from.
+    pub from_config: Option<ConfigOrigin>,
 }
 
-/// Lists the accounts when the plan still needs them, fetches what it must, and merges what was
-/// fetched into the credentials file in one locked, atomic write.
+/// The config profile a job was made from, and its session's environment (none when the profile
+/// names no session that can work).
+#[derive(Clone, Debug)]
+pub(crate) struct ConfigOrigin {
+    pub profile: String,
+    pub environment: Option<String>,
+}
+
+/// Gets the tokens the plan needs, lists the accounts when the plan still needs them, fetches what
+/// it must, and merges what was fetched into the credentials file in one locked, atomic write.
+/// Without a token, the request's own environment fails the whole run; a session of the config
+/// file fails only its own profiles.
 pub(crate) async fn run(context: &Context, mut plan: RefreshPlan, progress: Arc<Progress>) -> Result<RefreshReport> {
-    let environment = plan.environment.clone();
-    let cache_file = plan.cache_file.clone();
-    let token = if plan.needs_token() {
-        Some(token::usable(context, &environment, cache_file.as_deref(), plan.start_url.as_deref()).await?)
-    } else {
-        None
-    };
+    let outcomes = session_tokens(context, &plan).await;
+    let tokens = settle_tokens(&mut plan, outcomes)?;
     let mut discovery_errors = Vec::new();
-    if let (Some(token), Some(pending)) = (&token, plan.discovery.take()) {
-        let (limit, filters) = (plan.max_concurrency, &pending.filters);
+    if let (Some(Some(token)), Some(pending)) = (tokens.first(), plan.discovery.take()) {
+        let session = &plan.sessions[0];
+        let (limit, filters, cache_file) = (plan.max_concurrency, &pending.filters, session.cache_file.as_deref());
         let listing =
-            discovery::list_and_keep(context, &environment, token, cache_file.as_deref(), limit, filters).await?;
+            discovery::list_and_keep(context, &session.environment, token, cache_file, limit, filters).await?;
         discovery_errors = plan.add_listed(&pending, &listing.select(filters));
     }
     progress.total.store(plan.jobs.len(), Ordering::Relaxed);
-    let RefreshPlan { path, mut reports, jobs, renamed, max_concurrency, .. } = plan;
-    let token_expires_at = token.as_ref().map(|t| format_rfc3339(t.expires_at));
-    if let (Some(token), false) = (&token, jobs.is_empty()) {
-        let outcomes = fetch::fetch_all(
-            context,
-            &environment,
-            token,
-            cache_file.as_deref(),
-            jobs.clone(),
-            max_concurrency,
-            progress,
-        )
-        .await?;
+    let RefreshPlan { path, mut reports, jobs, renamed, max_concurrency, sessions, config, .. } = plan;
+    if !jobs.is_empty() {
+        let access = session_access(context, &sessions, &tokens)?;
+        let work = jobs.iter().filter_map(|job| Some((job.clone(), access[job.session].clone()?))).collect();
+        let outcomes = fetch::fetch_all(work, max_concurrency, progress).await;
         let credentials = report::record(&mut reports, &jobs, outcomes);
-        if report::token_rejected(&reports) {
-            token::reject(context, &environment, &token.access_token);
-        }
-        listing::forget_if_refused(context, &environment, cache_file.as_deref(), &report::refused_roles(&reports));
+        learn_from_refusals(context, &sessions, &access, &reports, &jobs);
         let target = path.clone();
         blocking("writing the credentials file", move || credentials::merge(&target, &credentials)).await?;
     }
-    Ok(report::finish(reports, &path, renamed, token_expires_at, discovery_errors))
+    // With several sessions, the first token to end is when the next run may need a login.
+    let token_expires_at = tokens.iter().flatten().map(|t| t.expires_at).min();
+    let outcome = report::Outcome { reports, renamed, token_expires_at, discovery_errors, config };
+    Ok(report::finish(outcome, &path))
+}
+
+/// The token of each session that needed one. Without it, the request's own environment fails
+/// the run; a session of the config file fails its own profiles.
+fn settle_tokens(plan: &mut RefreshPlan, outcomes: Vec<Option<Result<SsoToken>>>) -> Result<Vec<Option<SsoToken>>> {
+    let mut tokens = Vec::with_capacity(outcomes.len());
+    for (index, outcome) in outcomes.into_iter().enumerate() {
+        tokens.push(match outcome {
+            Some(Ok(token)) => Some(token),
+            Some(Err(error)) if plan.sessions[index].from_config.is_none() => return Err(error),
+            Some(Err(error)) => {
+                plan.fail_for_want_of_token(index, &error);
+                None
+            }
+            None => None,
+        });
+    }
+    Ok(tokens)
+}
+
+/// What the service refused, per session: a token it no longer accepts is forgotten, and a
+/// listing of accounts that names a refused role is dropped.
+fn learn_from_refusals(
+    context: &Context,
+    sessions: &[PlannedSession],
+    access: &[Option<Arc<SessionAccess>>],
+    reports: &[Option<ProfileReport>],
+    jobs: &[Job],
+) {
+    for (index, (session, access)) in sessions.iter().zip(access).enumerate() {
+        if let Some(access) = access.as_ref().filter(|a| a.token_rejected()) {
+            token::reject(context, &session.environment, &access.token);
+        }
+        let refused = report::refused_roles(reports, jobs.iter().filter(|job| job.session == index));
+        listing::forget_if_refused(context, &session.environment, session.cache_file.as_deref(), &refused);
+    }
+}
+
+/// Each session's token, got concurrently, for the sessions that have something to fetch (or
+/// accounts to list); `None` for the others.
+async fn session_tokens(context: &Context, plan: &RefreshPlan) -> Vec<Option<Result<SsoToken>>> {
+    let wanted =
+        |index: usize| plan.jobs.iter().any(|job| job.session == index) || (index == 0 && plan.discovery.is_some());
+    let tokens = plan.sessions.iter().enumerate().map(|(index, session)| async move {
+        match wanted(index) {
+            true => Some(session_token(context, session).await),
+            false => None,
+        }
+    });
+    futures_util::future::join_all(tokens).await
+}
+
+/// The session's token, renewed with its refresh token when needed. For a session of the config
+/// file, a missing token is told without the engine's "log in again", which the profiles' errors
+/// say in full.
+async fn session_token(context: &Context, session: &PlannedSession) -> Result<SsoToken> {
+    let (environment, cache_file, start_url) =
+        (&session.environment, session.cache_file.as_deref(), session.start_url.as_deref());
+    if session.from_config.is_some() {
+        if let Some((code, why)) = token::availability(context, environment, cache_file, start_url)?.missing {
+            return Err(crate::Error::new(code, why));
+        }
+    }
+    token::usable(context, environment, cache_file, start_url).await
+}
+
+/// Each session's portal client and token, for the sessions that have one.
+fn session_access(
+    context: &Context,
+    sessions: &[PlannedSession],
+    tokens: &[Option<SsoToken>],
+) -> Result<Vec<Option<Arc<SessionAccess>>>> {
+    sessions
+        .iter()
+        .zip(tokens)
+        .map(|(session, token)| {
+            token
+                .as_ref()
+                .map(|token| SessionAccess::new(context, &session.environment, token, session.cache_file.as_deref()))
+                .transpose()
+        })
+        .collect()
 }

@@ -2,16 +2,18 @@
 //! or made from the template), and each set aside as current (reported at once) or queued to
 //! fetch, by what the credentials file holds. With `discover`, every listed account and role is
 //! added too: from the listing kept beside the token when it can be reused, else by the run once
-//! it has listed.
+//! it has listed. With `fromConfig`, the profiles come from the AWS config file instead
+//! (`from_config`), each with its own session.
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use super::report::profile_report;
-use super::Job;
-use crate::api::{DiscoveredAccount, ProfileReport, ProfileStatus, RefreshRequest, Renamed};
+use super::{from_config, Job};
+use crate::api::{DiscoveredAccount, InvalidProfile, ProfileReport, ProfileStatus, RefreshRequest, Renamed, Skipped};
 use crate::concurrency::checked_max_concurrency;
+use crate::config_profiles::SsoSession;
 use crate::discovery::{listing, name_profiles, AccountRole, Filters, Template};
 use crate::engine::Context;
 use crate::error::{Error, Result};
@@ -28,7 +30,9 @@ const MAX_ACCOUNTS: usize = 10_000;
 /// current and which must be fetched. Made before anything is sent, so bad input fails early.
 #[derive(Debug)]
 pub struct RefreshPlan {
-    pub(super) environment: String,
+    /// The sessions whose tokens the run may use: the request's environment (always one, index 0),
+    /// or with `fromConfig` each session of the selected profiles.
+    pub(super) sessions: Vec<PlannedSession>,
     /// The credentials file.
     pub(super) path: PathBuf,
     /// One slot per profile, in request order (discovered profiles after them); empty while the
@@ -40,10 +44,39 @@ pub struct RefreshPlan {
     /// Set while every reachable account and role is still to be listed and added.
     pub(super) discovery: Option<PendingDiscovery>,
     pub(super) renamed: Vec<Renamed>,
-    /// The session's token cache file, when the run may need the token (or the listing beside it).
-    pub(super) cache_file: Option<PathBuf>,
-    pub(super) start_url: Option<String>,
     pub(super) max_concurrency: usize,
+    /// With `fromConfig`: the AWS config file read, and its profiles left alone.
+    pub(super) config: Option<ConfigSource>,
+}
+
+/// A session whose token the run may use.
+#[derive(Debug)]
+pub(crate) struct PlannedSession {
+    pub environment: String,
+    /// When given, a stored token for another start URL is not used.
+    pub start_url: Option<String>,
+    /// The token cache file, when the run may need the token (or the listing beside it).
+    pub cache_file: Option<PathBuf>,
+    /// A session of the AWS config file: without a token it fails its own profiles, not the run.
+    pub from_config: Option<SsoSession>,
+}
+
+/// What `fromConfig` read.
+#[derive(Debug)]
+pub(super) struct ConfigSource {
+    pub config_file: PathBuf,
+    pub skipped: Vec<Skipped>,
+    /// For each session of the plan, the config profiles that use it, in file order.
+    pub profiles_by_session: Vec<Vec<String>>,
+    /// SSO profiles that cannot work (reported `failed`).
+    pub invalid: Vec<InvalidProfile>,
+}
+
+/// The credentials file's profiles and the rules by which they are current.
+pub(super) struct Stored {
+    pub path: PathBuf,
+    profiles: HashMap<String, StoredProfile>,
+    rules: FreshnessRules,
 }
 
 /// When stored credentials count as current, and whether anything may be fetched.
@@ -75,6 +108,22 @@ struct UnnamedEntry {
 }
 
 impl RefreshPlan {
+    /// A plan with `slots` profiles to report, none decided yet.
+    pub(super) fn new(stored: Stored, sessions: Vec<PlannedSession>, slots: usize, max_concurrency: usize) -> Self {
+        RefreshPlan {
+            sessions,
+            path: stored.path,
+            reports: vec![None; slots],
+            jobs: Vec::new(),
+            stored: stored.profiles,
+            rules: stored.rules,
+            discovery: None,
+            renamed: Vec::new(),
+            max_concurrency,
+            config: None,
+        }
+    }
+
     /// How many profiles need a network call (with `discover`, before the accounts are listed:
     /// the ones in the request, or every one when a kept listing was reused).
     pub fn to_fetch(&self) -> usize {
@@ -116,6 +165,8 @@ impl RefreshPlan {
                 profile,
                 account_id: target.account_id,
                 role_name: target.role_name,
+                session: 0,
+                from_config: None,
             })
             .collect();
         self.reports.resize(first + jobs.len(), None);
@@ -125,7 +176,7 @@ impl RefreshPlan {
 
     /// Reports the profiles whose stored credentials are current (unless `force`) and queues the
     /// others to fetch; in a dry run they are reported `wouldRefresh` instead.
-    fn set_aside_current(&mut self, jobs: Vec<Job>) {
+    pub(super) fn set_aside_current(&mut self, jobs: Vec<Job>) {
         let rules = self.rules;
         for job in jobs {
             let current = self
@@ -151,14 +202,20 @@ impl RefreshPlan {
 /// `LoginPending`) only when something must be fetched or listed and no token is there that is
 /// valid or could be renewed.
 pub(crate) fn plan(context: &Context, request: RefreshRequest) -> Result<RefreshPlan> {
+    if request.from_config {
+        return from_config::plan(context, request);
+    }
+    if !request.config_profile.is_empty() {
+        return Err(Error::invalid_input("configProfile chooses profiles of the AWS config file: it needs fromConfig"));
+    }
+    if request.environment.is_empty() {
+        return Err(Error::invalid_input("environment is missing: name the SSO session (or use fromConfig)"));
+    }
     let environment = request.environment.clone();
     validate::profile_name(&environment, "environment")?;
     let max_concurrency = checked_max_concurrency(request.max_concurrency)?;
     if let Some(region) = &request.region {
         validate::region(region, "region")?;
-    }
-    if request.credentials_file.as_deref().is_some_and(|f| f.trim().is_empty()) {
-        return Err(Error::invalid_input("credentialsFile is blank"));
     }
     if let Some(start_url) = &request.start_url {
         validate::start_url(start_url, "startUrl")?;
@@ -170,14 +227,7 @@ pub(crate) fn plan(context: &Context, request: RefreshRequest) -> Result<Refresh
         request.include_role.clone(),
     )?;
     let (explicit, unnamed) = checked_accounts(&request)?;
-    let path = credentials::resolve_path(request.credentials_file.as_deref(), &context.env)?;
-    let stored = credentials::read_stored(&path)?;
-    let min_validity = request.min_validity_seconds.map_or(DEFAULT_MIN_VALIDITY, Duration::from_secs);
-    let rules = FreshnessRules {
-        valid_until: context.clock.now() + min_validity,
-        force: request.force,
-        dry_run: request.dry_run,
-    };
+    let stored = stored(context, &request)?;
 
     let taken: HashSet<String> = explicit.iter().map(|j| j.profile.clone()).collect();
     let targets: Vec<AccountRole> = unnamed.iter().map(|u| u.target.clone()).collect();
@@ -185,7 +235,7 @@ pub(crate) fn plan(context: &Context, request: RefreshRequest) -> Result<Refresh
     let mut named = explicit;
     for (entry, profile) in unnamed.into_iter().zip(names) {
         let AccountRole { account_id, role_name, .. } = entry.target;
-        named.push(Job { index: entry.index, profile, account_id, role_name });
+        named.push(Job { index: entry.index, profile, account_id, role_name, session: 0, from_config: None });
     }
     named.sort_by_key(|job| job.index);
     let discovery = request.discover.then(|| PendingDiscovery {
@@ -194,50 +244,58 @@ pub(crate) fn plan(context: &Context, request: RefreshRequest) -> Result<Refresh
         taken: named.iter().map(|j| j.profile.clone()).collect(),
         requested: named.iter().map(|j| (j.account_id.clone(), j.role_name.clone())).collect(),
     });
-    let mut plan = RefreshPlan {
-        environment,
-        path,
-        reports: vec![None; named.len()],
-        jobs: Vec::new(),
-        stored,
-        rules,
-        discovery: None,
-        renamed,
-        cache_file: None,
-        start_url: request.start_url,
-        max_concurrency,
-    };
+    let session =
+        PlannedSession { environment, start_url: request.start_url.clone(), cache_file: None, from_config: None };
+    let mut plan = RefreshPlan::new(stored, vec![session], named.len(), max_concurrency);
+    plan.renamed = renamed;
     plan.set_aside_current(named);
 
     // Only a run that must send needs the token, so a run with nothing to do never asks to log in.
     if plan.jobs.is_empty() && discovery.is_none() {
         return Ok(plan);
     }
-    let cache_file = token::persistence(&context.env, &plan.environment, request.no_token_file, false)?.cache_file;
+    let PlannedSession { environment, start_url, .. } = &plan.sessions[0];
+    let cache_file = token::persistence(&context.env, environment, request.no_token_file, false)?.cache_file;
     if let Some(discovery) = discovery {
         let kept = match request.force {
             true => None,
-            false => listing::reusable(
-                context,
-                &plan.environment,
-                cache_file.as_deref(),
-                plan.start_url.as_deref(),
-                &discovery.filters,
-            ),
+            false => {
+                listing::reusable(context, environment, cache_file.as_deref(), start_url.as_deref(), &discovery.filters)
+            }
         };
         match kept {
             Some(kept) => {
-                tracing::debug!(environment = %plan.environment, "reusing the listing of accounts kept beside the token");
+                tracing::debug!(environment = %environment, "reusing the listing of accounts kept beside the token");
                 plan.add_listed(&discovery, &kept.select(&discovery.filters));
             }
             None => plan.discovery = Some(discovery),
         }
     }
-    plan.cache_file = cache_file;
-    if plan.needs_token() {
-        token::require_available(context, &plan.environment, plan.cache_file.as_deref(), plan.start_url.as_deref())?;
+    let needs_token = plan.needs_token();
+    let session = &mut plan.sessions[0];
+    session.cache_file = cache_file;
+    if needs_token {
+        let (environment, start_url) = (&session.environment, session.start_url.as_deref());
+        token::require_available(context, environment, session.cache_file.as_deref(), start_url)?;
     }
     Ok(plan)
+}
+
+/// The credentials file the request names (checked) and what it holds, with the request's rules of
+/// what is current.
+pub(super) fn stored(context: &Context, request: &RefreshRequest) -> Result<Stored> {
+    if request.credentials_file.as_deref().is_some_and(|f| f.trim().is_empty()) {
+        return Err(Error::invalid_input("credentialsFile is blank"));
+    }
+    let path = credentials::resolve_path(request.credentials_file.as_deref(), &context.env)?;
+    let profiles = credentials::read_stored(&path)?;
+    let min_validity = request.min_validity_seconds.map_or(DEFAULT_MIN_VALIDITY, Duration::from_secs);
+    let rules = FreshnessRules {
+        valid_until: context.clock.now() + min_validity,
+        force: request.force,
+        dry_run: request.dry_run,
+    };
+    Ok(Stored { path, profiles, rules })
 }
 
 /// Every account checked and its role resolved. Entries with a profile name (checked, unique)
@@ -283,7 +341,8 @@ fn checked_accounts(request: &RefreshRequest) -> Result<(Vec<Job>, Vec<UnnamedEn
                 "profile '{profile}' appears twice (accounts[{earlier}] and accounts[{index}])"
             )));
         }
-        jobs.push(Job { index, profile: profile.clone(), account_id: account.account_id.clone(), role_name });
+        let account_id = account.account_id.clone();
+        jobs.push(Job { index, profile: profile.clone(), account_id, role_name, session: 0, from_config: None });
     }
     Ok((jobs, unnamed))
 }

@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::time::SystemTime;
 
+use super::plan::ConfigSource;
 use super::Job;
 use crate::api::{ProfileReport, ProfileStatus, RefreshReport, Renamed};
 use crate::error::{Error, ErrorCode, Result};
@@ -23,6 +24,8 @@ pub(super) fn profile_report(
         status,
         expires_at: expiration.map(format_rfc3339),
         error,
+        config_profile: job.from_config.as_ref().map(|origin| origin.profile.clone()),
+        environment: job.from_config.as_ref().and_then(|origin| origin.environment.clone()),
     }
 }
 
@@ -54,35 +57,38 @@ pub(super) fn record(
     fetched.into_iter().map(|(_, credentials)| credentials).collect()
 }
 
-/// True when a profile failed because the service no longer accepts the token.
-pub(super) fn token_rejected(reports: &[Option<ProfileReport>]) -> bool {
-    failures(reports).any(|(_, error)| error.code == ErrorCode::LoginRequired)
-}
-
-/// The (account, role) pairs the service refused as forbidden or unknown.
-pub(super) fn refused_roles(reports: &[Option<ProfileReport>]) -> Vec<(String, String)> {
-    failures(reports)
-        .filter(|(_, error)| matches!(error.code, ErrorCode::Forbidden | ErrorCode::NotFound))
-        .map(|(report, _)| (report.account_id.clone(), report.role_name.clone()))
+/// The (account, role) pairs the service refused as forbidden or unknown, among `jobs`.
+pub(super) fn refused_roles<'a>(
+    reports: &[Option<ProfileReport>],
+    jobs: impl Iterator<Item = &'a Job>,
+) -> Vec<(String, String)> {
+    jobs.filter_map(|job| reports[job.index].as_ref())
+        .filter(|r| r.error.as_ref().is_some_and(|e| matches!(e.code, ErrorCode::Forbidden | ErrorCode::NotFound)))
+        .map(|r| (r.account_id.clone(), r.role_name.clone()))
         .collect()
 }
 
-fn failures(reports: &[Option<ProfileReport>]) -> impl Iterator<Item = (&ProfileReport, &Error)> {
-    reports.iter().flatten().filter_map(|r| r.error.as_ref().map(|e| (r, e)))
+/// What the run did, and what it read.
+pub(super) struct Outcome {
+    pub reports: Vec<Option<ProfileReport>>,
+    pub renamed: Vec<Renamed>,
+    pub token_expires_at: Option<SystemTime>,
+    pub discovery_errors: Vec<Error>,
+    pub config: Option<ConfigSource>,
 }
 
-pub(super) fn finish(
-    reports: Vec<Option<ProfileReport>>,
-    credentials_file: &Path,
-    renamed: Vec<Renamed>,
-    token_expires_at: Option<String>,
-    discovery_errors: Vec<Error>,
-) -> RefreshReport {
+pub(super) fn finish(outcome: Outcome, credentials_file: &Path) -> RefreshReport {
+    let (config_file, skipped) = match outcome.config {
+        Some(config) => (Some(config.config_file.display().to_string()), config.skipped),
+        None => (None, Vec::new()),
+    };
     RefreshReport {
-        token_expires_at,
+        token_expires_at: outcome.token_expires_at.map(format_rfc3339),
         credentials_file: credentials_file.display().to_string(),
-        profiles: reports.into_iter().flatten().collect(),
-        renamed,
-        discovery_errors,
+        profiles: outcome.reports.into_iter().flatten().collect(),
+        renamed: outcome.renamed,
+        discovery_errors: outcome.discovery_errors,
+        config_file,
+        skipped,
     }
 }

@@ -90,6 +90,36 @@ pub(crate) fn stored(context: &Context, environment: &str, cache_file: Option<&P
     }))
 }
 
+/// What a session's stored token allows, judged with no network call.
+#[derive(Debug)]
+pub(crate) struct Availability {
+    /// When the stored token ends, if there is one (and the service has not refused it).
+    pub expires_at: Option<SystemTime>,
+    /// What stands in the way, if anything: `LoginRequired` or `LoginPending`, and why.
+    pub missing: Option<(ErrorCode, String)>,
+}
+
+/// Whether the session has a token that is valid or could be renewed without the user.
+pub(crate) fn availability(
+    context: &Context,
+    environment: &str,
+    cache_file: Option<&Path>,
+    start_url: Option<&str>,
+) -> Result<Availability> {
+    let now = context.clock.now();
+    let token = stored(context, environment, cache_file)?.filter(|t| t.is_for(start_url));
+    let missing = match &token {
+        Some(token) if token.valid_at(now, Duration::ZERO) || token.refreshable_at(now) => None,
+        Some(token) => Some((ErrorCode::LoginRequired, ended(token, now))),
+        None if context.sessions.with(environment, |s| s.login_in_progress()) => {
+            Some((ErrorCode::LoginPending, "the login has not been approved yet".to_string()))
+        }
+        None => Some((ErrorCode::LoginRequired, "not logged in".to_string())),
+    };
+    let expires_at = token.map(|t| t.expires_at).filter(|at| *at != UNIX_EPOCH);
+    Ok(Availability { expires_at, missing })
+}
+
 /// Fails fast, without a network call, when no token is there or could be renewed.
 pub(crate) fn require_available(
     context: &Context,
@@ -97,15 +127,12 @@ pub(crate) fn require_available(
     cache_file: Option<&Path>,
     start_url: Option<&str>,
 ) -> Result<()> {
-    let now = context.clock.now();
-    match stored(context, environment, cache_file)?.filter(|t| t.is_for(start_url)) {
-        Some(token) if token.valid_at(now, Duration::ZERO) || token.refreshable_at(now) => Ok(()),
-        Some(token) => Err(Error::login_required(environment, &ended(&token, now))),
-        None if context.sessions.with(environment, |s| s.login_in_progress()) => Err(Error::new(
-            ErrorCode::LoginPending,
-            format!("environment '{environment}': the login has not been approved yet"),
-        )),
-        None => Err(Error::login_required(environment, "not logged in")),
+    match availability(context, environment, cache_file, start_url)?.missing {
+        None => Ok(()),
+        Some((ErrorCode::LoginPending, why)) => {
+            Err(Error::new(ErrorCode::LoginPending, format!("environment '{environment}': {why}")))
+        }
+        Some((_, why)) => Err(Error::login_required(environment, &why)),
     }
 }
 
