@@ -50,7 +50,7 @@ public static class Driver
         Step("version", "{\"version\":" + Quote(SsoCredsNative.Version()) + ",\"loadMethod\":" + Quote(SsoCredsNative.LoadMethod) + "}");
 
         string started = SsoCredsNative.Call("ssocreds_login_start",
-            "{\"environment\":" + Quote(Environment_) + ",\"startUrl\":" + Quote(startUrl) + ",\"region\":\"us-east-1\"}");
+            "{\"environment\":" + Quote(Environment_) + ",\"startUrl\":" + Quote(startUrl) + ",\"region\":\"us-east-1\",\"useDeviceCode\":true}");
         Step("login_start", started);
         if (Field(started, "status") == "pending")
         {
@@ -191,7 +191,7 @@ public static class Driver
         string cancelEnvironment = "MonoCancel";
         string cancelRequest = "{\"environment\":" + Quote(cancelEnvironment) + "}";
         string cancelStart = "{\"environment\":" + Quote(cancelEnvironment) + ",\"startUrl\":" + Quote(startUrl)
-            + ",\"region\":\"us-east-1\"}";
+            + ",\"region\":\"us-east-1\",\"useDeviceCode\":true}";
         Step("cancel_start", SsoCredsNative.Call("login_start", cancelStart));
         string blockedPoll = null;
         long blockedMs = -1;

@@ -176,6 +176,7 @@ function Get-FakeCounterTotal {
     param([Parameter(Mandatory = $true)] $Fake)
     $c = Get-FakeCounters $Fake
     [long]$c.registerClient + [long]$c.startDeviceAuthorization + [long]$c.createToken + [long]$c.createTokenRefresh +
+    [long]$c.authorize + [long]$c.createTokenAuthorizationCode +
     [long]$c.getRoleCredentials + [long]$c.listAccounts + [long]$c.listAccountRoles + [long]$c.logout
 }
 

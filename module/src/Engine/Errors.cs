@@ -75,7 +75,8 @@ namespace SetAwsCliSsoCredentials.Engine
                 case "InsecureEndpoint": return ErrorCategory.SecurityError;
                 case "LoginRequired":
                 case "LoginPending": return ErrorCategory.AuthenticationError;
-                case "DeviceCodeExpired": return ErrorCategory.OperationTimeout;
+                case "DeviceCodeExpired":
+                case "LoginTimedOut": return ErrorCategory.OperationTimeout;
                 case "AccessDenied":
                 case "Forbidden": return ErrorCategory.PermissionDenied;
                 case "NotFound": return ErrorCategory.ObjectNotFound;
