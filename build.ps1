@@ -517,7 +517,7 @@ function Get-FakeCounter {
     $counters = Invoke-RestMethod -Uri "$FakeUrl/__fake/counters"
     $requests = 0
     foreach ($name in @('registerClient', 'startDeviceAuthorization', 'createToken', 'createTokenRefresh',
-            'getRoleCredentials', 'listAccounts', 'listAccountRoles', 'logout')) {
+            'authorize', 'createTokenAuthorizationCode', 'getRoleCredentials', 'listAccounts', 'listAccountRoles', 'logout')) {
         $requests += [int]$counters.$name
     }
     $counters | Add-Member -NotePropertyName Requests -NotePropertyValue $requests -PassThru
@@ -598,6 +598,26 @@ Write-Host ("   {0} in {1:N0} ms; requests to IAM Identity Center: {2} (no login
 if ($second.Requests -ne $first.Requests -or @($results | Where-Object { $_.Status -ne 'Current' }).Count -gt 0) {
     throw "The second call should have found every profile current and made no request ($($second.Requests - $first.Requests) made)."
 }
+
+Write-Host ''
+Write-Host '4. Profiles that aws configure sso wrote to ~/.aws/config, refreshed for tools that do not speak SSO:' -ForegroundColor Cyan
+$configFile = $env:AWS_CONFIG_FILE
+$null = New-Item -ItemType Directory -Path (Split-Path -Parent $configFile) -Force
+$config = @(
+    '[sso-session Demo]', "sso_start_url = $StartUrl", 'sso_region = us-east-1', ''
+    '[profile tf-network]', 'sso_session = Demo', 'sso_account_id = 100000000001', 'sso_role_name = ReadOnly', ''
+    '[profile tf-data-lake]', 'sso_session = Demo', 'sso_account_id = 100000000010', 'sso_role_name = ReadOnly', ''
+    '[profile plain]', 'region = eu-west-1'
+) -join "`n"
+[System.IO.File]::WriteAllText($configFile, $config + "`n")
+Write-Host '   Set-AwsCliSsoCredentials -FromConfig   # [sso-session Demo] shares the login of step 1 (the same cache entry)'
+Set-AwsCliSsoCredentials -FromConfig
+$afterConfig = Get-FakeCounter
+Write-Host ("   logins started: {0} (the token of step 1 was reused)" -f ($afterConfig.startDeviceAuthorization - $second.startDeviceAuthorization))
+if (@(Get-CredentialsProfile | Where-Object { $_.Profile -like 'tf-*' -and $_.Credentials -ne 'MISSING' }).Count -ne 2) {
+    throw 'The demo expected the profiles tf-network and tf-data-lake in the credentials file.'
+}
+
 Write-Host ''
 Write-Host 'Done. In your own shell: Import-Module ./Set-AwsCliSsoCredentials.psd1, then Get-Help Set-AwsCliSsoCredentials -Examples.'
 '@

@@ -208,9 +208,10 @@ function New-TestBrowser {
     }
     $script = @(
         '#!/bin/sh'
-        '# Stand-in browser of the Pester tests: records the URL, then approves the login (a GET).'
+        '# Stand-in browser of the Pester tests: records the URL, then approves the login (a GET, in the background).'
         "printf '%s\n' `"`$1`" >> '$log'"
-        "$get >/dev/null 2>&1"
+        # In the background, as a launcher hands the URL to the browser and exits at once.
+        "$get >/dev/null 2>&1 &"
         'exit 0'
     ) -join "`n"
     foreach ($name in 'xdg-open', 'open') {
