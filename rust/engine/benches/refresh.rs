@@ -1,7 +1,7 @@
 //! Speed and memory of a refresh against the bundled fake IAM Identity Center.
 //!
 //! `cargo bench -p ssocreds-engine --bench refresh` runs, in one go (about ten minutes; name groups
-//! after `--` to run only those: `inflight rates noop memory discovery long`):
+//! after `--` to run only those: `inflight rates noop memory discovery long config`):
 //! 1. 500 profiles, 40 ms latency, 16 requests in flight at most (429 above): the first refresh
 //!    against that endpoint (nothing learnt: the pacer starts at 10/s), then a refresh in a new
 //!    process (engine) that starts from the rate learnt, and one at concurrency 1 (the original
@@ -12,7 +12,9 @@
 //! 4. the peak memory of a process doing (1), measured in a child process without the fake;
 //! 5. discovery of 1,000 accounts with 2 roles each, 40 ms latency, 16 in flight at most, with the
 //!    rate learnt by an earlier discovery, and sequentially;
-//! 6. 2,000 profiles under 5 requests/s (bucket of burst 1): no profile may fail `Throttled`.
+//! 6. 2,000 profiles under 5 requests/s (bucket of burst 1): no profile may fail `Throttled`;
+//! 7. `fromConfig`: the 500 profiles of (1) as SSO profiles of ~/.aws/config in 5 sso-sessions,
+//!    each logged in, under the same cap with the rate learnt before; and its run with nothing to do.
 //!
 //! Each figure is printed with its target; the exit code is 1 if a target is missed.
 
@@ -44,7 +46,7 @@ fn main() {
         runtime.block_on(memory_child(&args[position + 1]));
         return;
     }
-    const GROUPS: [&str; 6] = ["inflight", "rates", "noop", "memory", "discovery", "long"];
+    const GROUPS: [&str; 7] = ["inflight", "rates", "noop", "memory", "discovery", "long", "config"];
     let chosen: Vec<&str> = GROUPS.into_iter().filter(|g| args.iter().any(|a| a == g)).collect();
     let run = |group: &str| chosen.is_empty() || chosen.contains(&group);
     let outcomes = runtime.block_on(async {
@@ -66,6 +68,9 @@ fn main() {
         }
         if run("long") {
             outcomes.push(long_throttled_run().await);
+        }
+        if run("config") {
+            outcomes.extend(from_config().await);
         }
         outcomes
     });
@@ -130,9 +135,14 @@ fn engine_for(url: &str, home: &str) -> Engine {
 }
 
 async fn login(engine: &Engine) {
+    log_in_to(engine, "Bench", "https://d-1234567890.awsapps.com/start").await;
+}
+
+/// A device login to `environment` (a session name) at `start_url`, approved by the fake.
+async fn log_in_to(engine: &Engine, environment: &str, start_url: &str) {
     let start = LoginStartRequest {
-        environment: "Bench".into(),
-        start_url: "https://d-1234567890.awsapps.com/start".into(),
+        environment: environment.into(),
+        start_url: start_url.into(),
         region: "us-east-1".into(),
         force_login: false,
         use_device_code: Some(true),
@@ -140,7 +150,7 @@ async fn login(engine: &Engine) {
     };
     engine.login_start(start).await.expect("login starts");
     loop {
-        let poll = LoginPollRequest { environment: "Bench".into(), wait_ms: Some(1000) };
+        let poll = LoginPollRequest { environment: environment.into(), wait_ms: Some(1000) };
         if let LoginPoll::LoggedIn { .. } = engine.login_poll(poll).await.expect("login completes") {
             return;
         }
@@ -410,6 +420,70 @@ async fn discovery() -> Vec<Outcome> {
             ),
             target: "for comparison".into(),
             met: sequential_found.accounts.len() == ACCOUNTS,
+        },
+    ]
+}
+
+/// (7) The 500 profiles of (1) as `aws configure sso` profiles in 5 sso-sessions, each with its own
+/// token, refreshed with `fromConfig` in a new process that knows the rate learnt by a run of (1).
+async fn from_config() -> Vec<Outcome> {
+    const SESSIONS: usize = 5;
+    let s = setup(500, |c| {
+        c.latency = LATENCY;
+        c.max_in_flight = Some(16);
+    })
+    .await;
+    timed_refresh(&s.engine, request(&s.accounts, None, true)).await;
+    let start_url = |i: usize| format!("https://d-{i:010}.awsapps.com/start");
+    let mut config = String::new();
+    for i in 0..SESSIONS {
+        config += &format!("[sso-session s{i}]\nsso_start_url = {}\nsso_region = us-east-1\n\n", start_url(i));
+    }
+    for (k, account) in s.accounts.iter().enumerate() {
+        config += &format!(
+            "[profile p{k}]\nsso_session = s{}\nsso_account_id = {}\nsso_role_name = {ROLE}\n\n",
+            k % SESSIONS,
+            account.account_id
+        );
+    }
+    std::fs::write(s.home.path().join(".aws").join("config"), config).unwrap();
+    for i in 0..SESSIONS {
+        log_in_to(&s.engine, &format!("s{i}"), &start_url(i)).await;
+    }
+    let engine = s.new_process();
+    s.fake.reset_counters();
+    let every_profile = |force| RefreshRequest { from_config: true, force, ..RefreshRequest::default() };
+    let (seconds, refreshed) = timed_refresh(&engine, every_profile(true)).await;
+    let counters = s.fake.counters();
+    s.fake.reset_counters();
+    let mut times: Vec<f64> = Vec::new();
+    for _ in 0..20 {
+        let (no_op, fetched) = timed_refresh(&engine, every_profile(false)).await;
+        assert_eq!(fetched, 0);
+        times.push(no_op * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    let (median, worst) = (times[times.len() / 2], times[times.len() - 1]);
+    let calls = s.fake.counters();
+    let network = calls.get_role_credentials + calls.create_token + calls.create_token_refresh + calls.register_client;
+    let ideal = (500f64 / 16.0).ceil() * LATENCY.as_secs_f64();
+    println!("(7) fromConfig, 5 sessions: {seconds:.2}s ({refreshed} refreshed, {} throttled); no-op median {median:.2} ms, worst {worst:.2} ms, {network} calls", counters.throttled);
+    vec![
+        Outcome {
+            name: "(7) fromConfig: 500 SSO profiles of ~/.aws/config in 5 sso-sessions, 40 ms latency, 16-in-flight cap, rate learnt before".into(),
+            figure: format!(
+                "{seconds:.2} s = {:.2}x ({refreshed}/500 refreshed, {} throttled answers)",
+                seconds / ideal,
+                counters.throttled
+            ),
+            target: format!("<= {:.2} s (1.15 x ceil(500/16) x 40 ms), as (1)", 1.15 * ideal),
+            met: seconds <= 1.15 * ideal && refreshed == 500,
+        },
+        Outcome {
+            name: "(7) fromConfig run with nothing to do over those 500 profiles (config file read and parsed each run)".into(),
+            figure: format!("median {median:.2} ms, worst of 20 {worst:.2} ms, {network} network calls"),
+            target: "< 10 ms, no network call".into(),
+            met: worst < 10.0 && network == 0,
         },
     ]
 }

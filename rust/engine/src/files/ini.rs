@@ -268,30 +268,158 @@ pub(crate) struct SectionUpdate {
 /// The text with every update applied. Lines that are not touched keep their bytes and their line
 /// endings; new lines use the file's most common ending. Refused (and nothing changed) when an update
 /// cannot be written so that botocore reads it back as given.
+///
+/// The file is classified once and each existing section is edited on its own lines, then the new
+/// sections are appended: linear in the size of the file, however many profiles change.
 pub(crate) fn apply(text: &str, updates: &[SectionUpdate]) -> Result<String> {
     for update in updates {
         check(update)?;
     }
-    let mut lines = split_lines(text);
+    let lines = split_lines(text);
+    refuse_headers_read_differently(&lines, updates)?;
     let newline = dominant_ending(&lines);
-    for update in updates {
-        if let Some(line) = lines.iter().find(|l| names_differ_by_python_version(&l.text, &update.section)) {
-            return Err(Error::invalid_input(format!(
-                "cannot write [{}]: the header {:?} names it for some Python versions and not for others, \
-                 so botocore would read the file differently; fix that line by hand",
-                update.section,
-                strip(&line.text)
-            )));
+    let merged_lines = if has_repeated_section(updates) {
+        apply_one_by_one(lines, updates, newline)
+    } else {
+        apply_at_once(lines, updates, newline)
+    };
+    let merged: String = merged_lines.iter().flat_map(|l| [l.text.as_str(), l.ending]).collect();
+    check_inherited_blocks(text, &merged, updates)?;
+    Ok(merged)
+}
+
+/// Refuses an update whose section a header names for some Python versions and not for others.
+fn refuse_headers_read_differently(lines: &[Line], updates: &[SectionUpdate]) -> Result<()> {
+    let mut ambiguous: HashMap<&str, &str> = HashMap::new();
+    for line in lines {
+        let stripped = strip(&line.text);
+        let (old, new) = (header_name_before_python_3_10(stripped), header_name(stripped));
+        if old != new {
+            for name in [old, new].into_iter().flatten() {
+                ambiguous.entry(name).or_insert(stripped);
+            }
         }
+    }
+    match updates.iter().find_map(|u| ambiguous.get(u.section.as_str()).map(|line| (u, line))) {
+        Some((update, line)) => Err(Error::invalid_input(format!(
+            "cannot write [{}]: the header {:?} names it for some Python versions and not for others, \
+             so botocore would read the file differently; fix that line by hand",
+            update.section, line
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// `apply` with each update in turn over the whole file: the reference `apply_at_once` is checked
+/// against.
+#[cfg(test)]
+pub(super) fn apply_one_at_a_time(text: &str, updates: &[SectionUpdate]) -> Result<String> {
+    for update in updates {
+        check(update)?;
+    }
+    let lines = split_lines(text);
+    refuse_headers_read_differently(&lines, updates)?;
+    let newline = dominant_ending(&lines);
+    let merged: String =
+        apply_one_by_one(lines, updates, newline).iter().flat_map(|l| [l.text.as_str(), l.ending]).collect();
+    check_inherited_blocks(text, &merged, updates)?;
+    Ok(merged)
+}
+
+/// The sections the file's headers name, as configparser reads them.
+#[cfg(test)]
+pub(super) fn section_names(text: &str) -> Vec<String> {
+    classify(&split_lines(text))
+        .into_iter()
+        .filter_map(|kind| match kind {
+            Kind::Header(name) => Some(name),
+            _ => None,
+        })
+        .collect()
+}
+
+fn has_repeated_section(updates: &[SectionUpdate]) -> bool {
+    let mut seen = std::collections::HashSet::new();
+    !updates.iter().all(|u| seen.insert(u.section.as_str()))
+}
+
+/// Each update in turn over the whole file: for updates that name one section twice, where a later
+/// one must see what an earlier one wrote.
+fn apply_one_by_one(mut lines: Vec<Line>, updates: &[SectionUpdate], newline: &'static str) -> Vec<Line> {
+    for update in updates {
         let kinds = classify(&lines);
         match kinds.iter().position(|k| matches!(k, Kind::Header(name) if *name == update.section)) {
             Some(header) => update_section(&mut lines, &kinds, header, update, newline),
             None => append_section(&mut lines, update, newline),
         }
     }
-    let merged: String = lines.iter().flat_map(|l| [l.text.as_str(), l.ending]).collect();
-    check_inherited_blocks(text, &merged, updates)?;
-    Ok(merged)
+    lines
+}
+
+/// Every update at once: each existing section (its first header, as configparser merges repeated
+/// ones into it) is edited on its own lines plus the next header, which decides the indentation of
+/// new keys; the untouched lines are copied; new sections go at the end, in the updates' order.
+fn apply_at_once(lines: Vec<Line>, updates: &[SectionUpdate], newline: &'static str) -> Vec<Line> {
+    let kinds = classify(&lines);
+    let mut first_header: HashMap<&str, usize> = HashMap::new();
+    for (index, kind) in kinds.iter().enumerate() {
+        if let Kind::Header(name) = kind {
+            first_header.entry(name.as_str()).or_insert(index);
+        }
+    }
+    let mut edits: HashMap<usize, &SectionUpdate> = HashMap::new();
+    let mut new_sections = Vec::new();
+    for update in updates {
+        match first_header.get(update.section.as_str()) {
+            Some(&header) => {
+                edits.insert(header, update);
+            }
+            None => new_sections.push(update),
+        }
+    }
+    let mut merged = Vec::with_capacity(lines.len() + new_sections.len() * 5);
+    let mut index = 0;
+    while index < lines.len() {
+        let Some(update) = edits.get(&index) else {
+            merged.push(lines[index].clone());
+            index += 1;
+            continue;
+        };
+        let end =
+            kinds[index + 1..].iter().position(|k| matches!(k, Kind::Header(_))).map_or(lines.len(), |n| index + 1 + n);
+        merged.extend(edited_section(&lines, &kinds, index, end, update, newline));
+        index = end;
+    }
+    for update in new_sections {
+        append_section(&mut merged, update, newline);
+    }
+    merged
+}
+
+/// The lines of the section at `header..end` with `update` applied, judged with the line after it.
+fn edited_section(
+    lines: &[Line],
+    kinds: &[Kind],
+    header: usize,
+    end: usize,
+    update: &SectionUpdate,
+    newline: &'static str,
+) -> Vec<Line> {
+    let stop = (end + 1).min(lines.len());
+    let mut window = lines[header..stop].to_vec();
+    let window_kinds: Vec<Kind> = kinds[header..stop]
+        .iter()
+        .map(|kind| match kind {
+            Kind::Continuation(owner) => Kind::Continuation(owner - header),
+            other => other.clone(),
+        })
+        .collect();
+    update_section(&mut window, &window_kinds, 0, update, newline);
+    if stop > end {
+        // The next header, there only to be looked at.
+        window.pop();
+    }
+    window
 }
 
 /// A section that is new, or that loses a key, inherits [DEFAULT]'s value of it, and botocore parses
@@ -313,14 +441,6 @@ fn check_inherited_blocks(before: &str, after: &str, updates: &[SectionUpdate]) 
         }
     }
     Ok(())
-}
-
-/// True when `text`, read as a header, is `section` by one Python version's configparser and not by
-/// another's (`[dev]x]` is `dev` up to Python 3.9 and `dev]x` since 3.10).
-fn names_differ_by_python_version(text: &str, section: &str) -> bool {
-    let stripped = strip(text);
-    let (old, new) = (header_name_before_python_3_10(stripped), header_name(stripped));
-    old != new && (old == Some(section) || new == Some(section))
 }
 
 /// Names and values that botocore would read back differently are refused rather than written.

@@ -627,3 +627,52 @@ fn botocore_reads_after_a_refresh_every_file_it_read_before() {
     let readable = summary["ini_readable_before"].as_u64().unwrap();
     assert!(readable * 3 >= summary["ini"].as_u64().unwrap(), "too few generated files are readable: {readable}");
 }
+
+/// Every profile merged at once (one pass over the file) writes the bytes that merging them one at a
+/// time over the whole file writes, the way checked by botocore above, when the sections already in
+/// the file come first. (Otherwise only the line ending of the blank line before a new section may
+/// differ: one at a time, a new section is appended before a later update adds keys to the last one.)
+#[test]
+fn merging_every_profile_at_once_writes_what_one_at_a_time_writes() {
+    use crate::files::ini::{apply, apply_one_at_a_time, section_names};
+    let mut rng = Rng(DEFAULT_SEED ^ 0x0a11_a70c_e000_0001);
+    let mut compared = 0;
+    for _ in 0..3_000 {
+        let Ok(text) = String::from_utf8(ini_file(&mut rng)) else { continue };
+        let mut names: Vec<&str> = Vec::new();
+        for _ in 0..1 + rng.below(8) {
+            let name = rng.pick(PROFILES);
+            if !names.contains(name) {
+                names.push(name);
+            }
+        }
+        let mut updates: Vec<subject::Update> = Vec::new();
+        for name in names {
+            let mut set = Vec::new();
+            for key in CREDENTIAL_KEYS {
+                if !rng.percent(20) {
+                    set.push((key, format!("v{}", rng.below(9))));
+                }
+            }
+            updates.push(subject::Update { section: name.to_string(), set, remove: vec!["aws_security_token"] });
+        }
+        let existing = section_names(&text);
+        updates.sort_by_key(|u| !existing.contains(&u.section));
+        let (at_once, one_at_a_time) = (apply(&text, &updates), apply_one_at_a_time(&text, &updates));
+        if at_once.as_ref().ok() != one_at_a_time.as_ref().ok() {
+            // The files are long: show where they part.
+            let (a, b) = (at_once.clone().unwrap_or_default(), one_at_a_time.clone().unwrap_or_default());
+            let at = a.chars().zip(b.chars()).position(|(x, y)| x != y).unwrap_or(a.len().min(b.len()));
+            let around = |t: &str| t.chars().skip(at.saturating_sub(80)).take(200).collect::<String>();
+            panic!(
+                "the merges part at character {at}: at once {:?}, one at a time {:?} ({:?}, {:?}); updates {updates:?}",
+                around(&a),
+                around(&b),
+                at_once.err(),
+                one_at_a_time.err()
+            );
+        }
+        compared += usize::from(at_once.is_ok());
+    }
+    assert!(compared > 1_000, "only {compared} files could be merged");
+}
