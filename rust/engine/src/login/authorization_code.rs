@@ -5,6 +5,7 @@
 use aws_sdk_ssooidc::config::endpoint::{DefaultResolver, Params, ResolveEndpoint};
 use aws_sdk_ssooidc::Client;
 use base64::Engine as _;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use sha2::{Digest, Sha256};
 
 use super::{issued_token, CodeExchange, AUTHORIZATION_CODE_GRANT, SCOPE};
@@ -20,6 +21,8 @@ use crate::token::SsoToken;
 const VERIFIER_BYTES: usize = 32;
 /// Random bytes in a `state`: 128 bits, as a UUID (what the AWS CLI sends) carries at most.
 const STATE_BYTES: usize = 16;
+/// What a query value keeps as it is: RFC 3986's unreserved characters; the rest is percent-encoded.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 /// The secret half of a login's proof key, and the challenge derived from it that the
 /// authorization request carries.
@@ -89,21 +92,10 @@ pub(super) fn authorization_url(
         ("scopes", SCOPE),
     ]
     .iter()
-    .map(|(name, value)| format!("{name}={}", percent_encode(value)))
+    .map(|(name, value)| format!("{name}={}", utf8_percent_encode(value, QUERY_VALUE)))
     .collect::<Vec<_>>()
     .join("&");
     format!("{endpoint}/authorize?{query}")
-}
-
-/// RFC 3986 percent-encoding of everything but the unreserved characters.
-fn percent_encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// Why the code was not exchanged for a token.

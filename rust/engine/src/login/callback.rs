@@ -194,44 +194,10 @@ fn request_target(head: &str) -> Option<(&str, &str)> {
     Some((parts.next()?, parts.next()?))
 }
 
-/// `a=b&c=d`, percent-decoded (`+` is a space, as browsers send forms); values are kept as secrets,
-/// since a code is one.
+/// `a=b&c=d`, decoded as browsers encode forms (`+` is a space); values are kept as secrets, since a
+/// code is one.
 fn parse_query(query: &str) -> HashMap<String, Secret> {
-    query
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            (percent_decode(name), Secret::new(percent_decode(value)))
-        })
-        .collect()
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                i += 3;
-            }
-            (b'+', _) => {
-                out.push(b' ');
-                i += 1;
-            }
-            (byte, _) => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    form_urlencoded::parse(query.as_bytes()).map(|(name, value)| (name.into_owned(), Secret::new(value))).collect()
 }
 
 /// Sends a short page and closes the connection; passes `heard` through.

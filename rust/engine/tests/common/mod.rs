@@ -86,13 +86,10 @@ pub fn browse_in_background(url: &str) -> std::thread::JoinHandle<Page> {
     std::thread::spawn(move || browse(&url))
 }
 
-/// The value of `name` in the URL's query, percent-decoded as far as tests need.
+/// The value of `name` in the URL's query, decoded.
 pub fn query_value(url: &str, name: &str) -> Option<String> {
     let (_, query) = url.split_once('?')?;
-    query.split('&').find_map(|pair| {
-        let (key, value) = pair.split_once('=')?;
-        (key == name).then(|| value.replace("%3A", ":").replace("%2F", "/"))
-    })
+    form_urlencoded::parse(query.as_bytes()).find(|(key, _)| key == name).map(|(_, value)| value.into_owned())
 }
 
 /// True when nothing listens on 127.0.0.1 at `port` any more.

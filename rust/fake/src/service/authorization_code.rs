@@ -8,12 +8,16 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use base64::Engine as _;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::{Reply, State, AUTHORIZATION_CODE_GRANT};
 use crate::config::Approval;
 use crate::rng::ALNUM;
+
+/// What a query value keeps as it is: RFC 3986's unreserved characters; the rest is percent-encoded.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 /// A code `/authorize` handed out, waiting for its one exchange.
 pub(super) struct IssuedCode {
@@ -119,20 +123,10 @@ fn with_query(uri: &str, params: &[(&str, &str)], state: Option<&str>) -> String
         .iter()
         .copied()
         .chain(state.map(|s| ("state", s)))
-        .map(|(name, value)| format!("{name}={}", percent_encode(value)))
+        .map(|(name, value)| format!("{name}={}", utf8_percent_encode(value, QUERY_VALUE)))
         .collect();
     let separator = if uri.contains('?') { '&' } else { '?' };
     format!("{uri}{separator}{}", encoded.join("&"))
-}
-
-fn percent_encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// BASE64URL(SHA256(verifier)) without padding (RFC 7636 §4.2).
