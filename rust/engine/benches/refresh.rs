@@ -465,7 +465,7 @@ async fn from_config() -> Vec<Outcome> {
     times.sort_by(f64::total_cmp);
     let (median, worst) = (times[times.len() / 2], times[times.len() - 1]);
     let calls = s.fake.counters();
-    let network = calls.get_role_credentials + calls.create_token + calls.create_token_refresh + calls.register_client;
+    let network = calls.requests();
     let ideal = (500f64 / 16.0).ceil() * LATENCY.as_secs_f64();
     println!("(7) fromConfig, 5 sessions: {seconds:.2}s ({refreshed} refreshed, {} throttled); no-op median {median:.2} ms, worst {worst:.2} ms, {network} calls", counters.throttled);
     vec![

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use fake_identity_center::{Approval, Counters, FakeConfig, FakeServer};
+use fake_identity_center::{Approval, FakeConfig, FakeServer};
 use serde_json::Value;
 use sha1::{Digest, Sha1};
 use ssocreds_engine::api::{ConfigSessions, LoginStartRequest, ProfileStatus, RefreshReport, RefreshRequest};
@@ -112,18 +112,6 @@ fn from_config() -> RefreshRequest {
 /// The AWS CLI's cache file for a session name or a start URL.
 fn cache_file(home: &Path, key: &str) -> PathBuf {
     home.join(".aws/sso/cache").join(format!("{}.json", hex::encode(Sha1::digest(key.as_bytes()))))
-}
-
-/// Every call the fake answered, of any operation.
-fn calls(counters: &Counters) -> u64 {
-    counters.register_client
-        + counters.start_device_authorization
-        + counters.create_token
-        + counters.create_token_refresh
-        + counters.get_role_credentials
-        + counters.list_accounts
-        + counters.list_account_roles
-        + counters.logout
 }
 
 fn status_of(report: &RefreshReport, profile: &str) -> ProfileStatus {
@@ -250,7 +238,7 @@ async fn a_second_run_with_nothing_to_do_makes_no_call_and_needs_no_login() {
     let again = other.refresh(from_config()).await.unwrap();
     assert_eq!(again.count(ProfileStatus::Current), 4, "{again:?}");
     assert_eq!(again.token_expires_at, None, "no token was needed");
-    assert_eq!(calls(&setup.fake.counters()), 0, "{:?}", setup.fake.counters());
+    assert_eq!(setup.fake.counters().requests(), 0, "{:?}", setup.fake.counters());
     assert_eq!(std::fs::read(setup.credentials_file()).unwrap(), credentials_before, "nothing written");
     assert_eq!((std::fs::read(setup.config_file()).unwrap(), mtime(&setup.config_file())), config_before);
 
@@ -263,7 +251,7 @@ async fn a_second_run_with_nothing_to_do_makes_no_call_and_needs_no_login() {
     let forced = RefreshRequest { force: true, ..from_config() };
     assert!(fresh.config_sessions(forced.clone()).unwrap().sessions.iter().all(|s| s.login_required));
     assert_eq!(fresh.refresh(forced).await.unwrap().count(ProfileStatus::Failed), 4);
-    assert_eq!(calls(&setup.fake.counters()), 0);
+    assert_eq!(setup.fake.counters().requests(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -303,7 +291,7 @@ async fn patterns_choose_profiles_and_a_template_names_them() {
         assert!(error.message.contains(says), "{patterns:?}: {error}");
     }
     assert!(setup.engine.refresh(dry_run(&["nothing*"], None)).await.unwrap_err().message.contains(".aws/config"));
-    assert_eq!(calls(&setup.fake.counters()), 0);
+    assert_eq!(setup.fake.counters().requests(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

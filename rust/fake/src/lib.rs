@@ -69,6 +69,24 @@ pub struct Counters {
     pub max_in_flight_seen: u64,
 }
 
+impl Counters {
+    /// Every request of a client the fake answered, throttled ones included: each API operation,
+    /// and the browser's `/authorize`; the `/__fake/` controls are not counted. `requests` in
+    /// `GET /__fake/counters`.
+    pub fn requests(&self) -> u64 {
+        self.register_client
+            + self.start_device_authorization
+            + self.create_token
+            + self.authorize
+            + self.create_token_authorization_code
+            + self.create_token_refresh
+            + self.get_role_credentials
+            + self.list_accounts
+            + self.list_account_roles
+            + self.logout
+    }
+}
+
 /// Credentials the fake handed out, for tests to compare with what was written.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -36,7 +36,7 @@ const HELP: &str = "fake-identity-center: a fake AWS IAM Identity Center (SSO-OI
   --verbose                one line per request on stderr (method, path, status; never a secret)
   --help                   this text
 
-Controls: GET /__fake/counters, POST /__fake/reset-counters, GET /__fake/credentials?account_id=&role_name=,
+Controls: GET /__fake/counters (each operation's calls, and requests: all of them), POST /__fake/reset-counters, GET /__fake/credentials?account_id=&role_name=,
 POST /__fake/expire-tokens, POST /__fake/expire-registrations, POST /__fake/forbid?account_id=&role_name=.
 Device code: a plain GET of verificationUriComplete approves the login.
 Authorization code with PKCE: RegisterClient takes grantTypes authorization_code (and refresh_token),

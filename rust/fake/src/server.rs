@@ -211,7 +211,11 @@ fn other(shared: &Shared, method: &Method, path: &str, query: &HashMap<String, S
     match (method, path) {
         (&Method::GET, "/device") => state.visit_verification_page(q("user_code")),
         (&Method::GET, "/authorize") => state.authorize(query),
-        (&Method::GET, "/__fake/counters") => Reply::json(serde_json::to_value(&state.counters).unwrap_or_default()),
+        (&Method::GET, "/__fake/counters") => {
+            let mut counters = serde_json::to_value(&state.counters).unwrap_or_default();
+            counters["requests"] = state.counters.requests().into();
+            Reply::json(counters)
+        }
         (&Method::POST, "/__fake/reset-counters") => {
             state.counters = Default::default();
             Reply::json(json!({}))
