@@ -25,11 +25,6 @@ BeforeAll {
     $NoBrowserPath = Join-Path $TestDrive 'no-browser-bin'
     $null = New-Item -ItemType Directory -Path $NoBrowserPath -Force
 
-    function Use-TestEndpoint($Target) {
-        $env:AWS_ENDPOINT_URL_SSO_OIDC = $Target.Url
-        $env:AWS_ENDPOINT_URL_SSO = $Target.Url
-    }
-
     function Get-TestFreePort {
         $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
         $listener.Start()

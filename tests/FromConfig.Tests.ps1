@@ -18,8 +18,7 @@ BeforeAll {
     Import-Module (Get-TestModuleManifest) -Force -ErrorAction Stop
 
     $Fake = Start-FakeIdentityCenter -ArgumentList @('--accounts', '6', '--roles', 'ReadOnly,Admin', '--approve-after-polls', '2')
-    $env:AWS_ENDPOINT_URL_SSO_OIDC = $Fake.Url
-    $env:AWS_ENDPOINT_URL_SSO = $Fake.Url
+    Use-TestEndpoint $Fake
     # No browser on PATH: the login prints its URL and code, and the fake approves it.
     $NoBrowserPath = Join-Path $TestDrive 'no-browser-bin'
     $null = New-Item -ItemType Directory -Path $NoBrowserPath -Force

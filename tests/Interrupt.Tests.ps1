@@ -15,11 +15,6 @@ BeforeAll {
     $StartUrl = 'https://d-1234567890.awsapps.com/start/'
     $Region = 'us-east-1'
 
-    function Use-TestEndpoint($Target) {
-        $env:AWS_ENDPOINT_URL_SSO_OIDC = $Target.Url
-        $env:AWS_ENDPOINT_URL_SSO = $Target.Url
-    }
-
     # Runs $Script in a new runspace of this process, like a command typed at a prompt.
     function Start-TestInvocation([string] $Script) {
         $ps = [powershell]::Create()

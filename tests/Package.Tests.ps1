@@ -23,8 +23,7 @@ Describe 'the packaged module' -Skip:(-not $PackagePath) {
         $InstalledManifest = Join-Path $Installed 'Set-AwsCliSsoCredentials.psd1'
 
         $Fake = Start-FakeIdentityCenter -ArgumentList @('--accounts', '2', '--roles', 'ReadOnly', '--approve-after-polls', '2')
-        $env:AWS_ENDPOINT_URL_SSO_OIDC = $Fake.Url
-        $env:AWS_ENDPOINT_URL_SSO = $Fake.Url
+        Use-TestEndpoint $Fake
     }
 
     AfterAll {

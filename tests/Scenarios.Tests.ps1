@@ -28,17 +28,11 @@ BeforeAll {
 
     # Logins approved by the fake itself after two polls: "the user" approves on another device.
     $AutoFake = Start-FakeIdentityCenter -ArgumentList @('--accounts', '12', '--roles', 'ReadOnly,Admin', '--approve-after-polls', '2', '--forbid', "$(Get-FakeAccountId 7):ReadOnly")
-    $env:AWS_ENDPOINT_URL_SSO_OIDC = $AutoFake.Url
-    $env:AWS_ENDPOINT_URL_SSO = $AutoFake.Url
+    Use-TestEndpoint $AutoFake
 
     # A PATH where no browser can be found (no xdg-open, no open).
     $NoBrowserPath = Join-Path $TestDrive 'no-browser-bin'
     $null = New-Item -ItemType Directory -Path $NoBrowserPath -Force
-
-    function Use-TestEndpoint($Target) {
-        $env:AWS_ENDPOINT_URL_SSO_OIDC = $Target.Url
-        $env:AWS_ENDPOINT_URL_SSO = $Target.Url
-    }
 
     function Assert-TestWrittenAsIssued([string] $File, $Target, [hashtable] $Expected) {
         # $Expected: profile name -> @(accountId, roleName)

@@ -34,8 +34,7 @@ BeforeAll {
     }
 
     $Fake = Start-FakeIdentityCenter -ArgumentList (@('--accounts', '8', '--roles', 'ReadOnly,Admin', '--forbid', "$(Get-FakeAccountId 5):ReadOnly") + $FakeLoginArguments)
-    $env:AWS_ENDPOINT_URL_SSO_OIDC = $Fake.Url
-    $env:AWS_ENDPOINT_URL_SSO = $Fake.Url
+    Use-TestEndpoint $Fake
     $env:AWS_SHARED_CREDENTIALS_FILE = Join-Path $TestDrive 'default-credentials'
 
     $StartUrl = 'https://d-1234567890.awsapps.com/start/'
@@ -371,14 +370,12 @@ Describe 'Set-AwsCliSsoCredentials' {
         BeforeAll {
             # The "user" reads the printed URL on another device: this fake approves by itself.
             $AutoFake = Start-FakeIdentityCenter -ArgumentList @('--accounts', '2', '--roles', 'ReadOnly', '--approve-after-polls', '2')
-            $env:AWS_ENDPOINT_URL_SSO_OIDC = $AutoFake.Url
-            $env:AWS_ENDPOINT_URL_SSO = $AutoFake.Url
+            Use-TestEndpoint $AutoFake
         }
 
         AfterAll {
             Stop-FakeIdentityCenter $AutoFake
-            $env:AWS_ENDPOINT_URL_SSO_OIDC = $Fake.Url
-            $env:AWS_ENDPOINT_URL_SSO = $Fake.Url
+            Use-TestEndpoint $Fake
         }
 
         It 'prints the URL and code and opens no browser' {
@@ -494,8 +491,7 @@ Describe 'sessions that outlive the shell' {
     BeforeAll {
         # A fake of its own: the last tests make it refuse every client registration.
         $SessionFake = Start-FakeIdentityCenter -ArgumentList (@('--accounts', '3', '--roles', 'ReadOnly') + $FakeLoginArguments)
-        $env:AWS_ENDPOINT_URL_SSO_OIDC = $SessionFake.Url
-        $env:AWS_ENDPOINT_URL_SSO = $SessionFake.Url
+        Use-TestEndpoint $SessionFake
         $PersistFile = Join-Path $TestDrive 'persist/credentials'
         $ConfigFile = Join-Path (Join-Path $env:HOME '.aws') 'config'
 
@@ -520,8 +516,7 @@ catch {
 
     AfterAll {
         Stop-FakeIdentityCenter $SessionFake
-        $env:AWS_ENDPOINT_URL_SSO_OIDC = $Fake.Url
-        $env:AWS_ENDPOINT_URL_SSO = $Fake.Url
+        Use-TestEndpoint $Fake
     }
 
     It 'keeps the login in the AWS CLI v2 cache file, readable by the user only' {
@@ -635,15 +630,13 @@ Describe 'discovery: -AllAccounts and Get-AwsCliSsoAccount' {
     BeforeAll {
         # 25 accounts: ListAccounts answers in pages of 20, so discovery must follow the pagination.
         $DiscoveryFake = Start-FakeIdentityCenter -ArgumentList (@('--accounts', '25', '--roles', 'ReadOnly,Admin') + $FakeLoginArguments)
-        $env:AWS_ENDPOINT_URL_SSO_OIDC = $DiscoveryFake.Url
-        $env:AWS_ENDPOINT_URL_SSO = $DiscoveryFake.Url
+        Use-TestEndpoint $DiscoveryFake
         $Login = @{ StartUrl = $StartUrl; Region = $Region }
     }
 
     AfterAll {
         Stop-FakeIdentityCenter $DiscoveryFake
-        $env:AWS_ENDPOINT_URL_SSO_OIDC = $Fake.Url
-        $env:AWS_ENDPOINT_URL_SSO = $Fake.Url
+        Use-TestEndpoint $Fake
     }
 
     It 'with -WhatIf and no login, logs in to nothing and writes nothing' {
@@ -751,14 +744,12 @@ Describe 'discovery: -AllAccounts and Get-AwsCliSsoAccount' {
             '{"accounts":[{"accountId":"111111111111","accountName":"dup","roles":["ReadOnly"]},{"accountId":"222222222222","accountName":"dup","roles":["ReadOnly"]}]}' |
                 Set-Content -LiteralPath $config -Encoding ASCII
             $DupFake = Start-FakeIdentityCenter -ArgumentList (@('--config', $config) + $FakeLoginArguments)
-            $env:AWS_ENDPOINT_URL_SSO_OIDC = $DupFake.Url
-            $env:AWS_ENDPOINT_URL_SSO = $DupFake.Url
+            Use-TestEndpoint $DupFake
         }
 
         AfterAll {
             Stop-FakeIdentityCenter $DupFake
-            $env:AWS_ENDPOINT_URL_SSO_OIDC = $DiscoveryFake.Url
-            $env:AWS_ENDPOINT_URL_SSO = $DiscoveryFake.Url
+            Use-TestEndpoint $DiscoveryFake
         }
 
         It 'warns, naming the wanted and the actual profile name, and overwrites nothing' {

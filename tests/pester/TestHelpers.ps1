@@ -56,6 +56,13 @@ function Stop-FakeIdentityCenter {
     }
 }
 
+function Use-TestEndpoint {
+    # Points both IAM Identity Center endpoints (SSO-OIDC and the portal) at a fake.
+    param([Parameter(Mandatory = $true)] $Target)
+    $env:AWS_ENDPOINT_URL_SSO_OIDC = $Target.Url
+    $env:AWS_ENDPOINT_URL_SSO = $Target.Url
+}
+
 function Get-FakeCounters {
     param([Parameter(Mandatory = $true)] $Fake)
     Invoke-RestMethod -Uri "$($Fake.Url)/__fake/counters"
