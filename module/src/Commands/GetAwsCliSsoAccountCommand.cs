@@ -87,7 +87,8 @@ namespace SetAwsCliSsoCredentials.Commands
                         environment,
                         "Run Get-AwsCliSsoAccount -EnvironmentName " + environment + " in an interactive PowerShell (without -NonInteractive) to log in.");
                 }
-                DateTime? expiresAt = LogIn(environment, startUrl, region, LoginOptions(noTokenFile));
+                DateTime? expiresAt = LogIn(environment, startUrl, region,
+                    LoginOptionsFrom(NoBrowser, UseDeviceCode, RedirectPort, noTokenFile, writeSsoSession: false));
                 if (expiresAt != null)
                 {
                     SetGlobal(TokenExpireVariable(environment), expiresAt.Value);
@@ -126,13 +127,6 @@ namespace SetAwsCliSsoCredentials.Commands
                     });
                 }
             }
-        }
-
-        private LoginOptions LoginOptions(bool noTokenFile)
-        {
-            LoginOptions options = LoginOptionsFrom(NoBrowser, UseDeviceCode, RedirectPort);
-            options.NoTokenFile = noTokenFile;
-            return options;
         }
     }
 }

@@ -154,13 +154,8 @@ namespace SetAwsCliSsoCredentials.Commands
             return text.TrimStart('0', ' ', ':');
         }
 
-        private LoginOptions LoginOptions(bool noTokenFile, bool writeSsoSession)
-        {
-            LoginOptions options = LoginOptionsFrom(NoBrowser, UseDeviceCode, RedirectPort);
-            options.NoTokenFile = noTokenFile;
-            options.WriteSsoSession = writeSsoSession;
-            return options;
-        }
+        private LoginOptions LoginOptions(bool noTokenFile, bool writeSsoSession) =>
+            LoginOptionsFrom(NoBrowser, UseDeviceCode, RedirectPort, noTokenFile, writeSsoSession);
 
         private bool IsBound(string parameter) => MyInvocation.BoundParameters.ContainsKey(parameter);
 

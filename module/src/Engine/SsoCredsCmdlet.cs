@@ -73,11 +73,12 @@ namespace SetAwsCliSsoCredentials.Engine
         }
 
         /// <summary>
-        /// The login choices of -NoBrowser, -UseDeviceCode and -RedirectPort. -UseDeviceCode:$false is kept
-        /// apart from its absence: it asks for the browser flow even where the library would pick the
-        /// device code (an SSH session with the port forwarded).
+        /// The login choices of -NoBrowser, -UseDeviceCode and -RedirectPort, and where the token goes.
+        /// -UseDeviceCode:$false is kept apart from its absence: it asks for the browser flow even where the
+        /// library would pick the device code (an SSH session with the port forwarded).
         /// </summary>
-        internal LoginOptions LoginOptionsFrom(SwitchParameter noBrowser, SwitchParameter useDeviceCode, int redirectPort)
+        internal LoginOptions LoginOptionsFrom(SwitchParameter noBrowser, SwitchParameter useDeviceCode, int redirectPort,
+            bool noTokenFile, bool writeSsoSession)
         {
             var bound = MyInvocation.BoundParameters;
             return new LoginOptions
@@ -85,6 +86,8 @@ namespace SetAwsCliSsoCredentials.Engine
                 NoBrowser = noBrowser.IsPresent,
                 UseDeviceCode = bound.ContainsKey("UseDeviceCode") ? useDeviceCode.IsPresent : (bool?)null,
                 RedirectPort = bound.ContainsKey("RedirectPort") ? redirectPort : (int?)null,
+                NoTokenFile = noTokenFile,
+                WriteSsoSession = writeSsoSession,
             };
         }
 
