@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fake_identity_center::{Approval, FakeConfig, FakeServer};
-use ssocreds_engine::api::{AccountRequest, LoginStart, LoginStartRequest, ProfileStatus, RefreshRequest};
+use ssocreds_engine::api::{LoginStart, LoginStartRequest, ProfileStatus};
 use ssocreds_engine::Engine;
 
 mod common;
@@ -91,17 +91,7 @@ async fn a_renewal_waits_for_the_session_lock_off_the_runtime() {
     let cache_folder = home.path().join(".aws").join("sso").join("cache");
     let cache_file = std::fs::read_dir(&cache_folder).unwrap().map(|e| e.unwrap().path()).next().unwrap();
     let counted = hold_and_count(lock_file_of(&cache_file));
-    let request = RefreshRequest {
-        environment: ENVIRONMENT.into(),
-        accounts: vec![AccountRequest {
-            profile: Some("one".into()),
-            account_id: "100000000000".into(),
-            role_name: Some("ReadOnly".into()),
-            account_name: None,
-        }],
-        credentials_file: Some(home.path().join("credentials").display().to_string()),
-        ..RefreshRequest::default()
-    };
+    let request = common::one_profile_request(ENVIRONMENT, home.path());
     let report = engine.refresh(request).await.unwrap();
     assert_eq!(report.count(ProfileStatus::Refreshed), 1);
     assert_runtime_stayed_free(counted.await.unwrap());

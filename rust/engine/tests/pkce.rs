@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use fake_identity_center::{Approval, FakeConfig, FakeServer};
 use ssocreds_engine::api::{
-    AccountRequest, EnvironmentRequest, LoginPoll, LoginPollRequest, LoginPrompt, LoginStart, LoginStartRequest,
-    ProfileStatus, RefreshRequest, SessionState,
+    EnvironmentRequest, LoginPoll, LoginPollRequest, LoginPrompt, LoginStart, LoginStartRequest, ProfileStatus,
+    SessionState,
 };
 use ssocreds_engine::{Engine, Env, Error, ErrorCode};
 
@@ -92,20 +92,6 @@ fn cache_json(home: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap()
 }
 
-fn one_profile(home: &Path) -> RefreshRequest {
-    RefreshRequest {
-        environment: ENVIRONMENT.into(),
-        accounts: vec![AccountRequest {
-            profile: Some("one".into()),
-            account_id: "100000000000".into(),
-            role_name: Some("ReadOnly".into()),
-            account_name: None,
-        }],
-        credentials_file: Some(home.join("credentials").display().to_string()),
-        ..RefreshRequest::default()
-    }
-}
-
 #[tokio::test]
 async fn a_browser_on_this_machine_logs_in_and_the_token_is_the_aws_clis() {
     let fake = fake_with(Approval::OnVerificationGet);
@@ -147,7 +133,7 @@ async fn a_browser_on_this_machine_logs_in_and_the_token_is_the_aws_clis() {
     assert_eq!((counters.register_client, counters.authorize, counters.create_token_authorization_code), (1, 1, 1));
     assert_eq!(counters.start_device_authorization, 0);
 
-    let report = engine.refresh(one_profile(home.path())).await.unwrap();
+    let report = engine.refresh(common::one_profile_request(ENVIRONMENT, home.path())).await.unwrap();
     assert_eq!(report.count(ProfileStatus::Refreshed), 1);
     let later = engine_for(&fake, home.path());
     assert!(
@@ -497,7 +483,7 @@ async fn a_login_the_aws_cli_cached_is_renewed_with_its_refresh_token_and_no_log
     fake.reset_counters();
 
     let engine = engine_for(&fake, home.path());
-    let report = engine.refresh(one_profile(home.path())).await.unwrap();
+    let report = engine.refresh(common::one_profile_request(ENVIRONMENT, home.path())).await.unwrap();
     assert_eq!(report.count(ProfileStatus::Refreshed), 1, "{report:?}");
     let counters = fake.counters();
     assert_eq!(counters.create_token_refresh, 1, "renewed with the CLI's refresh token and registration");

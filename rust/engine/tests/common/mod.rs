@@ -10,7 +10,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use fake_identity_center::{FakeConfig, FakeServer};
-use ssocreds_engine::api::{AccountRequest, LoginPoll, LoginPollRequest, LoginStartRequest};
+use ssocreds_engine::api::{AccountRequest, LoginPoll, LoginPollRequest, LoginStartRequest, RefreshRequest};
 use ssocreds_engine::{Engine, Env};
 
 pub const START_URL: &str = "https://d-1234567890.awsapps.com/start";
@@ -111,6 +111,22 @@ pub async fn logged_in_engine(fake: &FakeServer, home: &Path, environment: &str)
     let engine = engine_for(fake, home);
     log_in(&engine, login_request(environment)).await;
     engine
+}
+
+/// The profile `one` (the fake's first account, role ReadOnly) of `environment`, written to
+/// `<home>/credentials`.
+pub fn one_profile_request(environment: &str, home: &Path) -> RefreshRequest {
+    RefreshRequest {
+        environment: environment.into(),
+        accounts: vec![AccountRequest {
+            profile: Some("one".into()),
+            account_id: "100000000000".into(),
+            role_name: Some("ReadOnly".into()),
+            account_name: None,
+        }],
+        credentials_file: Some(home.join("credentials").display().to_string()),
+        ..RefreshRequest::default()
+    }
 }
 
 /// One profile per account of the fake, named after the account, with `role_name` (None: the
