@@ -14,22 +14,15 @@ use fake_identity_center::{Approval, FakeConfig, FakeServer};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+mod common;
+use common::oidc;
+
 const START_URL: &str = "https://d-1234567890.awsapps.com/start";
 const REGISTERED: &str = "http://127.0.0.1/oauth/callback";
 const REDIRECT: &str = "http://127.0.0.1:49152/oauth/callback";
 /// RFC 7636's example pair.
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-
-fn oidc(server: &FakeServer) -> aws_sdk_ssooidc::Client {
-    let config = aws_sdk_ssooidc::Config::builder()
-        .behavior_version(aws_sdk_ssooidc::config::BehaviorVersion::latest())
-        .region(aws_sdk_ssooidc::config::Region::new("us-east-1"))
-        .endpoint_url(server.url())
-        .retry_config(aws_sdk_ssooidc::config::retry::RetryConfig::disabled())
-        .build();
-    aws_sdk_ssooidc::Client::from_conf(config)
-}
 
 struct Client {
     oidc: aws_sdk_ssooidc::Client,

@@ -25,14 +25,18 @@ pub struct Login {
     pub secret: String,
 }
 
-pub async fn register(server: &FakeServer, with_refresh_grant: bool) -> Login {
+pub fn oidc(server: &FakeServer) -> aws_sdk_ssooidc::Client {
     let config = aws_sdk_ssooidc::Config::builder()
         .behavior_version(aws_sdk_ssooidc::config::BehaviorVersion::latest())
         .region(aws_sdk_ssooidc::config::Region::new("us-east-1"))
         .endpoint_url(server.url())
         .retry_config(aws_sdk_ssooidc::config::retry::RetryConfig::disabled())
         .build();
-    let client = aws_sdk_ssooidc::Client::from_conf(config);
+    aws_sdk_ssooidc::Client::from_conf(config)
+}
+
+pub async fn register(server: &FakeServer, with_refresh_grant: bool) -> Login {
+    let client = oidc(server);
     let mut request = client.register_client().client_name("flows").client_type("public").grant_types(DEVICE_GRANT);
     if with_refresh_grant {
         request = request.grant_types("refresh_token");
