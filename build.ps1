@@ -561,7 +561,7 @@ Write-Host ''
 Write-Host '1. Log in and refresh 12 profiles:' -ForegroundColor Cyan
 Write-Host "   Set-AwsCliSsoCredentials -DefaultRoleName ReadOnly -Region us-east-1 -StartUrl $StartUrl ``"
 Write-Host '       -EnvironmentName Demo -Account $accounts -NoBrowser -NonInteractive:$false'
-Write-Host '   (the fake approves the device login by itself after two polls: nobody has to open the URL)'
+Write-Host '   (the fake approves the device login by itself at its first poll, one interval (1 s) after the code is shown: nobody has to open the URL)'
 $watch = [System.Diagnostics.Stopwatch]::StartNew()
 Set-AwsCliSsoCredentials -DefaultRoleName ReadOnly -Region us-east-1 -StartUrl $StartUrl -EnvironmentName Demo `
     -Account $accounts -NoBrowser -NonInteractive:$false
@@ -627,7 +627,7 @@ function Invoke-DemoTask {
         $demoScriptPath = Join-Path $work 'demo.ps1'
         [System.IO.File]::WriteAllText($demoScriptPath, $DemoScript, (New-Object System.Text.UTF8Encoding($false)))
 
-        $fake = Open-FakeIdentityCenter -ArgumentList @('--accounts', '36', '--approve-after-polls', '2')
+        $fake = Open-FakeIdentityCenter -ArgumentList @('--accounts', '36', '--approve-after-polls', '1')
         Write-Host "Fake IAM Identity Center at $($fake.Url) (36 accounts; approves each device login by itself); HOME=$homeFolder"
 
         $variables = @{

@@ -279,6 +279,7 @@ namespace SetAwsCliSsoCredentials.Engine
             string activity = request.FromConfig
                 ? "Refreshing AWS credentials (the AWS config file's SSO profiles)"
                 : "Refreshing AWS credentials (" + request.Environment + ")";
+            var schedule = new ProgressSchedule();
             bool finished = false;
             using (stopping.Token.Register(() => TryCancelRefresh(operation)))
             {
@@ -290,7 +291,9 @@ namespace SetAwsCliSsoCredentials.Engine
                         RefreshProgress progress;
                         try
                         {
-                            progress = NativeEngine.RefreshPoll(operation, RefreshPollMilliseconds);
+                            // The poll returns as soon as the refresh ends; until then, it waits for the next drawing.
+                            int waitMs = (int)schedule.UntilNext(TimeSpan.FromMilliseconds(RefreshPollMilliseconds)).TotalMilliseconds;
+                            progress = NativeEngine.RefreshPoll(operation, Math.Max(waitMs, 1));
                         }
                         catch (NativeCallException) when (IsStopping)
                         {
@@ -307,11 +310,15 @@ namespace SetAwsCliSsoCredentials.Engine
                             finished = true;
                             return progress.Result;
                         }
-                        int percent = progress.Total > 0 ? Math.Min(100, 100 * progress.Completed / progress.Total) : 0;
-                        WriteProgress(new ProgressRecord(1, activity, progress.Completed + " of " + progress.Total + " profiles")
+                        if (schedule.Due(progress.Completed))
                         {
-                            PercentComplete = percent,
-                        });
+                            int percent = progress.Total > 0 ? Math.Min(100, 100 * progress.Completed / progress.Total) : 0;
+                            schedule.Draw(progress.Completed, () => WriteProgress(
+                                new ProgressRecord(1, activity, progress.Completed + " of " + progress.Total + " profiles")
+                                {
+                                    PercentComplete = percent,
+                                }));
+                        }
                     }
                 }
                 finally
@@ -320,7 +327,7 @@ namespace SetAwsCliSsoCredentials.Engine
                     {
                         TryCancelRefresh(operation);
                     }
-                    if (!IsStopping)
+                    if (!IsStopping && schedule.Shown)
                     {
                         WriteProgress(new ProgressRecord(1, activity, "Done") { RecordType = ProgressRecordType.Completed });
                     }
