@@ -93,7 +93,7 @@ $OnWindows = ($PSVersionTable.PSEdition -ne 'Core') -or $IsWindows
 $OnMacOS = ($PSVersionTable.PSEdition -eq 'Core') -and $IsMacOS
 $AllTasks = @('Build', 'Test', 'Analyze', 'Package', 'Demo')
 $PackageRoot = $OutFolder
-if ($OutputPath) { $PackageRoot = [System.IO.Path]::GetFullPath((Join-Path (Get-Location).ProviderPath $OutputPath)) }
+if ($OutputPath) { $PackageRoot = [System.IO.Path]::GetFullPath([System.IO.Path]::Combine((Get-Location).ProviderPath, $OutputPath)) }
 
 # The runtimes a release ships: the library's file name and the binary format and processor it must be built
 # for (read from its header by Get-LibraryPlatform, so that a cross-build that built for the host is caught).

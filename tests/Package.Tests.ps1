@@ -132,7 +132,7 @@ Describe 'the release package: one package with the seven runtimes (./build.ps1 
                     [BitConverter]::GetBytes([uint16]$Machine).CopyTo($bytes, 18)
                 }
                 'Mach-O' {
-                    [BitConverter]::GetBytes([uint32]0xFEEDFACF).CopyTo($bytes, 0)
+                    [BitConverter]::GetBytes([int]0xFEEDFACF).CopyTo($bytes, 0)
                     [BitConverter]::GetBytes([int]$Machine).CopyTo($bytes, 4)
                     [BitConverter]::GetBytes([int]6).CopyTo($bytes, 12)  # dynamic library
                 }
