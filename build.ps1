@@ -474,6 +474,43 @@ function Get-LibraryPlatform([string] $Path) {
     $platform
 }
 
+function Get-PeImportName([string] $Path) {
+    # The DLL names in a PE file's import table: what Windows loads with it.
+    $bytes = [System.IO.File]::ReadAllBytes($Path)
+    $coff = [BitConverter]::ToInt32($bytes, 0x3C) + 4
+    $sectionCount = [BitConverter]::ToUInt16($bytes, $coff + 2)
+    $optionalSize = [BitConverter]::ToUInt16($bytes, $coff + 16)
+    $optional = $coff + 20
+    if ($optionalSize -lt 2) { return @() }
+    # The data directories follow the optional header's fixed part: 96 bytes in PE32, 112 in PE32+.
+    $directories = $optional + 96
+    if ([BitConverter]::ToUInt16($bytes, $optional) -eq 0x20B) { $directories = $optional + 112 }
+    if ($directories + 16 -gt $optional + $optionalSize) { return @() }
+    $sections = @(for ($i = 0; $i -lt $sectionCount; $i++) {
+            $at = $optional + $optionalSize + 40 * $i
+            @{ Address = [BitConverter]::ToUInt32($bytes, $at + 12); Size = [Math]::Max([BitConverter]::ToUInt32($bytes, $at + 8), [BitConverter]::ToUInt32($bytes, $at + 16)); Offset = [BitConverter]::ToUInt32($bytes, $at + 20) }
+        })
+    $toOffset = {
+        param([long] $Rva)
+        foreach ($section in $sections) {
+            if ($Rva -ge $section.Address -and $Rva -lt $section.Address + $section.Size) { return $Rva - $section.Address + $section.Offset }
+        }
+        -1
+    }
+    $descriptor = & $toOffset ([BitConverter]::ToUInt32($bytes, $directories + 8))
+    $names = New-Object System.Collections.Generic.List[string]
+    # Import descriptors, 20 bytes each, until one with no name: the DLL's name at +12 (an RVA).
+    while ($descriptor -ge 0 -and $descriptor + 20 -le $bytes.Length) {
+        $name = & $toOffset ([BitConverter]::ToUInt32($bytes, $descriptor + 12))
+        if ($name -lt 0) { break }
+        $end = [Array]::IndexOf($bytes, [byte]0, [int]$name)
+        if ($end -lt 0) { break }
+        $names.Add([System.Text.Encoding]::ASCII.GetString($bytes, [int]$name, [int]($end - $name)))
+        $descriptor += 20
+    }
+    $names.ToArray()
+}
+
 function Get-ReleaseRuntimeFile([string] $Path) {
     # The seven libraries of a release, $Path/<rid>/<file>, as an ordered rid -> path table. Each must be there
     # and be a library for its own OS and processor; one error names every runtime at fault.
@@ -493,6 +530,14 @@ function Get-ReleaseRuntimeFile([string] $Path) {
             $kind = 'not a library'
             if ($found.Library) { $kind = 'a library' }
             $problems.Add("$rid/$($expected.File) is $($found.Format) $($found.Architecture), $kind; expected a $($expected.Format) $($expected.Architecture) library")
+        }
+        elseif ($found.Format -eq 'PE') {
+            # .cargo/config.toml links the C runtime statically (+crt-static), so that no Visual C++
+            # Redistributable is needed; a RUSTFLAGS variable in the build replaces those flags.
+            $runtimeDlls = @(Get-PeImportName -Path $file | Where-Object { $_ -match '^(vcruntime|msvcp|ucrtbase|api-ms-win-crt-)' })
+            if ($runtimeDlls.Count -gt 0) {
+                $problems.Add("$rid/$($expected.File) needs the C runtime DLLs $($runtimeDlls -join ', '): build it with .cargo/config.toml's +crt-static (no RUSTFLAGS in the environment)")
+            }
         }
         $libraries[$rid] = $file
     }

@@ -141,6 +141,27 @@ Describe 'the release package: one package with the seven runtimes (./build.ps1 
             [System.IO.File]::WriteAllBytes($Path, $bytes)
         }
 
+        function New-StandInDllImporting([string] $Path, [int] $Machine, [string] $DllName) {
+            # A PE DLL (PE32+ layout) whose import table names $DllName: one section at RVA 0x1000 (file offset 0x200)
+            # holding one import descriptor, the terminating empty one, and the name.
+            New-StandInLibrary -Path $Path -Format PE -Machine $Machine
+            $bytes = New-Object byte[] 0x400
+            [System.IO.File]::ReadAllBytes($Path).CopyTo($bytes, 0)
+            [BitConverter]::GetBytes([uint16]1).CopyTo($bytes, 0x46)        # one section
+            [BitConverter]::GetBytes([uint16]0xF0).CopyTo($bytes, 0x54)     # optional header size
+            [BitConverter]::GetBytes([uint16]0x20B).CopyTo($bytes, 0x58)    # PE32+
+            [BitConverter]::GetBytes([int]0x1000).CopyTo($bytes, 0xD0)      # import table RVA
+            [BitConverter]::GetBytes([int]40).CopyTo($bytes, 0xD4)
+            [BitConverter]::GetBytes([int]0x200).CopyTo($bytes, 0x150)      # section: virtual size,
+            [BitConverter]::GetBytes([int]0x1000).CopyTo($bytes, 0x154)     # address,
+            [BitConverter]::GetBytes([int]0x200).CopyTo($bytes, 0x158)      # raw size,
+            [BitConverter]::GetBytes([int]0x200).CopyTo($bytes, 0x15C)      # file offset
+            [BitConverter]::GetBytes([int]0x1040).CopyTo($bytes, 0x20C)     # descriptor: name RVA,
+            [BitConverter]::GetBytes([int]0x1080).CopyTo($bytes, 0x210)     # first thunk
+            [System.Text.Encoding]::ASCII.GetBytes($DllName).CopyTo($bytes, 0x240)
+            [System.IO.File]::WriteAllBytes($Path, $bytes)
+        }
+
         function New-RuntimesFolder([string] $Path) {
             foreach ($rid in $Runtimes.Keys) {
                 $target = Join-Path (Join-Path $Path $rid) $Runtimes[$rid].File
@@ -211,6 +232,17 @@ Import-Module $(ConvertTo-TestLiteral (Join-Path $package[0].FullName 'Set-AwsCl
         $run.ExitCode | Should -Not -Be 0 -Because $run.Output
         $run.Output | Should -Match ([regex]::Escape('win-arm64/ssocreds.dll is PE x64'))
         $run.Output | Should -Match ([regex]::Escape('linux-arm64/libssocreds.so is ELF x64'))
+    }
+
+    It 'refuses a Windows library that needs the Visual C++ runtime DLLs (built without +crt-static), naming it' {
+        $runtimesPath = Join-Path $TestDrive 'dynamic-crt/runtimes'
+        New-RuntimesFolder $runtimesPath
+        New-StandInDllImporting -Path (Join-Path $runtimesPath 'win-x86/ssocreds.dll') -Machine 0x014C -DllName 'VCRUNTIME140.dll'
+        New-StandInDllImporting -Path (Join-Path $runtimesPath 'win-x64/ssocreds.dll') -Machine 0x8664 -DllName 'KERNEL32.dll'
+        $run = Invoke-ReleasePackage -RuntimesPath $runtimesPath -OutputPath (Join-Path $TestDrive 'dynamic-crt/out')
+        $run.ExitCode | Should -Not -Be 0 -Because $run.Output
+        $run.Output | Should -Match ([regex]::Escape('win-x86/ssocreds.dll needs the C runtime DLLs VCRUNTIME140.dll'))
+        $run.Output | Should -Not -Match 'win-x64/ssocreds.dll' -Because 'KERNEL32.dll is part of Windows'
     }
 }
 
