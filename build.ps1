@@ -349,7 +349,9 @@ function Invoke-BuildTask {
             Copy-BuildOutput -Path $file.FullName -Destination (Join-Path $helpDestination $file.Name)
         }
     }
-    Write-Host "Module ready: $ManifestPath (module/$AssemblyName.dll $version, native library in module/runtimes/$rid/)"
+    $native = "native library in module/runtimes/$rid/"
+    if ($RuntimesPath) { $native = "native libraries prebuilt in $RuntimesPath, for Package" }
+    Write-Host "Module ready: $ManifestPath (module/$AssemblyName.dll $version, $native)"
 }
 
 function Get-FakeIdentityCenter {
