@@ -17,16 +17,31 @@ Test     runs Package first (its folder is passed to the tests as SSOCREDS_PACKA
          test fails. Results: out/TestResults/.
 Analyze  runs PSScriptAnalyzer (pinned; installed from the PowerShell Gallery when missing) on the manifest,
          the module folder, build.ps1 and tests/.
-Package  lays out out/Set-AwsCliSsoCredentials/<version>/: the manifest, module/ with the cmdlet DLL, its format
-         and help files and every runtimes/<rid>/ built, LICENSE and README.md; no sources. Checked with
-         Test-ModuleManifest; ready for Publish-Module -Path.
+Package  lays out out/Set-AwsCliSsoCredentials/<version>/ (or under -OutputPath): the manifest, module/ with the
+         cmdlet DLL, its format and help files and every runtimes/<rid>/ built, LICENSE and README.md; no sources.
+         With -RuntimesPath, the native libraries come from there instead, all seven of a release (win-x64,
+         win-arm64, win-x86, linux-x64, linux-arm64, osx-x64, osx-arm64), each checked to be a library built for
+         its own OS and processor. Checked with Test-ModuleManifest; ready for Publish-Module -Path.
 Demo     builds, starts the bundled fake IAM Identity Center and, in a child PowerShell with a throwaway HOME and
          credentials file, imports the module, logs in (the fake approves by itself), writes a dozen profiles,
          shows them (never a secret), and runs again to show that nothing needs doing. Touches none of your
-         files and no AWS account.
+         files and no AWS account. With -ModulePath, runs against that installed or packaged module instead of
+         building (FAKE_IDC_BIN names a prebuilt fake, else cargo builds it).
 
 .PARAMETER Configuration
 Debug (default) or Release: the cargo profile of the native library and the dotnet configuration of the cmdlets.
+
+.PARAMETER RuntimesPath
+A folder of prebuilt native libraries, <rid>/<file> for each of the seven runtimes of a release (what the release
+workflow gathers from its build jobs). Build then builds the cmdlets only (no cargo), and Package takes the
+libraries from there and refuses the folder when one is missing, misnamed or built for another platform.
+
+.PARAMETER OutputPath
+Where Package lays out Set-AwsCliSsoCredentials/<version>/ (default: out/ in the repository).
+
+.PARAMETER ModulePath
+Demo: the folder of an installed or packaged module (the one holding Set-AwsCliSsoCredentials.psd1) to run the
+demo with, instead of building this clone.
 
 .PARAMETER Task
 One or more of Build, Test, Analyze, Package, Demo, run in that order (Test packages first, Demo builds first).
@@ -44,6 +59,9 @@ pwsh ./build.ps1 -Task Demo
 
 .EXAMPLE
 ./build.ps1 -Configuration Release -Task Build, Package
+
+.EXAMPLE
+./build.ps1 -Configuration Release -Task Build, Package -RuntimesPath ./runtimes
 #>
 [CmdletBinding()]
 param(
@@ -51,7 +69,13 @@ param(
     [string] $Configuration = 'Debug',
 
     # Validated below: `pwsh -File` passes "Build,Test" as one string, which a ValidateSet would refuse.
-    [string[]] $Task = @('Build')
+    [string[]] $Task = @('Build'),
+
+    [string] $RuntimesPath,
+
+    [string] $OutputPath,
+
+    [string] $ModulePath
 )
 
 $ErrorActionPreference = 'Stop'
@@ -68,6 +92,20 @@ $ToolVersions = Import-PowerShellDataFile -Path (Join-Path $RepoRoot 'build.conf
 $OnWindows = ($PSVersionTable.PSEdition -ne 'Core') -or $IsWindows
 $OnMacOS = ($PSVersionTable.PSEdition -eq 'Core') -and $IsMacOS
 $AllTasks = @('Build', 'Test', 'Analyze', 'Package', 'Demo')
+$PackageRoot = $OutFolder
+if ($OutputPath) { $PackageRoot = [System.IO.Path]::GetFullPath([System.IO.Path]::Combine((Get-Location).ProviderPath, $OutputPath)) }
+
+# The runtimes a release ships: the library's file name and the binary format and processor it must be built
+# for (read from its header by Get-LibraryPlatform, so that a cross-build that built for the host is caught).
+$ReleaseRuntimes = [ordered]@{
+    'win-x64'     = @{ File = 'ssocreds.dll'; Format = 'PE'; Architecture = 'x64' }
+    'win-arm64'   = @{ File = 'ssocreds.dll'; Format = 'PE'; Architecture = 'arm64' }
+    'win-x86'     = @{ File = 'ssocreds.dll'; Format = 'PE'; Architecture = 'x86' }
+    'linux-x64'   = @{ File = 'libssocreds.so'; Format = 'ELF'; Architecture = 'x64' }
+    'linux-arm64' = @{ File = 'libssocreds.so'; Format = 'ELF'; Architecture = 'arm64' }
+    'osx-x64'     = @{ File = 'libssocreds.dylib'; Format = 'Mach-O'; Architecture = 'x64' }
+    'osx-arm64'   = @{ File = 'libssocreds.dylib'; Format = 'Mach-O'; Architecture = 'arm64' }
+}
 
 function Write-Step([string] $Message) {
     Write-Host "== $Message" -ForegroundColor Cyan
@@ -208,7 +246,7 @@ function Get-LockedArgument {
 }
 
 function Get-PackagePath {
-    Join-Path (Join-Path $OutFolder $ModuleName) (Get-CargoVersion)
+    Join-Path (Join-Path $PackageRoot $ModuleName) (Get-CargoVersion)
 }
 
 function Write-ManifestVersion([string] $Version) {
@@ -273,13 +311,19 @@ function Invoke-BuildTask {
     # Before cargo, so that a machine without the SDK learns it at once.
     $dotnet = Get-DotNetCommand
 
-    Invoke-Native -FilePath 'cargo' -ArgumentList (@('build', '-p', 'ssocreds-ffi') + (Get-LockedArgument) + (Get-CargoProfileArguments))
-    $built = Join-Path (Join-Path (Get-TargetDirectory) (Get-CargoProfileFolder)) (Get-LibraryFileName)
-    if (-not (Test-Path -LiteralPath $built)) { throw "cargo built no library at $built" }
     $rid = Get-RuntimeIdentifier
-    $destination = Join-Path (Join-Path $ModuleFolder 'runtimes') $rid
-    New-Item -ItemType Directory -Path $destination -Force | Out-Null
-    Copy-BuildOutput -Path $built -Destination (Join-Path $destination (Get-LibraryFileName))
+    if ($RuntimesPath) {
+        # A release: the native libraries were built on their own machines; Package takes them from there.
+        Write-Host "Native libraries: prebuilt, in $RuntimesPath (no cargo build)"
+    }
+    else {
+        Invoke-Native -FilePath 'cargo' -ArgumentList (@('build', '-p', 'ssocreds-ffi') + (Get-LockedArgument) + (Get-CargoProfileArguments))
+        $built = Join-Path (Join-Path (Get-TargetDirectory) (Get-CargoProfileFolder)) (Get-LibraryFileName)
+        if (-not (Test-Path -LiteralPath $built)) { throw "cargo built no library at $built" }
+        $destination = Join-Path (Join-Path $ModuleFolder 'runtimes') $rid
+        New-Item -ItemType Directory -Path $destination -Force | Out-Null
+        Copy-BuildOutput -Path $built -Destination (Join-Path $destination (Get-LibraryFileName))
+    }
 
     # The cmdlets carry the same version as the native library: the module checks it at import.
     $binFolder = Join-Path (Join-Path $OutFolder 'bin') $Configuration
@@ -305,7 +349,9 @@ function Invoke-BuildTask {
             Copy-BuildOutput -Path $file.FullName -Destination (Join-Path $helpDestination $file.Name)
         }
     }
-    Write-Host "Module ready: $ManifestPath (module/$AssemblyName.dll $version, native library in module/runtimes/$rid/)"
+    $native = "native library in module/runtimes/$rid/"
+    if ($RuntimesPath) { $native = "native libraries prebuilt in $RuntimesPath, for Package" }
+    Write-Host "Module ready: $ManifestPath (module/$AssemblyName.dll $version, $native)"
 }
 
 function Get-FakeIdentityCenter {
@@ -394,6 +440,118 @@ function Invoke-AnalyzeTask {
     }
 }
 
+function Get-LibraryPlatform([string] $Path) {
+    # The binary format, processor and kind of a native library, read from its header as the OS loader reads
+    # it: Format PE, ELF or Mach-O (64-bit), Architecture x64, x86 or arm64, Library when it is a DLL or
+    # shared object (not an executable). 'unknown' for anything else.
+    $bytes = New-Object byte[] 4096
+    $stream = [System.IO.File]::OpenRead($Path)
+    try { $count = $stream.Read($bytes, 0, $bytes.Length) } finally { $stream.Dispose() }
+    $platform = @{ Format = 'unknown'; Architecture = 'unknown'; Library = $false }
+    if ($count -ge 64 -and $bytes[0] -eq 0x4D -and $bytes[1] -eq 0x5A) {
+        # MZ stub; e_lfanew points at "PE\0\0", then the COFF header: Machine, ..., Characteristics.
+        $header = [BitConverter]::ToInt32($bytes, 0x3C)
+        if ($header -gt 0 -and $header + 24 -le $count -and [BitConverter]::ToInt32($bytes, $header) -eq 0x00004550) {
+            $machines = @{ 0x8664 = 'x64'; 0x014C = 'x86'; 0xAA64 = 'arm64' }
+            $platform.Format = 'PE'
+            $platform.Architecture = $machines[[int][BitConverter]::ToUInt16($bytes, $header + 4)]
+            $platform.Library = ([BitConverter]::ToUInt16($bytes, $header + 22) -band 0x2000) -ne 0
+        }
+    }
+    elseif ($count -ge 20 -and $bytes[0] -eq 0x7F -and $bytes[1] -eq 0x45 -and $bytes[2] -eq 0x4C -and $bytes[3] -eq 0x46) {
+        # ELF: e_type at 16 (3 = shared object), e_machine at 18.
+        $machines = @{ 62 = 'x64'; 3 = 'x86'; 183 = 'arm64' }
+        $platform.Format = 'ELF'
+        $platform.Architecture = $machines[[int][BitConverter]::ToUInt16($bytes, 18)]
+        $platform.Library = [BitConverter]::ToUInt16($bytes, 16) -eq 3
+    }
+    elseif ($count -ge 16 -and [BitConverter]::ToInt32($bytes, 0) -eq 0xFEEDFACF) {
+        # 64-bit Mach-O: cputype at 4, filetype at 12 (6 = dynamic library).
+        $machines = @{ 0x01000007 = 'x64'; 0x0100000C = 'arm64' }
+        $platform.Format = 'Mach-O'
+        $platform.Architecture = $machines[[BitConverter]::ToInt32($bytes, 4)]
+        $platform.Library = [BitConverter]::ToInt32($bytes, 12) -eq 6
+    }
+    if (-not $platform.Architecture) { $platform.Architecture = 'unknown' }
+    $platform
+}
+
+function Get-PeImportName([string] $Path) {
+    # The DLL names in a PE file's import table: what Windows loads with it.
+    $bytes = [System.IO.File]::ReadAllBytes($Path)
+    $coff = [BitConverter]::ToInt32($bytes, 0x3C) + 4
+    $sectionCount = [BitConverter]::ToUInt16($bytes, $coff + 2)
+    $optionalSize = [BitConverter]::ToUInt16($bytes, $coff + 16)
+    $optional = $coff + 20
+    if ($optionalSize -lt 2) { return @() }
+    # The data directories follow the optional header's fixed part: 96 bytes in PE32, 112 in PE32+.
+    $directories = $optional + 96
+    if ([BitConverter]::ToUInt16($bytes, $optional) -eq 0x20B) { $directories = $optional + 112 }
+    if ($directories + 16 -gt $optional + $optionalSize) { return @() }
+    $sections = @(for ($i = 0; $i -lt $sectionCount; $i++) {
+            $at = $optional + $optionalSize + 40 * $i
+            @{ Address = [BitConverter]::ToUInt32($bytes, $at + 12); Size = [Math]::Max([BitConverter]::ToUInt32($bytes, $at + 8), [BitConverter]::ToUInt32($bytes, $at + 16)); Offset = [BitConverter]::ToUInt32($bytes, $at + 20) }
+        })
+    $toOffset = {
+        param([long] $Rva)
+        foreach ($section in $sections) {
+            if ($Rva -ge $section.Address -and $Rva -lt $section.Address + $section.Size) { return $Rva - $section.Address + $section.Offset }
+        }
+        -1
+    }
+    $descriptor = & $toOffset ([BitConverter]::ToUInt32($bytes, $directories + 8))
+    $names = New-Object System.Collections.Generic.List[string]
+    # Import descriptors, 20 bytes each, until one with no name: the DLL's name at +12 (an RVA).
+    while ($descriptor -ge 0 -and $descriptor + 20 -le $bytes.Length) {
+        $name = & $toOffset ([BitConverter]::ToUInt32($bytes, $descriptor + 12))
+        if ($name -lt 0) { break }
+        $end = [Array]::IndexOf($bytes, [byte]0, [int]$name)
+        if ($end -lt 0) { break }
+        $names.Add([System.Text.Encoding]::ASCII.GetString($bytes, [int]$name, [int]($end - $name)))
+        $descriptor += 20
+    }
+    $names.ToArray()
+}
+
+function Get-ReleaseRuntimeFile([string] $Path) {
+    # The seven libraries of a release, $Path/<rid>/<file>, as an ordered rid -> path table. Each must be there
+    # and be a library for its own OS and processor; one error names every runtime at fault.
+    if (-not (Test-Path -LiteralPath $Path -PathType Container)) { throw "The runtimes folder $Path does not exist." }
+    $root = (Resolve-Path -LiteralPath $Path).ProviderPath
+    $problems = New-Object System.Collections.Generic.List[string]
+    $libraries = [ordered]@{}
+    foreach ($rid in $ReleaseRuntimes.Keys) {
+        $expected = $ReleaseRuntimes[$rid]
+        $file = Join-Path (Join-Path $root $rid) $expected.File
+        if (-not (Test-Path -LiteralPath $file -PathType Leaf)) {
+            $problems.Add("$rid is missing (expected $file)")
+            continue
+        }
+        $found = Get-LibraryPlatform -Path $file
+        if ($found.Format -ne $expected.Format -or $found.Architecture -ne $expected.Architecture -or -not $found.Library) {
+            $kind = 'not a library'
+            if ($found.Library) { $kind = 'a library' }
+            $problems.Add("$rid/$($expected.File) is $($found.Format) $($found.Architecture), $kind; expected a $($expected.Format) $($expected.Architecture) library")
+        }
+        elseif ($found.Format -eq 'PE') {
+            # .cargo/config.toml links the C runtime statically (+crt-static), so that no Visual C++
+            # Redistributable is needed; a RUSTFLAGS variable in the build replaces those flags.
+            $runtimeDlls = @(Get-PeImportName -Path $file | Where-Object { $_ -match '^(vcruntime|msvcp|ucrtbase|api-ms-win-crt-)' })
+            if ($runtimeDlls.Count -gt 0) {
+                $problems.Add("$rid/$($expected.File) needs the C runtime DLLs $($runtimeDlls -join ', '): build it with .cargo/config.toml's +crt-static (no RUSTFLAGS in the environment)")
+            }
+        }
+        $libraries[$rid] = $file
+    }
+    foreach ($folder in @(Get-ChildItem -LiteralPath $root -Directory | Where-Object { -not $ReleaseRuntimes.Contains($_.Name) })) {
+        $problems.Add("$($folder.Name) is not a runtime the module loads")
+    }
+    if ($problems.Count -gt 0) {
+        throw "The runtimes folder $root is not a release's $($ReleaseRuntimes.Count) runtimes ($($ReleaseRuntimes.Keys -join ', ')): $($problems -join '; ')."
+    }
+    $libraries
+}
+
 function Invoke-PackageTask {
     Write-Step 'Package'
     $version = Get-CargoVersion
@@ -411,11 +569,16 @@ function Invoke-PackageTask {
         throw "$rootModule is version $assemblyVersion but Cargo.toml says $($version): run ./build.ps1 -Task Build first."
     }
     $runtimes = Join-Path $ModuleFolder 'runtimes'
-    $built = @()
-    if (Test-Path -LiteralPath $runtimes) { $built = @(Get-ChildItem -LiteralPath $runtimes -Directory) }
-    if ($built.Count -eq 0) { throw 'module/runtimes/ is empty: run ./build.ps1 -Task Build first.' }
-    if ($built.Count -lt 6) {
-        Write-Warning "Packaging only the runtimes built here ($(($built | ForEach-Object { $_.Name }) -join ', ')); a release gathers win-x64, win-arm64, linux-x64, linux-arm64, osx-x64 and osx-arm64 into module/runtimes/ first."
+    if ($RuntimesPath) {
+        $releaseLibraries = Get-ReleaseRuntimeFile -Path $RuntimesPath
+    }
+    else {
+        $built = @()
+        if (Test-Path -LiteralPath $runtimes) { $built = @(Get-ChildItem -LiteralPath $runtimes -Directory) }
+        if ($built.Count -eq 0) { throw 'module/runtimes/ is empty: run ./build.ps1 -Task Build first.' }
+        if ($built.Count -lt $ReleaseRuntimes.Count) {
+            Write-Warning "Packaging only the runtimes built here ($(($built | ForEach-Object { $_.Name }) -join ', ')); a release passes all $($ReleaseRuntimes.Count) with -RuntimesPath ($($ReleaseRuntimes.Keys -join ', '))."
+        }
     }
 
     $destination = Get-PackagePath
@@ -439,7 +602,16 @@ function Invoke-PackageTask {
         Copy-Item -LiteralPath $source -Destination $target
     }
     $moduleDestination = Join-Path $destination 'module'
-    Copy-Item -LiteralPath $runtimes -Destination $moduleDestination -Recurse -Force
+    if ($RuntimesPath) {
+        foreach ($rid in $releaseLibraries.Keys) {
+            $ridDestination = Join-Path (Join-Path $moduleDestination 'runtimes') $rid
+            New-Item -ItemType Directory -Path $ridDestination -Force | Out-Null
+            Copy-Item -LiteralPath $releaseLibraries[$rid] -Destination $ridDestination
+        }
+    }
+    else {
+        Copy-Item -LiteralPath $runtimes -Destination $moduleDestination -Recurse -Force
+    }
     # Help: culture folders (en-US/...) holding MAML or about_ topics, beside the manifest (where Build put
     # them and where PowerShell looks).
     $helpCount = 0
@@ -618,7 +790,16 @@ Write-Host 'Done. In your own shell: Import-Module ./Set-AwsCliSsoCredentials.ps
 
 function Invoke-DemoTask {
     Write-Step 'Demo: the module against the bundled fake IAM Identity Center (no AWS account; your AWS settings and files are not used)'
-    Invoke-Task 'Build'
+    $manifest = $ManifestPath
+    if ($ModulePath) {
+        # A module built elsewhere (the release package): nothing to build here.
+        $manifest = Join-Path $ModulePath "$ModuleName.psd1"
+        if (-not (Test-Path -LiteralPath $manifest -PathType Leaf)) { throw "-ModulePath $ModulePath holds no $ModuleName.psd1." }
+        $manifest = (Resolve-Path -LiteralPath $manifest).ProviderPath
+    }
+    else {
+        Invoke-Task 'Build'
+    }
     $work = Join-Path ([System.IO.Path]::GetTempPath()) ('ssocreds-demo-' + [guid]::NewGuid().ToString('N').Substring(0, 12))
     $fake = $null
     try {
@@ -645,7 +826,7 @@ function Invoke-DemoTask {
         # the console is its own (Start-Process -NoNewWindow), as when a person runs the command.
         $shell = (Get-Process -Id $PID).Path
         $arguments = @('-NoProfile', '-NoLogo', '-ExecutionPolicy', 'Bypass', '-File', $demoScriptPath,
-            '-Manifest', $ManifestPath, '-FakeUrl', $fake.Url) | ForEach-Object { '"' + $_ + '"' }
+            '-Manifest', $manifest, '-FakeUrl', $fake.Url) | ForEach-Object { '"' + $_ + '"' }
         $child = Use-Environment -Variables $variables -ScriptBlock {
             Start-Process -FilePath $shell -ArgumentList $arguments -NoNewWindow -Wait -PassThru
         }

