@@ -10,6 +10,9 @@
     Description          = 'One AWS IAM Identity Center (SSO) login, fresh credentials for many accounts and roles in ~/.aws/credentials. A drop-in replacement for the AWS Prescriptive Guidance script Set-AwsCliSsoCredentials.ps1, with a native engine: concurrent refresh, no AWS.Tools modules needed, -NonInteractive for profile scripts and schedulers.'
     PowerShellVersion    = '5.1'
     CompatiblePSEditions = @('Desktop', 'Core')
+    # Windows PowerShell: the netstandard2.0 cmdlet DLL needs .NET Framework 4.7.1 or later (netstandard built in,
+    # RuntimeInformation.ProcessArchitecture for the runtimes/<rid>/ folder); Import-Module says so on an older one.
+    DotNetFrameworkVersion = '4.7.1'
 
     # Explicit lists: wildcards make command discovery load the module.
     CmdletsToExport      = @(
