@@ -19,9 +19,11 @@ pub(crate) trait ReplaceStep {
 /// Windows errors that mean "in use by another program, try again": access denied (5, also what a
 /// file being deleted or scanned answers), sharing violation (32), lock violation (33), and
 /// `ReplaceFileW`'s "the replaced file could not be removed" (1175), its form of the same.
+#[cfg(any(windows, test))]
 const WINDOWS_BUSY_ERRORS: [i32; 4] = [5, 32, 33, 1175];
 
 /// `error` is one of the Windows errors of a file in use ([`WINDOWS_BUSY_ERRORS`]).
+#[cfg(any(windows, test))]
 pub(crate) fn is_windows_busy(error: &io::Error) -> bool {
     error.raw_os_error().is_some_and(|code| WINDOWS_BUSY_ERRORS.contains(&code))
 }
