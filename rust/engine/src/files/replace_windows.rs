@@ -11,7 +11,7 @@ use std::os::windows::ffi::OsStrExt;
 use std::path::Path;
 use std::ptr;
 
-use windows_sys::Win32::Foundation::ERROR_FILE_NOT_FOUND;
+use windows_sys::Win32::Foundation::{ERROR_FILE_NOT_FOUND, ERROR_UNABLE_TO_MOVE_REPLACEMENT};
 use windows_sys::Win32::Storage::FileSystem::{
     MoveFileExW, ReplaceFileW, SetFileAttributesW, FILE_ATTRIBUTE_NORMAL, MOVEFILE_REPLACE_EXISTING,
     MOVEFILE_WRITE_THROUGH, REPLACEFILE_IGNORE_MERGE_ERRORS,
@@ -47,10 +47,15 @@ impl ReplaceStep for ReplaceFile {
             return Ok(());
         }
         let error = io::Error::last_os_error();
-        if error.raw_os_error() != Some(ERROR_FILE_NOT_FOUND as i32) {
+        // No file to replace: a move, which gives the new file the folder's inherited ACL. The same
+        // when ReplaceFileW removed the target but could not rename the new file into its place
+        // (ERROR_UNABLE_TO_MOVE_REPLACEMENT, no backup asked for): the move finishes the write.
+        if ![ERROR_FILE_NOT_FOUND, ERROR_UNABLE_TO_MOVE_REPLACEMENT]
+            .map(|code| Some(code as i32))
+            .contains(&error.raw_os_error())
+        {
             return Err(error);
         }
-        // No file to replace: a move, which gives the new file the folder's inherited ACL.
         // SAFETY: as above.
         let moved = unsafe {
             MoveFileExW(temp_w.as_ptr(), target_w.as_ptr(), MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)
