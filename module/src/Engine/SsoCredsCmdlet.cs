@@ -28,6 +28,12 @@ namespace SetAwsCliSsoCredentials.Engine
         // Cancelled by StopProcessing (Ctrl+C, a stopped pipeline), which runs on another thread.
         private readonly CancellationTokenSource stopping = new CancellationTokenSource();
 
+        /// <summary>Tells the library what it must know of this host before any call (HostFacts).</summary>
+        protected override void BeginProcessing()
+        {
+            HostFacts.Tell(Host);
+        }
+
         protected override void StopProcessing()
         {
             stopping.Cancel();

@@ -77,8 +77,15 @@ namespace SetAwsCliSsoCredentials
             "HOME", "USERPROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_ENDPOINT_URL",
             "AWS_ENDPOINT_URL_SSO", "AWS_ENDPOINT_URL_SSO_OIDC", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
             // What the library reads to tell whether a browser here can reach a loopback redirect.
-            "DISPLAY", "WAYLAND_DISPLAY", "SSH_CONNECTION", "SSH_TTY", "container", "KUBERNETES_SERVICE_HOST"
+            "DISPLAY", "WAYLAND_DISPLAY", "SSH_CONNECTION", "SSH_TTY", "container", "KUBERNETES_SERVICE_HOST",
+            // The proxy variables, which win over the system proxy the module adds (SetHostEntry).
+            "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"
         };
+
+        // What the module adds to the environment it tells the library: facts of the host that no
+        // variable of this process holds (a PowerShell remoting session, the system proxy).
+        private static readonly System.Collections.Generic.Dictionary<string, string> HostEntries =
+            new System.Collections.Generic.Dictionary<string, string>();
 
         private static readonly object EnvironmentGate = new object();
         private static string lastEnvironmentSent;
@@ -264,10 +271,14 @@ namespace SetAwsCliSsoCredentials
                 }
                 json.Append(JsonQuote(ForwardedVariables[i])).Append(':').Append(value == null ? "null" : JsonQuote(value));
             }
-            json.Append("}}");
-            string request = json.ToString();
             lock (EnvironmentGate)
             {
+                foreach (var entry in HostEntries)
+                {
+                    json.Append(',').Append(JsonQuote(entry.Key)).Append(':').Append(entry.Value == null ? "null" : JsonQuote(entry.Value));
+                }
+                json.Append("}}");
+                string request = json.ToString();
                 if (string.Equals(request, lastEnvironmentSent, StringComparison.Ordinal))
                 {
                     return 0;
@@ -279,6 +290,18 @@ namespace SetAwsCliSsoCredentials
                 }
                 lastEnvironmentSent = request;
                 return 1;
+            }
+        }
+
+        /// <summary>
+        /// Sets (or with null, clears) an entry of the environment the library sees that is no variable
+        /// of this process; sent with the variables at the next call.
+        /// </summary>
+        public static void SetHostEntry(string name, string value)
+        {
+            lock (EnvironmentGate)
+            {
+                HostEntries[name] = value;
             }
         }
 

@@ -1,8 +1,9 @@
 //! The process environment, injectable so tests are hermetic, and overridable by a host whose own
 //! view of the environment is not the C library's (.NET on Linux and macOS keeps a private copy, so
 //! `$env:HOME = ...` in PowerShell never reaches `getenv`). Besides the variables, it answers the
-//! two other questions the engine asks about the machine it runs on, to choose a login flow: which
-//! operating system, and whether a marker file such as `/.dockerenv` exists.
+//! other questions the engine asks about the machine it runs on: which operating system and whether
+//! a marker file such as `/.dockerenv` exists (to choose a login flow), and which proxy requests go
+//! through.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -77,6 +78,37 @@ impl Env {
     }
 }
 
+/// The forward proxy requests to one endpoint go through, and what named it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Proxy {
+    /// The proxy's URL, `http://` in front when the variable had no scheme (as curl reads it).
+    pub url: String,
+    /// The variable or host entry it came from, for messages (its value may hold a password).
+    pub source: String,
+    /// Hosts reached directly (`NO_PROXY`: names, `.suffixes`, addresses, CIDR ranges, `*`).
+    pub no_proxy: Option<String>,
+}
+
+impl Env {
+    /// The proxy for an `https` (else plain http) endpoint, as the AWS CLI and the SDKs read it: the
+    /// proxy variables first (`https_proxy` or `HTTPS_PROXY` for https, `http_proxy` or
+    /// `HTTP_PROXY` for http, then `all_proxy`, `ALL_PROXY`; lower case first, as curl and Python
+    /// read them), else `system_entry`, the proxy the host's platform would use for the endpoint
+    /// (the PowerShell module passes .NET's, which on Windows and macOS is the system setting).
+    /// `NO_PROXY` applies to both.
+    pub fn proxy(&self, https: bool, system_entry: &str) -> Option<Proxy> {
+        let scheme_variables = if https { ["https_proxy", "HTTPS_PROXY"] } else { ["http_proxy", "HTTP_PROXY"] };
+        let (source, value) = scheme_variables
+            .into_iter()
+            .chain(["all_proxy", "ALL_PROXY", system_entry])
+            .find_map(|name| self.get(name).map(|value| (name, value)))?;
+        let value = value.trim();
+        let url = if value.contains("://") { value.to_string() } else { format!("http://{value}") };
+        let no_proxy = ["no_proxy", "NO_PROXY"].into_iter().find_map(|name| self.get(name));
+        Some(Proxy { url, source: source.to_string(), no_proxy })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,6 +125,30 @@ mod tests {
         assert_eq!(env.get("SSOCREDS_TEST_UNSET").as_deref(), Some("set"));
         overrides.write().unwrap().insert("PATH".into(), None);
         assert_eq!(env.get("PATH"), None);
+    }
+
+    #[test]
+    fn the_proxy_variables_win_over_the_system_proxy_and_no_proxy_applies_to_both() {
+        const SYSTEM: &str = "SSOCREDS_SYSTEM_PROXY_SSO";
+        let proxy = |pairs: &[(&str, &str)], https: bool| Env::from_pairs(pairs.iter().copied()).proxy(https, SYSTEM);
+        let source = |pairs: &[(&str, &str)], https: bool| proxy(pairs, https).map(|p| p.source);
+        let all = [
+            ("HTTPS_PROXY", "http://upper:1"),
+            ("https_proxy", "http://lower:1"),
+            ("HTTP_PROXY", "http://plain:1"),
+            ("ALL_PROXY", "http://all:1"),
+            (SYSTEM, "http://system:1"),
+        ];
+        assert_eq!(source(&all, true).as_deref(), Some("https_proxy"));
+        assert_eq!(source(&all[..1], true).as_deref(), Some("HTTPS_PROXY"));
+        assert_eq!(source(&all, false).as_deref(), Some("HTTP_PROXY"));
+        assert_eq!(source(&all[3..], true).as_deref(), Some("ALL_PROXY"));
+        assert_eq!(source(&all[4..], true).as_deref(), Some(SYSTEM));
+        assert_eq!(proxy(&[], true), None);
+        let bare = proxy(&[("HTTPS_PROXY", " proxy.corp:3128 "), ("NO_PROXY", ".corp,10.0.0.0/8")], true).unwrap();
+        assert_eq!((bare.url.as_str(), bare.no_proxy.as_deref()), ("http://proxy.corp:3128", Some(".corp,10.0.0.0/8")));
+        let system = proxy(&[(SYSTEM, "http://system:8080"), ("no_proxy", "localhost")], true).unwrap();
+        assert_eq!((system.url.as_str(), system.no_proxy.as_deref()), ("http://system:8080", Some("localhost")));
     }
 
     #[test]

@@ -4,8 +4,9 @@
 //!   botocore reads them ([`profile_map`]) and its `[sso-session]` section written; both read and
 //!   edited through [`ini`], a model of INI text as botocore reads it.
 //! - [`token_cache`]: the SSO token in the AWS CLI v2 cache (`~/.aws/sso/cache`).
-//! - `paths` (home folder, private folders, links), `atomic` (temporary file, flush, rename) and `lock`
-//!   (the sidecar lock file).
+//! - `paths` (home folder, private folders, links), `atomic` (temporary file, flush, replace),
+//!   `replace` (the replace step, patient with a file another program holds open on Windows;
+//!   `replace_windows` its Win32 calls) and `lock` (the sidecar lock file).
 //!
 //! No file content can make these functions panic. Whenever botocore reads a file before a merge, it
 //! reads it after, with the new keys; when a merge fails, the file is byte for byte what it was
@@ -20,6 +21,9 @@ mod invariant_tests;
 mod lock;
 mod paths;
 pub(crate) mod profile_map;
+mod replace;
+#[cfg(windows)]
+mod replace_windows;
 pub(crate) mod token_cache;
 
 use std::io;

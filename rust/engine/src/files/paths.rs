@@ -8,21 +8,31 @@ use std::path::{Path, PathBuf};
 use crate::env::Env;
 use crate::error::{Error, Result};
 
-/// The user's home folder as the AWS CLI finds it (Python's `os.path.expanduser`): on Windows
-/// `USERPROFILE`, then `HOME`; elsewhere `HOME`, then `USERPROFILE`.
+/// The user's home folder as the AWS CLI finds it (botocore's `os.path.expanduser`, Python 3.8 and
+/// later). On Windows: `USERPROFILE`, else `HOMEDRIVE` + `HOMEPATH`; Python ignores `HOME` there,
+/// so it comes last, where the AWS CLI would find no home at all (the Rust SDK reads it first).
+/// Elsewhere: `HOME`, else `USERPROFILE`.
 pub(crate) fn home_dir(env: &Env) -> Option<PathBuf> {
-    home_dir_for(env, cfg!(windows))
+    if env.os() != "windows" {
+        return ["HOME", "USERPROFILE"].iter().find_map(|name| env.get(name)).map(PathBuf::from);
+    }
+    let home_drive_path = || env.get("HOMEPATH").map(|path| env.get("HOMEDRIVE").unwrap_or_default() + &path);
+    env.get("USERPROFILE").or_else(home_drive_path).or_else(|| env.get("HOME")).map(PathBuf::from)
 }
 
-fn home_dir_for(env: &Env, windows: bool) -> Option<PathBuf> {
-    let order = if windows { ["USERPROFILE", "HOME"] } else { ["HOME", "USERPROFILE"] };
-    order.iter().find_map(|name| env.get(name)).map(PathBuf::from)
+/// The variables [`home_dir`] reads, for an error saying none is set.
+fn home_variables(env: &Env) -> &'static str {
+    if env.os() == "windows" {
+        "none of USERPROFILE, HOMEPATH (with HOMEDRIVE) and HOME is set"
+    } else {
+        "neither HOME nor USERPROFILE is set"
+    }
 }
 
 /// `<home>/<parts...>`, or an error naming `what` when there is no home folder.
 pub(crate) fn under_home(env: &Env, parts: &[&str], what: &str) -> Result<PathBuf> {
-    let home = home_dir(env)
-        .ok_or_else(|| Error::invalid_input(format!("cannot find {what}: neither HOME nor USERPROFILE is set")))?;
+    let home =
+        home_dir(env).ok_or_else(|| Error::invalid_input(format!("cannot find {what}: {}", home_variables(env))))?;
     Ok(parts.iter().fold(home, |path, part| path.join(part)))
 }
 
@@ -30,9 +40,8 @@ pub(crate) fn under_home(env: &Env, parts: &[&str], what: &str) -> Result<PathBu
 pub(crate) fn expand_home(path: &str, env: &Env, what: &str) -> Result<PathBuf> {
     match path.strip_prefix('~') {
         Some(rest) if rest.is_empty() || rest.starts_with(['/', '\\']) => {
-            let home = home_dir(env).ok_or_else(|| {
-                Error::invalid_input(format!("{what} starts with ~ but neither HOME nor USERPROFILE is set"))
-            })?;
+            let home = home_dir(env)
+                .ok_or_else(|| Error::invalid_input(format!("{what} starts with ~ but {}", home_variables(env))))?;
             Ok(home.join(rest.trim_start_matches(['/', '\\'])))
         }
         _ => Ok(PathBuf::from(path)),
@@ -68,16 +77,46 @@ pub(crate) fn folder_of(path: &Path) -> &Path {
 mod tests {
     use super::*;
 
+    fn home_on(os: &str, pairs: &[(&str, &str)]) -> Option<PathBuf> {
+        home_dir(&Env::from_pairs(pairs.iter().copied()).with_os(os))
+    }
+
     #[test]
     fn the_home_folder_is_found_as_the_aws_cli_finds_it() {
-        let both = Env::from_pairs([("HOME", "/home/u"), ("USERPROFILE", "C:\\Users\\u")]);
-        assert_eq!(home_dir_for(&both, true), Some(PathBuf::from("C:\\Users\\u")));
-        assert_eq!(home_dir_for(&both, false), Some(PathBuf::from("/home/u")));
-        let home_only = Env::from_pairs([("HOME", "/home/u")]);
-        assert_eq!(home_dir_for(&home_only, true), Some(PathBuf::from("/home/u")));
-        let profile_only = Env::from_pairs([("USERPROFILE", "C:\\Users\\u")]);
-        assert_eq!(home_dir_for(&profile_only, false), Some(PathBuf::from("C:\\Users\\u")));
-        assert_eq!(home_dir_for(&Env::from_pairs([("HOME", "  ")]), false), None);
+        let all =
+            [("HOME", "/home/u"), ("USERPROFILE", "C:\\Users\\u"), ("HOMEDRIVE", "D:"), ("HOMEPATH", "\\Home\\u")];
+        assert_eq!(home_on("windows", &all), Some(PathBuf::from("C:\\Users\\u")));
+        assert_eq!(home_on("linux", &all), Some(PathBuf::from("/home/u")));
+        // botocore on Windows: USERPROFILE, else HOMEDRIVE + HOMEPATH (HOMEPATH alone is enough);
+        // HOME only when neither is there.
+        assert_eq!(
+            home_on("windows", &all[..1].iter().chain(&all[2..]).copied().collect::<Vec<_>>()),
+            Some(PathBuf::from("D:\\Home\\u"))
+        );
+        assert_eq!(home_on("windows", &[("HOMEPATH", "\\Home\\u")]), Some(PathBuf::from("\\Home\\u")));
+        assert_eq!(home_on("windows", &[("HOME", "/home/u"), ("HOMEDRIVE", "D:")]), Some(PathBuf::from("/home/u")));
+        assert_eq!(
+            home_on("macos", &[("USERPROFILE", "C:\\Users\\u"), ("HOMEPATH", "\\x")]),
+            Some(PathBuf::from("C:\\Users\\u"))
+        );
+        assert_eq!(home_on("linux", &[("HOMEDRIVE", "D:"), ("HOMEPATH", "\\x"), ("HOME", "  ")]), None);
+    }
+
+    #[test]
+    fn no_home_says_which_variables_were_looked_at() {
+        let message = |os: &str| {
+            under_home(&Env::from_pairs([("HOMEDRIVE", "D:")]).with_os(os), &[".aws"], "the AWS config file")
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(
+            message("windows").contains(
+                "cannot find the AWS config file: none of USERPROFILE, HOMEPATH (with HOMEDRIVE) and HOME is set"
+            ),
+            "{}",
+            message("windows")
+        );
+        assert!(message("linux").contains("neither HOME nor USERPROFILE is set"), "{}", message("linux"));
     }
 
     #[test]

@@ -21,6 +21,10 @@ pub(super) struct Choice {
     pub reason: Option<String>,
 }
 
+/// Set by the PowerShell module when it runs in a PowerShell remoting session (`Enter-PSSession`,
+/// `Invoke-Command`): its host is `ServerRemoteHost`, and no variable of the process says so.
+pub(crate) const POWERSHELL_REMOTING: &str = "SSOCREDS_POWERSHELL_REMOTING";
+
 /// Files that exist inside a container: Docker's and Podman's.
 const CONTAINER_FILES: [&str; 2] = ["/.dockerenv", "/run/.containerenv"];
 
@@ -39,11 +43,18 @@ pub(super) fn choose(request: &LoginStartRequest, env: &Env) -> Choice {
 }
 
 /// Why a browser cannot come back to a loopback redirect of this process, if it cannot: none
-/// will be opened, or the one the user has runs on another machine (SSH) or outside this
-/// container, or there is no desktop for one here.
+/// will be opened, or the one the user has runs on another machine (PowerShell remoting, SSH,
+/// including Windows' OpenSSH server, which sets the same variables) or outside this container,
+/// or there is no desktop for one here.
 fn no_loopback_browser(no_browser: bool, env: &Env) -> Option<String> {
     if no_browser {
         return Some("noBrowser: no browser is opened on this machine, so the login is approved on any device".into());
+    }
+    if env.get(POWERSHELL_REMOTING).is_some() {
+        return Some(
+            "a PowerShell remoting session: a browser on the machine you sit at cannot reach a loopback redirect on this one"
+                .into(),
+        );
     }
     if let Some(variable) = ["SSH_CONNECTION", "SSH_TTY"].into_iter().find(|v| env.get(v).is_some()) {
         return Some(format!(
@@ -103,6 +114,13 @@ mod tests {
             (linux_desktop(), true, "noBrowser"),
             (Env::from_pairs([("SSH_CONNECTION", "10.0.0.1 5 10.0.0.2 22")]).with_os("macos"), false, "SSH_CONNECTION"),
             (Env::from_pairs([("SSH_TTY", "/dev/pts/1"), ("DISPLAY", ":0")]).with_os("linux"), false, "SSH_TTY"),
+            (
+                Env::from_pairs([("SSH_CLIENT", "10.0.0.1 5 22"), ("SSH_CONNECTION", "10.0.0.1 5 10.0.0.2 22")])
+                    .with_os("windows"),
+                false,
+                "SSH_CONNECTION",
+            ),
+            (Env::from_pairs([(POWERSHELL_REMOTING, "1")]).with_os("windows"), false, "a PowerShell remoting session"),
             (linux_desktop().with_files(["/.dockerenv"]), false, "/.dockerenv exists"),
             (linux_desktop().with_files(["/run/.containerenv"]), false, "/run/.containerenv exists"),
             (Env::from_pairs([("container", "podman"), ("DISPLAY", ":0")]).with_os("linux"), false, "container is set"),

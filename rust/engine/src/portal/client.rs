@@ -31,7 +31,7 @@ use super::{
 use crate::concurrency::lock;
 use crate::endpoint::{override_for, Service};
 use crate::env::Env;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 type Key = (String, Option<String>);
 /// A portal client also differs by where its learnt rate is remembered (none with `noTokenFile`).
@@ -46,8 +46,9 @@ pub struct Clients {
 impl Clients {
     pub fn oidc(&self, region: &str, env: &Env) -> Result<aws_sdk_ssooidc::Client> {
         let endpoint = override_for(Service::Oidc, env)?;
+        let proxy = proxy_config(endpoint.as_deref(), env, "SSOCREDS_SYSTEM_PROXY_SSO_OIDC")?;
         let key = (region.to_string(), endpoint.clone());
-        Ok(lock(&self.oidc).entry(key).or_insert_with(|| build_oidc(region, endpoint)).clone())
+        Ok(lock(&self.oidc).entry(key).or_insert_with(|| build_oidc(region, endpoint, proxy)).clone())
     }
 
     /// The portal client of `region` and the endpoint `env` names. One pacer per client: what the
@@ -55,6 +56,7 @@ impl Clients {
     /// a session without one (`noTokenFile`) writes nothing to disk for it either.
     pub fn portal(&self, region: &str, env: &Env, token_cache_file: Option<&Path>) -> Result<aws_sdk_sso::Client> {
         let endpoint = override_for(Service::Portal, env)?;
+        let proxy = proxy_config(endpoint.as_deref(), env, "SSOCREDS_SYSTEM_PROXY_SSO")?;
         let memory_dir = token_cache_file.and_then(Path::parent).map(Path::to_path_buf);
         let key = (region.to_string(), endpoint.clone(), memory_dir.clone());
         let mut cache = lock(&self.portal);
@@ -63,7 +65,7 @@ impl Clients {
             .or_insert_with(|| {
                 let host = endpoint_host(region, endpoint.as_deref());
                 let memory = memory_dir.as_deref().map(|dir| RateMemory::new(dir, &host));
-                build_portal(region, endpoint, memory)
+                build_portal(region, endpoint, memory, proxy)
             })
             .clone())
     }
@@ -77,7 +79,23 @@ fn endpoint_host(region: &str, endpoint: Option<&str>) -> String {
     authority.rsplit('@').next().unwrap_or_default().to_ascii_lowercase()
 }
 
-fn build_oidc(region: &str, endpoint: Option<String>) -> aws_sdk_ssooidc::Client {
+/// Where the requests to `endpoint` (None: AWS) go: through the proxy [`Env::proxy`] names, else
+/// straight. A client keeps the proxy it was built with for the life of the engine.
+fn proxy_config(endpoint: Option<&str>, env: &Env, system_entry: &str) -> Result<ProxyConfig> {
+    let https = !endpoint.is_some_and(|url| url.to_ascii_lowercase().starts_with("http://"));
+    let Some(proxy) = env.proxy(https, system_entry) else { return Ok(ProxyConfig::disabled()) };
+    // The URL is not logged nor put in the error: it may hold the proxy's password.
+    tracing::debug!(source = proxy.source, no_proxy = proxy.no_proxy, "requests go through a proxy");
+    let config = ProxyConfig::all(proxy.url.as_str()).map_err(|_| {
+        Error::invalid_input(format!("{} is not a proxy URL such as http://proxy.example.com:3128", proxy.source))
+    })?;
+    Ok(match proxy.no_proxy {
+        Some(rules) => config.no_proxy(rules),
+        None => config,
+    })
+}
+
+fn build_oidc(region: &str, endpoint: Option<String>, proxy: ProxyConfig) -> aws_sdk_ssooidc::Client {
     let timeouts = TimeoutConfig::builder()
         .connect_timeout(CONNECT_TIMEOUT)
         .operation_attempt_timeout(OPERATION_ATTEMPT_TIMEOUT)
@@ -85,6 +103,7 @@ fn build_oidc(region: &str, endpoint: Option<String>) -> aws_sdk_ssooidc::Client
     let mut config = aws_sdk_ssooidc::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(region.to_string()))
+        .http_client(https_client(proxy))
         .retry_config(RetryConfig::standard().with_max_attempts(OIDC_MAX_ATTEMPTS))
         .timeout_config(timeouts);
     if let Some(url) = endpoint {
@@ -93,7 +112,12 @@ fn build_oidc(region: &str, endpoint: Option<String>) -> aws_sdk_ssooidc::Client
     aws_sdk_ssooidc::Client::from_conf(config.build())
 }
 
-fn build_portal(region: &str, endpoint: Option<String>, memory: Option<RateMemory>) -> aws_sdk_sso::Client {
+fn build_portal(
+    region: &str,
+    endpoint: Option<String>,
+    memory: Option<RateMemory>,
+    proxy: ProxyConfig,
+) -> aws_sdk_sso::Client {
     let start = memory.as_ref().and_then(|m| m.recall(SystemTime::now()));
     if let Some(start) = start {
         tracing::debug!(rate = start.rate, throttled = start.throttled, "starting from the portal rate learnt before");
@@ -106,7 +130,7 @@ fn build_portal(region: &str, endpoint: Option<String>, memory: Option<RateMemor
     let mut config = aws_sdk_sso::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(region.to_string()))
-        .http_client(paced_https_client(Arc::new(Paced::new(start.unwrap_or_default(), memory))))
+        .http_client(paced_https_client(Arc::new(Paced::new(start.unwrap_or_default(), memory)), proxy))
         .retry_config(portal_retries())
         .retry_partition(portal_retry_partition(partition))
         .timeout_config(timeouts);
@@ -286,18 +310,22 @@ fn retry_after(headers: &Headers, now: SystemTime) -> Option<Duration> {
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
-/// The SDK's default HTTPS client (rustls with aws-lc, proxy settings from the environment), paced.
-fn paced_https_client(paced: Arc<Paced>) -> SharedHttpClient {
-    let inner = Builder::new().build_with_connector_fn(|settings, components| {
+/// The SDK's default HTTPS client (rustls with aws-lc), going through `proxy`.
+fn https_client(proxy: ProxyConfig) -> SharedHttpClient {
+    Builder::new().build_with_connector_fn(move |settings, components| {
         let mut connector = ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc));
         connector.set_connector_settings(settings.cloned());
         if let Some(components) = components {
             connector.set_sleep_impl(components.sleep_impl());
         }
-        connector.set_proxy_config(Some(ProxyConfig::from_env()));
+        connector.set_proxy_config(Some(proxy.clone()));
         connector.build()
-    });
-    SharedHttpClient::new(PacedClient { inner, paced })
+    })
+}
+
+/// [`https_client`], paced.
+fn paced_https_client(paced: Arc<Paced>, proxy: ProxyConfig) -> SharedHttpClient {
+    SharedHttpClient::new(PacedClient { inner: https_client(proxy), paced })
 }
 
 #[derive(Debug)]
