@@ -244,6 +244,32 @@ async fn idle_connections_cannot_crowd_out_the_browser() {
     assert_eq!(fake.counters().create_token_authorization_code, 1);
 }
 
+#[tokio::test]
+async fn a_browser_that_connects_as_a_poll_ends_is_served_by_the_next_poll() {
+    let fake = fake_with(Approval::OnVerificationGet);
+    let home = tempfile::tempdir().unwrap();
+    let engine = engine_for(&fake, home.path());
+    let prompt = start_pkce(&engine, pkce_request()).await;
+    let callback = http_get(&prompt.authorization_url).location.expect("the fake's redirect to the callback");
+    let target = callback.strip_prefix(&format!("http://127.0.0.1:{}", prompt.port)).unwrap().to_string();
+    let port = prompt.port;
+    // Connects 150 ms into a poll of 200 ms, and sends its request 100 ms later, after that poll.
+    let browser = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(150));
+        let mut stream = connect(port);
+        std::thread::sleep(Duration::from_millis(100));
+        write!(stream, "GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        answer
+    });
+    assert_eq!(engine.login_poll(poll_request(200)).await.unwrap(), LoginPoll::Pending);
+    let polled = engine.login_poll(poll_request(5_000)).await.unwrap();
+    let answer = browser.join().unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(matches!(polled, LoginPoll::LoggedIn { .. }), "{polled:?}");
+}
+
 /// Writes `head` one byte every 100 ms until the listener closes the connection; how long that took.
 fn drip(port: u16, head: &[u8], at_most: Duration) -> Option<Duration> {
     let mut stream = connect(port);

@@ -22,9 +22,10 @@ use std::collections::{HashMap, VecDeque};
 use std::io::ErrorKind;
 use std::time::{Duration, Instant};
 
+use futures_util::future::{AbortHandle, Abortable, BoxFuture, FutureExt};
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::task::{AbortHandle, JoinSet};
 
 use super::CALLBACK_PATH;
 use crate::error::{Error, ErrorCode, Result};
@@ -80,7 +81,8 @@ pub(super) enum Heard {
 pub(super) async fn listen(listener: &TcpListener, state: &Secret, environment: &str, until: Instant) -> Option<Heard> {
     let mut connections = Connections::default();
     let stop_accepting = tokio::time::sleep_until(last_accept(Instant::now(), until).into());
-    tokio::pin!(stop_accepting);
+    let over = tokio::time::sleep_until(until.into());
+    tokio::pin!(stop_accepting, over);
     let mut accepting = true;
     loop {
         tokio::select! {
@@ -89,11 +91,12 @@ pub(super) async fn listen(listener: &TcpListener, state: &Secret, environment: 
             heard = connections.next_heard(), if !connections.is_empty() => if heard.is_some() {
                 return heard;
             },
+            // Dropping the connections closes them.
+            () = &mut over => return None,
             accepted = listener.accept(), if accepting => match accepted {
-                Ok((stream, _)) => connections.serve(stream, state, environment, until),
-                Err(_) => tokio::time::sleep(ACCEPT_RETRY).await,
+                Ok((stream, _)) => connections.serve(stream, state, environment),
+                Err(_) => tokio::time::sleep_until((Instant::now() + ACCEPT_RETRY).min(until).into()).await,
             },
-            else => return None,
         }
     }
 }
@@ -104,40 +107,46 @@ fn last_accept(now: Instant, until: Instant) -> Instant {
     until.checked_sub(margin).unwrap_or(until)
 }
 
-/// The connections being served, oldest first.
+/// The connections being served, oldest first. They run inside [`listen`]'s own future, not as
+/// tasks of their own, so that they are closed the moment it ends, whichever runtime drives it.
 #[derive(Default)]
 struct Connections {
-    tasks: JoinSet<Option<Heard>>,
-    by_age: VecDeque<AbortHandle>,
+    serving: FuturesUnordered<Abortable<BoxFuture<'static, (u64, Option<Heard>)>>>,
+    by_age: VecDeque<(u64, AbortHandle)>,
+    opened: u64,
 }
 
 impl Connections {
     /// Serves `stream`; at [`MAX_CONNECTIONS`] the oldest connection still served is closed first.
-    fn serve(&mut self, stream: TcpStream, state: &Secret, environment: &str, until: Instant) {
-        self.by_age.retain(|task| !task.is_finished());
+    fn serve(&mut self, stream: TcpStream, state: &Secret, environment: &str) {
         if self.by_age.len() >= MAX_CONNECTIONS {
-            if let Some(oldest) = self.by_age.pop_front() {
+            if let Some((_, oldest)) = self.by_age.pop_front() {
                 oldest.abort();
             }
         }
-        let task = self.tasks.spawn(answer(stream, state.clone(), environment.to_string(), until));
-        self.by_age.push_back(task);
+        self.opened += 1;
+        let (number, state, environment) = (self.opened, state.clone(), environment.to_string());
+        let (handle, registration) = AbortHandle::new_pair();
+        let answered = async move { (number, answer(stream, state, environment).await) };
+        self.serving.push(Abortable::new(answered.boxed(), registration));
+        self.by_age.push_back((number, handle));
     }
 
     fn is_empty(&self) -> bool {
-        self.tasks.is_empty()
+        self.serving.is_empty()
     }
 
     /// What the next connection to end brought; `None`: nothing for the login.
     async fn next_heard(&mut self) -> Option<Heard> {
-        self.tasks.join_next().await?.ok().flatten()
+        let (number, heard) = self.serving.next().await?.ok()?;
+        self.by_age.retain(|(open, _)| *open != number);
+        heard
     }
 }
 
-/// Reads one request, answers it, and says what it brought (`None`: nothing for the login). It is
-/// over by `until`, answered or not.
-async fn answer(mut stream: TcpStream, state: Secret, environment: String, until: Instant) -> Option<Heard> {
-    let deadline = (Instant::now() + HEAD_TIMEOUT).min(until);
+/// Reads one request, answers it, and says what it brought (`None`: nothing for the login).
+async fn answer(mut stream: TcpStream, state: Secret, environment: String) -> Option<Heard> {
+    let deadline = Instant::now() + HEAD_TIMEOUT;
     let head = read_head(&mut stream, deadline).await?;
     let (page, heard) = reply_to(&head, &state, &environment);
     respond(&mut stream, &page, deadline).await;
@@ -240,7 +249,7 @@ fn refusal(error: &str, description: Option<&str>, environment: &str) -> Error {
 }
 
 /// The request head, up to the blank line; `None` when the connection ends, sends more than
-/// [`MAX_HEAD`] first, or has not sent it all by `deadline` (what arrived by then is still read).
+/// [`MAX_HEAD`] first, or has not sent it all by `deadline`.
 async fn read_head(stream: &mut TcpStream, deadline: Instant) -> Option<String> {
     let mut head = HeadBuffer::default();
     loop {
