@@ -10,13 +10,16 @@
 //! on purpose: its port is printed on screen and is in the browser launcher's command line, so any
 //! local program, or a web page that guesses the port, could otherwise end every browser login with
 //! one request (`/oauth/callback?error=x`). A stale tab is told so on its page, and the login waits
-//! for the real answer until its deadline. The state is compared in constant time.
+//! for the real answer until its deadline. The state is compared in constant time. (The state is in
+//! the launcher's command line too, which programs of the same user can read; those could also
+//! read the token cache, and are not what this guards against.)
 //!
 //! Nothing a client does holds the listener up: at most [`MAX_CONNECTIONS`] are served at once (a
 //! new one closes the oldest still unread, so idle connections cannot crowd out the browser's, which
 //! sends its request at once), each must send its whole request head within [`HEAD_TIMEOUT`] and
-//! [`MAX_HEAD`] bytes, and everything stops at `until`: no connection is accepted in its last
-//! moments (they wait in the backlog for the next poll), so those accepted have time to be read.
+//! [`MAX_HEAD`] bytes, and [`listen`] stops at its `until` (a poll's end, the login's deadline at the
+//! latest) with every connection closed. It accepts none in its last moments: left in the backlog,
+//! they are served by the next poll, so that no browser's request is cut off as a poll ends.
 
 use std::collections::{HashMap, VecDeque};
 use std::io::ErrorKind;
@@ -107,11 +110,14 @@ fn last_accept(now: Instant, until: Instant) -> Instant {
     until.checked_sub(margin).unwrap_or(until)
 }
 
+/// One connection's answer: its number, and what it brought.
+type Connection = BoxFuture<'static, (u64, Option<Heard>)>;
+
 /// The connections being served, oldest first. They run inside [`listen`]'s own future, not as
 /// tasks of their own, so that they are closed the moment it ends, whichever runtime drives it.
 #[derive(Default)]
 struct Connections {
-    serving: FuturesUnordered<Abortable<BoxFuture<'static, (u64, Option<Heard>)>>>,
+    serving: FuturesUnordered<Abortable<Connection>>,
     by_age: VecDeque<(u64, AbortHandle)>,
     opened: u64,
 }
