@@ -1,8 +1,11 @@
 //! The authorization-code login with PKCE, end to end against the fake, with the test as the
 //! browser: the success, every way it fails (each leaving nothing listening), cancel and logout,
-//! the choice between it and the device code, one login across processes, and a login the AWS CLI
-//! made and cached, renewed with its refresh token.
+//! the listener against other local programs (forged callbacks, idle, dripping and endless
+//! connections), the choice between it and the device code, one login across processes, and a login
+//! the AWS CLI made and cached, renewed with its refresh token.
 
+use std::io::{ErrorKind, Read, Write};
+use std::net::TcpStream;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -143,7 +146,7 @@ async fn a_browser_on_this_machine_logs_in_and_the_token_is_the_aws_clis() {
 }
 
 #[tokio::test]
-async fn other_paths_get_404_and_a_wrong_state_ends_the_login_with_nothing_listening() {
+async fn other_paths_get_404_and_a_callback_without_a_state_400_and_the_login_goes_on() {
     let fake = fake_with(Approval::OnVerificationGet);
     let home = tempfile::tempdir().unwrap();
     let engine = engine_for(&fake, home.path());
@@ -155,20 +158,200 @@ async fn other_paths_get_404_and_a_wrong_state_ends_the_login_with_nothing_liste
     let blank = browse_in_background(&prompt.redirect_uri);
     assert_eq!(poll_while_browsing(&engine, blank).await.status, 400, "not an answer of the service");
     assert!(!port_is_free(prompt.port) && status_of(&engine) == SessionState::Pending, "the login goes on");
+}
 
-    let forged = browse_in_background(&format!("{}?code=forged-code&state=not-this-logins", prompt.redirect_uri));
-    let error = poll_to_the_end(&engine).await.unwrap_err();
-    let page = forged.join().unwrap();
-    assert_eq!(error.code, ErrorCode::LoginRequired);
-    assert!(error.message.contains(ENVIRONMENT) && error.message.contains("state"), "{}", error.message);
-    assert!(!error.message.contains("forged-code") && !error.message.contains("not-this-logins"));
-    assert_eq!(page.status, 400);
-    assert!(page.body.contains("state"), "{}", page.body);
+// The listener against other programs on this machine, and web pages that know its port: only the
+// callback with this login's state ends the login, and nothing a client does holds it up.
+
+/// Sends `forged` to the callback, then the browser signs in: the forged one is refused with a 400
+/// page and changes nothing; the real one logs in, with one code exchanged.
+async fn a_forged_callback_then_the_real_one(forged: &str) {
+    let fake = fake_with(Approval::OnVerificationGet);
+    let home = tempfile::tempdir().unwrap();
+    let engine = engine_for(&fake, home.path());
+    let prompt = start_pkce(&engine, pkce_request()).await;
+
+    let forger = browse_in_background(&format!("{}?{forged}", prompt.redirect_uri));
+    let page = poll_while_browsing(&engine, forger).await;
+    assert_eq!(page.status, 400, "{forged}: {page:?}");
+    assert!(page.body.contains("state") && page.body.contains("goes on"), "{forged}: {}", page.body);
+    assert!(!page.body.contains("forged-code") && !page.body.contains("not-this-logins"), "{}", page.body);
+    assert!(!port_is_free(prompt.port) && status_of(&engine) == SessionState::Pending, "{forged}: the login goes on");
+
+    let browser = browse_in_background(&prompt.authorization_url);
+    poll_to_the_end(&engine).await.unwrap_or_else(|e| panic!("{forged}, then the real callback: {e}"));
+    assert_eq!(browser.join().unwrap().status, 200);
+    let counters = fake.counters();
+    assert_eq!((counters.authorize, counters.create_token_authorization_code), (1, 1), "{forged}: one token");
     assert!(port_is_free(prompt.port));
-    assert_eq!(status_of(&engine), SessionState::None);
-    assert_eq!(fake.counters().create_token_authorization_code, 0, "a forged code is never exchanged");
-    let after = engine.login_poll(poll_request(100)).await.unwrap_err();
-    assert!(after.message.contains("no login is in progress"), "{}", after.message);
+}
+
+#[tokio::test]
+async fn a_callback_with_another_state_is_refused_and_the_real_one_logs_in() {
+    a_forged_callback_then_the_real_one("code=forged-code&state=not-this-logins").await;
+}
+
+#[tokio::test]
+async fn an_error_callback_without_this_logins_state_is_refused_and_the_real_one_logs_in() {
+    a_forged_callback_then_the_real_one("error=x").await;
+    a_forged_callback_then_the_real_one("error=access_denied&state=not-this-logins").await;
+}
+
+/// A connection to the listener at `port` that sends only what the test writes.
+fn connect(port: u16) -> TcpStream {
+    TcpStream::connect(("127.0.0.1", port)).unwrap()
+}
+
+/// True once the listener has closed `stream` (its end, or a reset), without waiting.
+fn closed_by_listener(stream: &TcpStream) -> bool {
+    stream.set_nonblocking(true).unwrap();
+    let mut byte = [0u8; 1];
+    !matches!((&*stream).read(&mut byte), Err(e) if e.kind() == ErrorKind::WouldBlock)
+}
+
+/// Polls once, for long enough that no poll ends while `client` runs, then the client's result.
+async fn one_long_poll_while<T>(engine: &Engine, client: std::thread::JoinHandle<T>) -> (LoginPoll, T) {
+    let polled = engine.login_poll(poll_request(30_000)).await;
+    let answer = client.join().unwrap();
+    (polled.unwrap(), answer)
+}
+
+#[tokio::test]
+async fn idle_connections_cannot_crowd_out_the_browser() {
+    let fake = fake_with(Approval::OnVerificationGet);
+    let home = tempfile::tempdir().unwrap();
+    let engine = engine_for(&fake, home.path());
+    let prompt = start_pkce(&engine, pkce_request()).await;
+    let (port, authorization_url) = (prompt.port, prompt.authorization_url.clone());
+    let client = std::thread::spawn(move || {
+        let idle: Vec<TcpStream> = (0..100).map(|_| connect(port)).collect();
+        let opened = Instant::now();
+        let mut closed = 0;
+        while closed < 100 - 16 && opened.elapsed() < Duration::from_secs(1) {
+            std::thread::sleep(Duration::from_millis(20));
+            closed = idle.iter().filter(|s| closed_by_listener(s)).count();
+        }
+        let browsing = Instant::now();
+        let page = browse(&authorization_url);
+        (closed, page, browsing.elapsed(), idle.len())
+    });
+    let (polled, (closed, page, took, held)) = one_long_poll_while(&engine, client).await;
+    assert!(matches!(polled, LoginPoll::LoggedIn { .. }), "{polled:?}");
+    assert_eq!(held, 100);
+    assert!(closed >= 100 - 16, "at most 16 connections are kept: {closed} of 100 were closed within a second");
+    assert_eq!(page.status, 200, "{page:?}");
+    assert!(took < Duration::from_secs(1), "the browser's return was served in {took:?}");
+    assert_eq!(fake.counters().create_token_authorization_code, 1);
+}
+
+#[tokio::test]
+async fn a_browser_that_connects_as_a_poll_ends_is_served_by_the_next_poll() {
+    let fake = fake_with(Approval::OnVerificationGet);
+    let home = tempfile::tempdir().unwrap();
+    let engine = engine_for(&fake, home.path());
+    let prompt = start_pkce(&engine, pkce_request()).await;
+    let callback = http_get(&prompt.authorization_url).location.expect("the fake's redirect to the callback");
+    let target = callback.strip_prefix(&format!("http://127.0.0.1:{}", prompt.port)).unwrap().to_string();
+    let port = prompt.port;
+    // Connects 150 ms into a poll of 200 ms, and sends its request 100 ms later, after that poll.
+    let browser = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(150));
+        let mut stream = connect(port);
+        std::thread::sleep(Duration::from_millis(100));
+        if write!(stream, "GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").is_err() {
+            return "the listener closed the connection before the request".to_string();
+        }
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        answer
+    });
+    assert_eq!(engine.login_poll(poll_request(200)).await.unwrap(), LoginPoll::Pending);
+    let polled = engine.login_poll(poll_request(5_000)).await.unwrap();
+    let answer = browser.join().unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(matches!(polled, LoginPoll::LoggedIn { .. }), "{polled:?}");
+}
+
+/// Writes `head` one byte every 100 ms until the listener closes the connection; how long that took.
+fn drip(port: u16, head: &[u8], at_most: Duration) -> Option<Duration> {
+    let mut stream = connect(port);
+    let started = Instant::now();
+    for byte in head.iter().cycle() {
+        if stream.write_all(&[*byte]).is_err() || closed_by_listener(&stream) {
+            return Some(started.elapsed());
+        }
+        stream.set_nonblocking(false).unwrap();
+        if started.elapsed() > at_most {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    unreachable!("the head is repeated for ever")
+}
+
+/// Sends a 64 KiB request head with no end at once; how long until the listener closed it.
+fn flood(port: u16) -> Option<Duration> {
+    let mut stream = connect(port);
+    let started = Instant::now();
+    let _ = stream.write_all(b"GET /oauth/callback HTTP/1.1\r\n");
+    let _ = stream.write_all(format!("X-Filler: {}\r\n", "a".repeat(64 * 1024)).as_bytes());
+    while started.elapsed() < Duration::from_secs(2) {
+        if closed_by_listener(&stream) {
+            return Some(started.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    None
+}
+
+#[tokio::test]
+async fn a_dripping_or_endless_request_head_is_cut_off_and_the_browser_still_logs_in() {
+    let fake = fake_with(Approval::OnVerificationGet);
+    let home = tempfile::tempdir().unwrap();
+    let engine = engine_for(&fake, home.path());
+    let prompt = start_pkce(&engine, pkce_request()).await;
+    let (port, authorization_url) = (prompt.port, prompt.authorization_url.clone());
+    let client = std::thread::spawn(move || {
+        let dripping = std::thread::spawn(move || drip(port, b"GET /oauth/callback?state=", Duration::from_secs(8)));
+        let flooded = flood(port);
+        let dripped = dripping.join().unwrap();
+        (flooded, dripped, browse(&authorization_url))
+    });
+    let (polled, (flooded, dripped, page)) = one_long_poll_while(&engine, client).await;
+    let flooded = flooded.expect("a head without end is closed after 16 KiB");
+    assert!(flooded < Duration::from_secs(1), "closed after {flooded:?}");
+    let dripped = dripped.expect("a dripping head is closed");
+    assert!(
+        dripped < Duration::from_secs(4),
+        "a head is given 3 s in all, whatever it sends: closed after {dripped:?}"
+    );
+    assert_eq!(page.status, 200, "{page:?}");
+    assert!(matches!(polled, LoginPoll::LoggedIn { .. }), "{polled:?}");
+}
+
+#[tokio::test]
+async fn the_listener_closes_right_at_the_logins_deadline_whatever_its_connections_do() {
+    let fake = fake_with(Approval::Never);
+    let home = tempfile::tempdir().unwrap();
+    let engine = engine_for(&fake, home.path());
+    let started = Instant::now();
+    let prompt = start_pkce(&engine, LoginStartRequest { timeout_seconds: Some(1), ..pkce_request() }).await;
+    let port = prompt.port;
+    let client = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        let idle = connect(port);
+        let dripping = std::thread::spawn(move || drip(port, b"GET /oauth/callback?state=", Duration::from_secs(3)));
+        (idle, dripping.join().unwrap())
+    });
+    let error = engine.login_poll(poll_request(10_000)).await.unwrap_err();
+    let ended = started.elapsed();
+    let free = port_is_free(port);
+    let (_idle, dripped) = client.join().unwrap();
+    assert_eq!(error.code, ErrorCode::LoginTimedOut, "{}", error.message);
+    assert!(ended < Duration::from_millis(1_300), "the login of 1 s ended after {ended:?}");
+    assert!(free, "nothing listens once the poll has returned");
+    let dripped = dripped.expect("the dripping connection was closed with the listener");
+    assert!(dripped < Duration::from_millis(1_000), "closed after {dripped:?}");
 }
 
 #[tokio::test]
