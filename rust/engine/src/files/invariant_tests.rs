@@ -415,7 +415,7 @@ fn token_file(rng: &mut Rng) -> Vec<u8> {
             3 => serde_json::json!({"a": 1}),
             4 => true.into(),
             5 => {
-                let absurd: &str = *rng.pick(&["18446744073709551615", "-9223372036854775808", "1e308", "-1"]);
+                let absurd: &&str = rng.pick(&["18446744073709551615", "-9223372036854775808", "1e308", "-1"]);
                 serde_json::from_str(absurd).unwrap()
             }
             _ => rng.pick(VALUES).to_string().into(),
