@@ -88,6 +88,10 @@ namespace SetAwsCliSsoCredentials.Commands
                         fetch.ConfigProfile = approved.Select(p => ConfigProfileOf(toFetch, p)).ToArray();
                     }
                     outcome = cmdlet.CallOrThrow(() => cmdlet.RunRefresh(fetch), "FromConfig");
+                    foreach (EngineWarning warning in outcome.Warnings ?? new EngineWarning[0])
+                    {
+                        cmdlet.WriteWarning(warning.Message);
+                    }
                     if (LocalTime(outcome.TokenExpiresAt) is DateTime expires)
                     {
                         tokenExpiresAt = expires;

@@ -178,6 +178,7 @@ namespace SetAwsCliSsoCredentials.Commands
             private bool allAccounts;
             private DateTime? tokenExpiresAt;
             private bool loggedInNow;
+            private readonly HashSet<string> warned = new HashSet<string>(StringComparer.Ordinal);
 
             public RefreshRun(SetAwsCliSsoCredentialsCommand cmdlet)
             {
@@ -502,6 +503,11 @@ namespace SetAwsCliSsoCredentials.Commands
                 foreach (ProfileReport report in outcome.Profiles ?? new ProfileReport[0])
                 {
                     reports[report.Profile] = report;
+                }
+                // Once per run, as ssh warns: a retried refresh writes to the same file again.
+                foreach (EngineWarning warning in (outcome.Warnings ?? new EngineWarning[0]).Where(w => warned.Add(w.Message)))
+                {
+                    cmdlet.WriteWarning(warning.Message);
                 }
             }
 

@@ -190,6 +190,15 @@ namespace SetAwsCliSsoCredentials.Engine
         [DataMember(Name = "renamed")] public RenamedProfile[] Renamed;
         [DataMember(Name = "discoveryErrors")] public NativeError[] DiscoveryErrors;
         [DataMember(Name = "skipped")] public SkippedProfile[] Skipped;
+        [DataMember(Name = "warnings")] public EngineWarning[] Warnings;
+    }
+
+    /// <summary>What a run did that the user should know of (secrets in a file others can read); Code is stable.</summary>
+    [DataContract]
+    internal sealed class EngineWarning
+    {
+        [DataMember(Name = "code")] public string Code;
+        [DataMember(Name = "message")] public string Message;
     }
 
     [DataContract]

@@ -285,6 +285,7 @@ async fn refresh(args: RefreshArgs) -> Result<ExitCode, Error> {
         }
     };
     let report = engine.run_refresh(plan, Arc::new(Progress::default())).await?;
+    output::print_warnings(&report);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report).expect("reports serialize"));
     } else {

@@ -42,6 +42,14 @@ pub fn print_notes(report: &RefreshReport) {
     }
 }
 
+/// What the run did that the user should know of (secrets written to a file others can read), on
+/// stderr whether or not the report goes out as JSON, as ssh warns of a private key others can read.
+pub fn print_warnings(report: &RefreshReport) {
+    for warning in &report.warnings {
+        eprintln!("warning: {}", warning.message);
+    }
+}
+
 /// The original script's closing line: `<n> Profiles registered, hh:mm:ss left on SSO Token`.
 pub fn summary(report: &RefreshReport) -> String {
     let registered = report.count(ProfileStatus::Refreshed) + report.count(ProfileStatus::Current);

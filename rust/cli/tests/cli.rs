@@ -212,3 +212,40 @@ fn from_config_logs_in_once_per_sso_session_and_refreshes_every_sso_profile() {
     assert!(stdout.contains("3 Profiles registered"), "{stdout}");
     assert_eq!(fake.counters(), Default::default(), "nothing to do, no call");
 }
+
+#[cfg(unix)]
+#[test]
+fn secrets_written_to_a_credentials_file_others_can_read_are_warned_of_on_stderr_once() {
+    use std::os::unix::fs::PermissionsExt;
+    let fake = FakeServer::start_background(FakeConfig {
+        approval: Approval::AfterPolls(1),
+        ..FakeConfig::with_generated_accounts(1, &["ReadOnly"])
+    })
+    .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let path = home.path().join("credentials");
+    std::fs::write(&path, "[other]\nregion = eu-west-1\n").unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let refresh = |extra: &[&str]| {
+        let mut command = cli_at(&fake, home.path());
+        command.env("AWS_SHARED_CREDENTIALS_FILE", &path).args(["refresh", "--account", "one=100000000000:ReadOnly"]);
+        run(command
+            .args(["--start-url", "https://d-1234567890.awsapps.com/start", "--region", "us-east-1"])
+            .args(extra))
+    };
+
+    let (code, stdout, stderr) = refresh(&["--no-browser"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let warning = format!("warning: the credentials file {} holds secrets and other users can read it", path.display());
+    assert_eq!(stderr.matches(&warning).count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!("(mode 0644); to keep them to yourself: chmod 600 {}", path.display())),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o644, "the mode stays the user's");
+
+    // Nothing to write (the profile is current): nothing to warn of.
+    let (code, stdout, stderr) = refresh(&["--non-interactive", "--json"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(!stderr.contains("warning:"), "{stderr}");
+}

@@ -250,6 +250,26 @@ pub struct RefreshReport {
     /// With `fromConfig`: the selected config profiles that are not SSO profiles.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub skipped: Vec<Skipped>,
+    /// What the user should know about a run that did its work: shown, never a failure.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Warning>,
+}
+
+/// Something a run did that the user should know about, such as secrets written to a file that
+/// other users can read.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Warning {
+    pub code: WarningCode,
+    /// Names the file (or other thing) at fault and what to do about it.
+    pub message: String,
+}
+
+/// Stable warning codes, carried as strings like the error codes, never renamed or reused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum WarningCode {
+    /// Unix only: secrets were written to a credentials file whose mode lets other users read it.
+    CredentialsFileReadableByOthers,
 }
 
 impl RefreshReport {

@@ -46,9 +46,20 @@ fn split_offset(value: &str) -> Option<(String, i64)> {
     Some((format!("{base}Z"), sign * (hours * 3600 + minutes * 60)))
 }
 
+/// The last second RFC 3339 can write (9999-12-31T23:59:59Z).
+const LATEST_SECONDS: u64 = 253_402_300_799;
+
 /// A time from epoch milliseconds, as GetRoleCredentials reports expiry.
 pub fn from_epoch_millis(millis: i64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_millis(millis.max(0) as u64)
+    let millis = millis.max(0);
+    from_epoch_secs(millis / 1000) + Duration::from_millis((millis % 1000) as u64)
+}
+
+/// A time from epoch seconds, as RegisterClient reports expiry. The numbers come from a service:
+/// before 1970 is taken as 1970, after the year 9999 as its last second, so that no clock
+/// overflows (Windows' ends in the year 30828) and every time can be written to a file.
+pub fn from_epoch_secs(seconds: i64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(seconds.clamp(0, LATEST_SECONDS as i64) as u64)
 }
 
 /// Seconds from now until `time`, zero if it has passed.
@@ -94,6 +105,21 @@ mod tests {
         for end in 0..=valid.len() {
             let _ = parse_rfc3339(&valid[..end]);
             let _ = parse_rfc3339(&format!("{}é{}", &valid[..end], &valid[end..]));
+        }
+    }
+
+    #[test]
+    fn epoch_numbers_of_any_size_are_times_that_can_be_written() {
+        assert_eq!(format_rfc3339(from_epoch_millis(1_795_000_000_500)), "2026-11-18T11:06:40Z");
+        assert_eq!(from_epoch_millis(1_795_000_000_500), UNIX_EPOCH + Duration::from_millis(1_795_000_000_500));
+        assert_eq!(format_rfc3339(from_epoch_secs(1_795_000_000)), "2026-11-18T11:06:40Z");
+        for huge in [i64::MAX, LATEST_SECONDS as i64 + 1] {
+            assert_eq!(format_rfc3339(from_epoch_secs(huge)), "9999-12-31T23:59:59Z", "{huge}");
+        }
+        assert_eq!(format_rfc3339(from_epoch_millis(i64::MAX)), "9999-12-31T23:59:59Z");
+        for negative in [i64::MIN, -1] {
+            assert_eq!(from_epoch_secs(negative), UNIX_EPOCH);
+            assert_eq!(from_epoch_millis(negative), UNIX_EPOCH);
         }
     }
 }

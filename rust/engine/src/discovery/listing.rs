@@ -23,11 +23,15 @@ use crate::files::{create_private_dir, write_atomically};
 use crate::secret::Secret;
 use crate::time::{format_rfc3339, parse_rfc3339};
 use crate::token;
+use crate::validate;
 
 /// A listing is reused for at most this long.
 pub(crate) const MAX_AGE: Duration = Duration::from_secs(60 * 60);
 /// The listing file's format; a file of another version is ignored.
 const FORMAT_VERSION: u32 = 1;
+/// IAM Identity Center lists at most some thousands of accounts, a few hundred bytes each: a larger
+/// file was not written by this tool, and is not read (nor held in memory) at all.
+const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 /// Hashed with the access token, so the hash identifies it here and nowhere else.
 const TOKEN_HASH_CONTEXT: &[u8] = b"ssocreds listing of accounts and roles\0";
 
@@ -104,6 +108,23 @@ impl Listing {
             .ok()
             .and_then(|i| self.accounts[i].roles.as_ref())
             .is_some_and(|roles| roles.iter().any(|r| r == role_name))
+    }
+}
+
+impl Listing {
+    /// True when it is what [`Listing::new`] makes from what the service lists: this format,
+    /// a SHA-1 hash, valid account ids and role names, accounts sorted by id once each (which
+    /// [`Listing::lists`] relies on).
+    fn is_well_formed(&self) -> bool {
+        let valid_account = |a: &ListedAccount| {
+            validate::account_id(&a.account_id, "accountId").is_ok()
+                && a.roles.iter().flatten().all(|role| validate::role_name(role, "roleName").is_ok())
+        };
+        self.version == FORMAT_VERSION
+            && self.token_hash.len() == 40
+            && self.token_hash.bytes().all(|b| b.is_ascii_hexdigit())
+            && self.accounts.iter().all(valid_account)
+            && self.accounts.windows(2).all(|pair| pair[0].account_id < pair[1].account_id)
     }
 }
 
@@ -200,12 +221,15 @@ pub(crate) fn remove_file(cache_file: &Path) -> Result<()> {
     }
 }
 
-/// The listing in `path`; `None` when there is none, or none that can be understood.
+/// The listing in `path`; `None` when there is none, or none that this tool could have written: the
+/// file is anyone's to edit, so one that is too large, is not JSON of this shape, or names an
+/// account or role the service could not have listed, is read as no listing (the next run lists
+/// again and replaces it).
 fn read(path: &Path) -> Option<Listing> {
-    let text = std::fs::read(path).ok()?;
-    match serde_json::from_slice(&text) {
-        Ok(listing) => Some(listing),
-        Err(_) => {
+    let text = crate::files::read_at_most(path, MAX_FILE_BYTES)?;
+    match serde_json::from_slice::<Listing>(&text) {
+        Ok(listing) if listing.is_well_formed() => Some(listing),
+        _ => {
             tracing::debug!(path = %path.display(), "ignoring a listing of accounts that cannot be read");
             None
         }
@@ -236,6 +260,9 @@ mod rfc3339 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::files::hostile_json::{damaged, padded, Rng};
+    use serde_json::json;
+    use std::panic::{catch_unwind, AssertUnwindSafe};
     use std::time::UNIX_EPOCH;
 
     fn account(id: &str, name: &str, roles: Option<&[&str]>) -> ListedAccount {
@@ -301,5 +328,85 @@ mod tests {
         remove_file(&cache_file).unwrap();
         remove_file(&cache_file).unwrap();
         assert!(!path.exists());
+    }
+
+    /// A listing as [`write`] writes it, of up to five accounts, with roles or without.
+    fn valid_file(rng: &mut Rng) -> serde_json::Value {
+        let accounts: Vec<serde_json::Value> = (0..rng.below(6))
+            .map(|n| {
+                let roles = rng.percent(80).then(|| vec!["Admin", "ReadOnly"][..rng.below(3)].to_vec());
+                json!({"accountId": format!("{:012}", 100_000_000_000u64 + n as u64), "accountName": format!("a{n}"),
+                       "emailAddress": rng.percent(50).then_some("a@example.com"), "roles": roles})
+            })
+            .collect();
+        let listed_at = *rng.pick(&["2027-01-15T08:00:00Z", "2027-01-15T08:30:00+01:00", "2027-01-15T07:59:59Z"]);
+        json!({"version": FORMAT_VERSION, "listedAt": listed_at, "tokenHash": token_hash(&Secret::new("aoa-TOKEN")),
+               "accounts": accounts})
+    }
+
+    /// The file as hostile input: whatever it holds, reading it and using what was read never
+    /// panics, and what is read is a listing the service could have given.
+    #[test]
+    fn no_file_makes_reading_or_using_the_listing_panic() {
+        const FILES: usize = 2_000;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cache.accounts.json");
+        let mut rng = Rng::seeded(0x0115_7ed5);
+        let (token, now) = (Secret::new("aoa-TOKEN"), UNIX_EPOCH + Duration::from_secs(1_800_000_000));
+        let filters = [Filters::default(), Filters { include_role: vec!["read*".into()], ..Filters::default() }];
+        let (mut reused, mut panics) = (0, Vec::new());
+        for case in 0..FILES {
+            let valid = valid_file(&mut rng);
+            let bytes = if case % 1000 == 999 {
+                padded(&valid, MAX_FILE_BYTES as usize + 1)
+            } else {
+                damaged(&mut rng, &valid)
+            };
+            std::fs::write(&path, &bytes).unwrap();
+            let outcome = catch_unwind(AssertUnwindSafe(|| {
+                let listing = read(&path)?;
+                let fresh = listing.is_fresh_for(&token, now);
+                let selected: Vec<_> =
+                    filters.iter().filter(|f| listing.covers(f)).map(|f| listing.select(f)).collect();
+                let _ = listing.lists("100000000000", "Admin");
+                Some((listing, fresh, selected))
+            }));
+            match outcome {
+                Err(_) => panics.push(format!("case {case}: {:.300}", String::from_utf8_lossy(&bytes))),
+                Ok(Some((listing, fresh, _))) => {
+                    assert!(listing.is_well_formed(), "case {case}: {listing:?}");
+                    reused += usize::from(fresh);
+                }
+                Ok(None) => {}
+            }
+        }
+        assert!(panics.is_empty(), "{} of {FILES} files made the listing panic:\n{}", panics.len(), panics.join("\n"));
+        assert!(reused * 10 > FILES, "only {reused} of {FILES} listings were fresh: the damage hides the reader");
+    }
+
+    #[test]
+    fn a_listing_the_service_could_not_have_given_is_no_listing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cache.accounts.json");
+        let good = listing(UNIX_EPOCH + Duration::from_secs(1_800_000_000));
+        let mut as_json = serde_json::to_value(&good).unwrap();
+        std::fs::write(&path, serde_json::to_vec(&as_json).unwrap()).unwrap();
+        assert_eq!(read(&path), Some(good.clone()));
+        for (pointer, bad) in [
+            ("/accounts/0/accountId", json!("]\n[default")),
+            ("/accounts/0/accountId", json!("222222222222")),
+            ("/accounts/0/roles/0", json!("Admin\n[x]")),
+            ("/tokenHash", json!("aoa-TOKEN")),
+            ("/version", json!(2)),
+            ("/version", json!(-1)),
+            ("/listedAt", json!("+275760-09-13T00:00:00Z")),
+        ] {
+            let kept = std::mem::replace(as_json.pointer_mut(pointer).unwrap(), bad.clone());
+            std::fs::write(&path, serde_json::to_vec(&as_json).unwrap()).unwrap();
+            assert_eq!(read(&path), None, "{pointer} = {bad}");
+            *as_json.pointer_mut(pointer).unwrap() = kept;
+        }
+        std::fs::write(&path, padded(&as_json, MAX_FILE_BYTES as usize + 1)).unwrap();
+        assert_eq!(read(&path), None, "a file over the limit");
     }
 }

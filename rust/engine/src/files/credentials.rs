@@ -96,6 +96,23 @@ pub fn merge(path: &Path, credentials: &[ProfileCredentials]) -> Result<()> {
     super::merge_ini(path, &updates(credentials))
 }
 
+/// The mode of the file at `path` when other users can read it (Unix: group or other read bits),
+/// as ssh checks a private key. Never on Windows, which has no mode bits: a profile's folders are
+/// kept to their user by access lists.
+pub(crate) fn mode_readable_by_others(path: &Path) -> Option<u32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o7777;
+        (mode & 0o044 != 0).then_some(mode)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
 /// The section updates that write `credentials`.
 pub(crate) fn updates(credentials: &[ProfileCredentials]) -> Vec<SectionUpdate> {
     credentials

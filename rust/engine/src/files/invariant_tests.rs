@@ -4,6 +4,10 @@
 //! file steps never panic; whenever botocore reads a file before, it reads it after, with the new keys in
 //! the refreshed sections and everything else unchanged; a failed merge leaves the bytes as they were.
 //!
+//! The config files are also read as `-FromConfig` reads them, and the token cache files carry absurd
+//! times and numbers. (The engine's own JSON files beside the token cache, the listing of accounts
+//! and the learnt portal rates, are checked beside their readers, with damage from `hostile_json`.)
+//!
 //! Files are generated from a fixed seed (`SSOCREDS_FUZZ_SEED` and `SSOCREDS_FUZZ_FILES` change it and
 //! the count; `SSOCREDS_FUZZ_KEEP` keeps the cases on disk), merged here, and checked by one Python process running `tests/python/botocore_file_oracle.py`
 //! (Python's configparser, as botocore uses it). `PYTHON` names the interpreter, else `python3`, else
@@ -15,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime};
 
+use super::hostile_json::Rng;
 use crate::error::Result;
 use crate::secret::Secret;
 
@@ -81,13 +86,32 @@ mod subject {
     /// What a login with `-WriteSsoSession` does to ~/.aws/config.
     pub fn sso_session(index: usize, dir: &Path, before: &[u8], update: &SectionUpdate) -> Result<Vec<u8>> {
         let updates = std::slice::from_ref(update);
+        read_profiles(dir, before);
         let in_memory = crate::files::merged_ini(before, updates, Path::new("config"));
         checked(index, dir, before, in_memory, |path| crate::files::config::merge_sections(path, updates))
     }
 
+    /// What `-FromConfig` does with the config file: reads its SSO profiles and their sessions.
+    fn read_profiles(dir: &Path, before: &[u8]) {
+        let path = dir.join("config");
+        std::fs::write(&path, before).unwrap();
+        let env = crate::env::Env::from_pairs([("AWS_CONFIG_FILE", path.display().to_string())]);
+        if let Ok(selection) = crate::config_profiles::select(&env, &[]) {
+            for profile in &selection.profiles {
+                let _ = profile.session.as_ref().map(|&index| selection.sessions[index].describe());
+            }
+        }
+    }
+
     /// What a login does to the token cache: read the token there, then write the new one.
     pub fn token(index: usize, dir: &Path, before: &[u8], token: &CachedToken) -> Result<Vec<u8>> {
-        let _ = token_cache::parse(before);
+        // What the engine does with a token it read: compares and writes its times.
+        if let Some(read) = token_cache::parse(before) {
+            let times = [Some(read.expires_at), read.registration_expires_at];
+            for time in times.into_iter().flatten() {
+                let _ = (crate::time::format_rfc3339(time), time > SystemTime::now() + Duration::from_secs(300));
+            }
+        }
         let in_memory = token_cache::contents(Some(before), token).map(|bytes| bytes.to_vec());
         checked(index, dir, before, in_memory, |path| {
             token_cache::read(path)?;
@@ -102,28 +126,6 @@ const CONFIG_FILES: usize = 3_000;
 const TOKEN_FILES: usize = 3_000;
 /// Of the credentials files, how many are random bytes rather than INI text.
 const RANDOM_BYTE_FILES: usize = 1_000;
-
-/// splitmix64: small, fast and the same everywhere.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    fn percent(&mut self, p: usize) -> bool {
-        self.below(100) < p
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-}
 
 /// Names that the engine accepts as profile names (validate::profile_name).
 const PROFILES: &[&str] = &[
@@ -163,6 +165,8 @@ const KEYS: &[&str] = &[
     "sso_region",
     "sso_registration_scopes",
     "sso_session",
+    "sso_account_id",
+    "sso_role_name",
     "aws_access_\u{212A}ey_id",
     "ключ",
     "key with spaces",
@@ -186,6 +190,12 @@ const EXPIRIES: &[&str] = &[
     "2099-11-23 10:00:00",
     "２０９９-11-23T10:00:00Z",
     "2099-11-23T10:00:00+01:0é",
+    "9999-12-31T23:59:59Z",
+    "9999-12-31T23:59:59-23:59",
+    "0000-01-01T00:00:00+23:59",
+    "0000-01-01T00:00:00Z",
+    "+275760-09-13T00:00:00Z",
+    "1970-01-01T00:00:00Z",
 ];
 const VALUES: &[&str] = &[
     "x",
@@ -404,6 +414,10 @@ fn token_file(rng: &mut Rng) -> Vec<u8> {
             2 => serde_json::json!(["a"]),
             3 => serde_json::json!({"a": 1}),
             4 => true.into(),
+            5 => {
+                let absurd: &&str = rng.pick(&["18446744073709551615", "-9223372036854775808", "1e308", "-1"]);
+                serde_json::from_str(absurd).unwrap()
+            }
             _ => rng.pick(VALUES).to_string().into(),
         }
     };

@@ -15,6 +15,8 @@
 mod atomic;
 pub(crate) mod config;
 pub mod credentials;
+#[cfg(test)]
+pub(crate) mod hostile_json;
 pub(crate) mod ini;
 #[cfg(test)]
 mod invariant_tests;
@@ -48,6 +50,15 @@ pub(crate) fn read_ini(path: &Path) -> Result<String> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(String::new()),
         Err(e) => Err(Error::io("cannot read", path, &e)),
     }
+}
+
+/// The bytes of a small file of this tool's own (a cache beside the SSO token), if it can be read and
+/// holds at most `limit` bytes: a larger one is not ours, and reading it whole could exhaust memory.
+pub(crate) fn read_at_most(path: &Path, limit: u64) -> Option<Vec<u8>> {
+    let mut bytes = Vec::new();
+    let file = std::fs::File::open(path).ok()?;
+    io::Read::read_to_end(&mut io::Read::take(file, limit + 1), &mut bytes).ok()?;
+    (bytes.len() as u64 <= limit).then_some(bytes)
 }
 
 /// An INI file's bytes as text: UTF-8 (what botocore reads on Linux and macOS), a byte order mark

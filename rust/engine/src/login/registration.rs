@@ -10,7 +10,7 @@
 //! for an authorization-code login. Renewing a token with its refresh token works with either.
 
 use std::path::Path;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use aws_sdk_ssooidc::Client;
 
@@ -101,6 +101,6 @@ async fn register(client: &Client, region: &str, grants: Grants<'_>) -> Result<R
         region: region.to_string(),
         client_id,
         client_secret: Secret::new(client_secret),
-        expires_at: SystemTime::UNIX_EPOCH + Duration::from_secs(output.client_secret_expires_at.max(0) as u64),
+        expires_at: crate::time::from_epoch_secs(output.client_secret_expires_at),
     })
 }

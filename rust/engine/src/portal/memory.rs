@@ -14,6 +14,10 @@ use serde::{Deserialize, Serialize};
 use super::pacer::Start;
 use super::{MAX_RATE, MEMORY_TRUSTED_FOR, MIN_RATE, RATES_FILE};
 
+/// A few hundred bytes an endpoint: a file larger than this was not written by this tool, and is
+/// not read (nor held in memory) at all.
+const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
 #[derive(Serialize, Deserialize, Default)]
 struct RatesFile {
     #[serde(default)]
@@ -49,7 +53,10 @@ impl RateMemory {
         if !rate.is_finite() || !(MIN_RATE..=MAX_RATE).contains(&rate) {
             return None;
         }
-        let age = now.duration_since(UNIX_EPOCH + Duration::from_secs(entry.learned_at)).unwrap_or(Duration::ZERO);
+        // The file is anyone's to edit: a time no clock can hold (`learnedAt` near u64::MAX) or one
+        // after `now` is not when anything was learnt.
+        let learned_at = UNIX_EPOCH.checked_add(Duration::from_secs(entry.learned_at))?;
+        let age = now.duration_since(learned_at).ok()?;
         Some(Start { rate, throttled: entry.throttled && age <= MEMORY_TRUSTED_FOR })
     }
 
@@ -66,14 +73,22 @@ impl RateMemory {
     }
 }
 
-/// The file's contents; empty when it is missing, unreadable or not ours to understand.
+/// The file's contents; empty when it is missing, unreadable, larger than [`MAX_FILE_BYTES`] or not
+/// ours to understand.
 fn read(path: &Path) -> RatesFile {
-    std::fs::read(path).ok().and_then(|bytes| serde_json::from_slice(&bytes).ok()).unwrap_or_default()
+    crate::files::read_at_most(path, MAX_FILE_BYTES)
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
 mod tests {
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+
+    use serde_json::json;
+
     use super::*;
+    use crate::files::hostile_json::{damaged, padded, Rng};
 
     #[test]
     fn round_trip_per_endpoint() {
@@ -117,9 +132,14 @@ mod tests {
             b"{\"endpoints\": {\"host\": {\"requestsPerSecond\": \"fast\"}}}",
             b"{\"endpoints\": {\"host\": {\"requestsPerSecond\": -4, \"throttled\": true, \"learnedAt\": 0}}}",
             b"{\"endpoints\": {\"host\": {\"requestsPerSecond\": 1e300, \"throttled\": true, \"learnedAt\": 0}}}",
+            b"{\"endpoints\": {\"host\": {\"requestsPerSecond\": 5, \"throttled\": true, \"learnedAt\": 18446744073709551615}}}",
+            b"{\"endpoints\": {\"host\": {\"requestsPerSecond\": 5, \"throttled\": true, \"learnedAt\": -1}}}",
+            b"{\"endpoints\": {\"host\": {\"requestsPerSecond\": 5, \"throttled\": true, \"learnedAt\": 1e308}}}",
+            b"{\"endpoints\": {\"host\": {\"requestsPerSecond\": 5, \"throttled\": true, \"learnedAt\": 4102444800}}}",
         ] {
             std::fs::write(&path, garbage).unwrap();
-            assert_eq!(memory.recall(now), None, "{:?}", String::from_utf8_lossy(garbage));
+            let recalled = catch_unwind(|| memory.recall(now));
+            assert!(matches!(recalled, Ok(None)), "{:?}", String::from_utf8_lossy(garbage));
         }
         memory.remember(Start { rate: 12.0, throttled: true }, now).unwrap();
         assert_eq!(memory.recall(now), Some(Start { rate: 12.0, throttled: true }));
@@ -129,5 +149,68 @@ mod tests {
         let memory = RateMemory::new(blocked.path(), "host");
         assert_eq!(memory.recall(now), None);
         assert!(memory.remember(Start::default(), now).is_err());
+    }
+
+    /// A valid file of one to three endpoints, `host` among them most of the time.
+    fn valid_file(rng: &mut Rng, now: SystemTime) -> serde_json::Value {
+        let seconds = now.duration_since(UNIX_EPOCH).unwrap().as_secs();
+        let mut endpoints = serde_json::Map::new();
+        for name in ["host", "127.0.0.1:8080", "portal.sso.eu-west-1.amazonaws.com"] {
+            if rng.percent(70) {
+                let learned_at = seconds - *rng.pick(&[0, 60, MEMORY_TRUSTED_FOR.as_secs() + 1, seconds]);
+                let rate = *rng.pick(&[MIN_RATE, 18.4, 400.0, MAX_RATE]);
+                let entry = json!({"requestsPerSecond": rate, "throttled": rng.percent(50), "learnedAt": learned_at});
+                endpoints.insert(name.to_string(), entry);
+            }
+        }
+        json!({ "endpoints": endpoints })
+    }
+
+    /// The file as hostile input: whatever it holds, `recall` and `remember` never panic, what is
+    /// recalled is a rate the pacer may start from, and `remember` replaces what cannot be read.
+    #[test]
+    fn no_file_makes_recall_or_remember_panic() {
+        const FILES: usize = 2_000;
+        let dir = tempfile::tempdir().unwrap();
+        let (path, memory) = (dir.path().join(RATES_FILE), RateMemory::new(dir.path(), "host"));
+        let mut rng = Rng::seeded(0x7a7e_5eed);
+        let now = SystemTime::now();
+        let (mut recalled, mut panics) = (0, Vec::new());
+        for case in 0..FILES {
+            let valid = valid_file(&mut rng, now);
+            let bytes = if case % 1000 == 999 {
+                padded(&valid, MAX_FILE_BYTES as usize + 1)
+            } else {
+                damaged(&mut rng, &valid)
+            };
+            std::fs::write(&path, &bytes).unwrap();
+            match catch_unwind(AssertUnwindSafe(|| memory.recall(now))) {
+                Err(_) => panics.push(format!("case {case}: {:.300}", String::from_utf8_lossy(&bytes))),
+                Ok(Some(start)) => {
+                    assert!((MIN_RATE..=MAX_RATE).contains(&start.rate), "case {case}: {start:?}");
+                    recalled += 1;
+                }
+                Ok(None) => {}
+            }
+            if case % 20 == 0 && panics.is_empty() {
+                let learned = Start { rate: 7.0, throttled: true };
+                memory.remember(learned, now).unwrap_or_else(|e| panic!("case {case}: {e}"));
+                assert_eq!(memory.recall(now), Some(learned), "case {case}");
+            }
+        }
+        assert!(panics.is_empty(), "{} of {FILES} files made recall panic:\n{}", panics.len(), panics.join("\n"));
+        assert!(recalled * 20 > FILES, "only {recalled} of {FILES} files were remembered: the damage hides the reader");
+    }
+
+    #[test]
+    fn a_file_larger_than_the_limit_is_no_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let memory = RateMemory::new(dir.path(), "host");
+        let valid = json!({"endpoints": {"host": {"requestsPerSecond": 9.0, "throttled": false, "learnedAt": 1}}});
+        std::fs::write(dir.path().join(RATES_FILE), padded(&valid, MAX_FILE_BYTES as usize)).unwrap();
+        let now = SystemTime::now();
+        assert_eq!(memory.recall(now), Some(Start { rate: 9.0, throttled: false }));
+        std::fs::write(dir.path().join(RATES_FILE), padded(&valid, MAX_FILE_BYTES as usize + 1)).unwrap();
+        assert_eq!(memory.recall(now), None);
     }
 }

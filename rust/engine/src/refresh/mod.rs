@@ -73,18 +73,24 @@ pub(crate) async fn run(context: &Context, mut plan: RefreshPlan, progress: Arc<
     }
     progress.total.store(plan.jobs.len(), Ordering::Relaxed);
     let RefreshPlan { path, mut reports, jobs, renamed, max_concurrency, sessions, config, .. } = plan;
+    let mut warnings = Vec::new();
     if !jobs.is_empty() {
         let access = session_access(context, &sessions, &tokens)?;
         let work = jobs.iter().filter_map(|job| Some((job.clone(), access[job.session].clone()?))).collect();
         let outcomes = fetch::fetch_all(work, max_concurrency, progress).await;
         let credentials = report::record(&mut reports, &jobs, outcomes);
         learn_from_refusals(context, &sessions, &access, &reports, &jobs);
-        let target = path.clone();
+        let (target, writes_secrets) = (path.clone(), !credentials.is_empty());
         blocking("writing the credentials file", move || credentials::merge(&target, &credentials)).await?;
+        if writes_secrets {
+            warnings.extend(
+                credentials::mode_readable_by_others(&path).map(|mode| report::readable_by_others(&path, mode)),
+            );
+        }
     }
     // With several sessions, the first token to end is when the next run may need a login.
     let token_expires_at = tokens.iter().flatten().map(|t| t.expires_at).min();
-    let outcome = report::Outcome { reports, renamed, token_expires_at, discovery_errors, config };
+    let outcome = report::Outcome { reports, renamed, token_expires_at, discovery_errors, config, warnings };
     Ok(report::finish(outcome, &path))
 }
 

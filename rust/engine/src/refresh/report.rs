@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use super::plan::ConfigSource;
 use super::Job;
-use crate::api::{ProfileReport, ProfileStatus, RefreshReport, Renamed};
+use crate::api::{ProfileReport, ProfileStatus, RefreshReport, Renamed, Warning, WarningCode};
 use crate::error::{Error, ErrorCode, Result};
 use crate::files::credentials::ProfileCredentials;
 use crate::time::format_rfc3339;
@@ -68,6 +68,30 @@ pub(super) fn refused_roles<'a>(
         .collect()
 }
 
+/// What ssh says of a private key others can read, for the credentials file the run just wrote
+/// secrets to. The mode is the user's choice and is left as it is.
+pub(super) fn readable_by_others(credentials_file: &Path, mode: u32) -> Warning {
+    let path = credentials_file.display().to_string();
+    Warning {
+        code: WarningCode::CredentialsFileReadableByOthers,
+        message: format!(
+            "the credentials file {path} holds secrets and other users can read it (mode {mode:04o}); to keep \
+             them to yourself: chmod 600 {}",
+            shell_word(&path)
+        ),
+    }
+}
+
+/// `text` as one word for a Unix shell, to copy and paste: single-quoted when it holds anything but
+/// letters, digits and `/._-+@:,`.
+fn shell_word(text: &str) -> String {
+    if !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric() || "/._-+@:,".contains(c)) {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
+}
+
 /// What the run did, and what it read.
 pub(super) struct Outcome {
     pub reports: Vec<Option<ProfileReport>>,
@@ -75,6 +99,7 @@ pub(super) struct Outcome {
     pub token_expires_at: Option<SystemTime>,
     pub discovery_errors: Vec<Error>,
     pub config: Option<ConfigSource>,
+    pub warnings: Vec<Warning>,
 }
 
 pub(super) fn finish(outcome: Outcome, credentials_file: &Path) -> RefreshReport {
@@ -90,5 +115,20 @@ pub(super) fn finish(outcome: Outcome, credentials_file: &Path) -> RefreshReport
         discovery_errors: outcome.discovery_errors,
         config_file,
         skipped,
+        warnings: outcome.warnings,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_chmod_hint_can_be_pasted_into_a_shell_whatever_the_path() {
+        let message = |path: &str| readable_by_others(Path::new(path), 0o644).message;
+        assert!(message("/home/u/.aws/credentials")
+            .ends_with("(mode 0644); to keep them to yourself: chmod 600 /home/u/.aws/credentials"));
+        assert!(message("/Users/Jo Smith/.aws/credentials").ends_with("chmod 600 '/Users/Jo Smith/.aws/credentials'"));
+        assert!(message("/tmp/it's").ends_with(r"chmod 600 '/tmp/it'\''s'"));
     }
 }
