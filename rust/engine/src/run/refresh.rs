@@ -281,7 +281,7 @@ fn finish(run: &mut Run<'_>, plan: RefreshReport, mut outcome: Fetched) -> Outco
         let text = messages::token_rejected(&environment, &outcome.still_need_login, outcome.detail.as_deref());
         let action = messages::login_action(run.front_end(), run.command(), &environment);
         let error = RunError::new("LoginRequired", text, environment).with_action(action);
-        return Err(Failure { error, report: Some(RunReport::Refresh(report)) });
+        return Err(Failure { error, report: Some(Box::new(RunReport::Refresh(report))) });
     }
     // The token's end, for users whose prompts read <EnvironmentName>SSOTokenExpire.
     let expires =

@@ -35,7 +35,7 @@ pub(super) async fn drive(context: Arc<Context>, shared: Arc<Shared>, request: R
     };
     let (report, error) = match outcome {
         Ok(report) => (report, None),
-        Err(failure) => (failure.report, Some(failure.error)),
+        Err(failure) => (failure.report.map(|r| *r), Some(failure.error)),
     };
     shared.emit(RunEvent::Finished { report, errors: std::mem::take(&mut run.errors), error });
 }
@@ -43,7 +43,8 @@ pub(super) async fn drive(context: Arc<Context>, shared: Arc<Shared>, request: R
 /// How a run ends when it fails as a whole: the error, and what it had done by then.
 pub(super) struct Failure {
     pub error: RunError,
-    pub report: Option<RunReport>,
+    /// Boxed: a report is large, and most failures have none.
+    pub report: Option<Box<RunReport>>,
 }
 
 impl Failure {
