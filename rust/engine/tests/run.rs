@@ -343,3 +343,90 @@ async fn cancel_during_a_login_ends_the_run_and_releases_the_login() {
 fn status(engine: &Engine) -> SessionState {
     engine.session_status(EnvironmentRequest { environment: ENVIRONMENT.into(), no_token_file: false }).unwrap().status
 }
+
+/// Two sso-sessions of `~/.aws/config`, two profiles in `corp` and one in `lab`, and a profile
+/// that is not an SSO profile.
+fn two_session_config(accounts: &[String]) -> String {
+    format!(
+        "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = eu-west-1\n\n\
+         [sso-session lab]\nsso_start_url = https://lab.awsapps.com/start\nsso_region = us-west-2\n\n\
+         [profile dev]\nsso_session = corp\nsso_account_id = {}\nsso_role_name = {ROLE}\n\n\
+         [profile prod]\nsso_session = corp\nsso_account_id = {}\nsso_role_name = {ROLE}\n\n\
+         [profile lab]\nsso_session = lab\nsso_account_id = {}\nsso_role_name = {ROLE}\n\n\
+         [profile ci]\nrole_arn = arn:aws:iam::{}:role/ci\nsource_profile = dev\n",
+        accounts[0], accounts[1], accounts[2], accounts[0]
+    )
+}
+
+fn from_config_run(interactive: bool) -> RunRequest {
+    RunRequest {
+        operation: RunOperation::Refresh,
+        request: RefreshRequest { from_config: true, ..RefreshRequest::default() },
+        login: RunLoginOptions { use_device_code: Some(true), ..RunLoginOptions::default() },
+        interactive,
+        non_interactive_reason: Some("the console's input is redirected".into()),
+        confirm: false,
+        front_end: Default::default(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn from_config_logs_in_once_per_session_or_names_each_session_that_needs_one() {
+    let config = fake_config(3);
+    let accounts: Vec<String> = config.accounts.iter().map(|a| a.account_id.clone()).collect();
+    let fake = FakeServer::start(config).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(home.path().join(".aws")).unwrap();
+    std::fs::write(home.path().join(".aws/config"), two_session_config(&accounts)).unwrap();
+    let engine = engine_for(&fake, home.path());
+
+    let events = events_until_finished(&engine.start_run(from_config_run(false))).await;
+    assert!(login_events(&events).is_empty());
+    let (_, errors, error) = finished(&events);
+    assert!(error.is_none(), "{error:?}");
+    let mut by_session: Vec<_> =
+        errors.iter().map(|e| (e.code.as_str(), e.target.as_str(), e.message.as_str())).collect();
+    by_session.sort();
+    assert_eq!(
+        by_session,
+        [
+            (
+                "LoginRequired",
+                "corp",
+                "sso-session 'corp' needs a login to IAM Identity Center, and the console's input is redirected, so \
+                 none was started; not refreshed: dev, prod."
+            ),
+            (
+                "LoginRequired",
+                "lab",
+                "sso-session 'lab' needs a login to IAM Identity Center, and the console's input is redirected, so \
+                 none was started; not refreshed: lab."
+            ),
+        ]
+    );
+    let corp = errors.iter().find(|e| e.target == "corp").unwrap();
+    assert_eq!(
+        corp.recommended_action.as_deref(),
+        Some(
+            "Run Set-AwsCliSsoCredentials -FromConfig in an interactive PowerShell (without -NonInteractive), or aws \
+             sso login --sso-session corp."
+        )
+    );
+    assert!(texts(&events, MessageLevel::Info).contains(&"Left alone, not SSO profiles: ci.".to_string()));
+
+    let events = events_until_finished(&engine.start_run(from_config_run(true))).await;
+    let sessions: Vec<&str> = login_events(&events)
+        .iter()
+        .map(|e| match e {
+            RunEvent::LoginNeeded { session, .. } => session.as_str(),
+            _ => unreachable!(),
+        })
+        .collect();
+    assert_eq!(sessions, ["corp", "lab"], "one login per session");
+    let info = texts(&events, MessageLevel::Info);
+    assert!(info.contains(&"Logging in to sso-session 'corp' for dev, prod.".to_string()), "{info:?}");
+    let (_, errors, error) = finished(&events);
+    assert!(error.is_none() && errors.is_empty(), "{events:?}");
+    assert_eq!(refresh_report(&events).count(ProfileStatus::Refreshed), 3);
+    assert!(info.last().unwrap().starts_with("dev prod lab Profiles registered, "), "{info:?}");
+}
