@@ -430,3 +430,80 @@ async fn from_config_logs_in_once_per_session_or_names_each_session_that_needs_o
     assert_eq!(refresh_report(&events).count(ProfileStatus::Refreshed), 3);
     assert!(info.last().unwrap().starts_with("dev prod lab Profiles registered, "), "{info:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_every_profile_current_nothing_is_asked_and_the_summary_is_said() {
+    let config = fake_config(2);
+    let home = tempfile::tempdir().unwrap();
+    let mut request = refresh_run(&config, home.path(), false);
+    let fake = FakeServer::start(config).await.unwrap();
+    let engine = logged_in_engine(&fake, home.path(), ENVIRONMENT).await;
+    events_until_finished(&engine.start_run(request.clone())).await;
+    let fetched = fake.counters().get_role_credentials;
+
+    request.confirm = true;
+    let events = events_until_finished(&engine.start_run(request)).await;
+    assert!(!events.iter().any(|e| matches!(e, RunEvent::Confirm { .. })), "{events:?}");
+    assert_eq!(fake.counters().get_role_credentials, fetched);
+    assert_eq!(refresh_report(&events).count(ProfileStatus::Current), 2);
+    let summary = texts(&events, MessageLevel::Info).pop().expect("the summary");
+    assert!(summary.contains(" Profiles registered, ") && summary.ends_with(" left on SSO Token"), "{summary}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_login_that_all_accounts_needs_is_confirmed_before_anything_is_listed() {
+    let config = fake_config(2);
+    let home = tempfile::tempdir().unwrap();
+    let mut request = refresh_run(&config, home.path(), true);
+    request.request.accounts.clear();
+    request.request.discover = true;
+    request.confirm = true;
+    let fake = FakeServer::start(config).await.unwrap();
+    let engine = engine_for(&fake, home.path());
+
+    let run = engine.start_run(request.clone());
+    let RunEvent::Confirm { profiles, logins } = next_step(&run).await else { panic!("the login is confirmed first") };
+    assert!(profiles.is_empty());
+    assert_eq!(logins.len(), 1);
+    assert_eq!(
+        (logins[0].target.as_str(), logins[0].action.as_str()),
+        (ENVIRONMENT, "Log in to IAM Identity Center, list every account and role, and refresh their credentials")
+    );
+    run.answer(vec![]).unwrap();
+    let events = events_until_finished(&run).await;
+    assert_eq!(finished(&events), (None, &[][..], None), "{events:?}");
+    let counters = fake.counters();
+    assert_eq!((counters.start_device_authorization, counters.list_accounts), (0, 0), "{counters:?}");
+
+    let run = engine.start_run(request);
+    assert!(matches!(next_step(&run).await, RunEvent::Confirm { .. }));
+    run.answer(vec![ENVIRONMENT.into()]).unwrap();
+    assert!(matches!(next_step(&run).await, RunEvent::LoginNeeded { .. }));
+    assert!(matches!(next_step(&run).await, RunEvent::LoggedIn { .. }));
+    let RunEvent::Confirm { profiles, .. } = next_step(&run).await else { panic!("then the profiles listed") };
+    assert_eq!(profiles.len(), 2);
+    run.answer(profiles.iter().map(|p| p.profile.clone()).collect()).unwrap();
+    let events = events_until_finished(&run).await;
+    assert_eq!(refresh_report(&events).count(ProfileStatus::Refreshed), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_non_interactive_discovery_names_get_aws_cli_sso_account() {
+    let config = fake_config(1);
+    let home = tempfile::tempdir().unwrap();
+    let mut request = refresh_run(&config, home.path(), false);
+    request.operation = RunOperation::Discover;
+    let fake = FakeServer::start(config).await.unwrap();
+    let engine = engine_for(&fake, home.path());
+    let events = events_until_finished(&engine.start_run(request)).await;
+    let error = finished(&events).2.expect("LoginRequired");
+    assert!(
+        error.message.contains(
+            "Log in once from an interactive PowerShell with Get-AwsCliSsoAccount -EnvironmentName Test (with \
+             -StartUrl and -Region the first time). ("
+        ),
+        "{}",
+        error.message
+    );
+    assert_eq!(fake.counters().requests(), 0);
+}

@@ -23,7 +23,8 @@ pub(super) async fn run(run: &mut Run<'_>) -> Outcome {
     let to_fetch: Vec<&ProfileReport> =
         plan.profiles.iter().filter(|p| p.status == ProfileStatus::WouldRefresh).collect();
     let approved = confirm(run, &config, &to_fetch).await;
-    if run.request.confirm && approved.is_empty() {
+    if !to_fetch.is_empty() && approved.is_empty() {
+        // Nothing confirmed (-WhatIf): nothing is fetched, nothing logs in, nothing is summed up.
         return Ok(Some(RunReport::Refresh(plan)));
     }
     let approved_reports: Vec<&ProfileReport> =

@@ -23,9 +23,10 @@ pub(super) async fn run(run: &mut Run<'_>) -> Outcome {
     for error in &plan.discovery_errors {
         run.errors.push(RunError::from_error(error, environment.clone()));
     }
+    let planned = plan.count(ProfileStatus::WouldRefresh);
     let selected = confirm(run, &plan).await;
-    if run.request.confirm && selected.is_empty() {
-        // Nothing confirmed (-WhatIf): nothing is fetched, and nothing logs in.
+    if planned > 0 && selected.is_empty() {
+        // Nothing confirmed (-WhatIf): nothing is fetched, nothing logs in, nothing is summed up.
         return Ok(Some(RunReport::Refresh(plan)));
     }
     let mut outcome =
