@@ -507,3 +507,33 @@ async fn a_non_interactive_discovery_names_get_aws_cli_sso_account() {
     );
     assert_eq!(fake.counters().requests(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_login_operation_reuses_a_token_unattended_and_logs_in_when_a_person_can_answer() {
+    let config = fake_config(1);
+    let home = tempfile::tempdir().unwrap();
+    let mut request = refresh_run(&config, home.path(), false);
+    request.operation = RunOperation::Login;
+    request.front_end = ssocreds_engine::run::FrontEnd::Cli;
+    let fake = FakeServer::start(config).await.unwrap();
+    let engine = engine_for(&fake, home.path());
+
+    let events = events_until_finished(&engine.start_run(request.clone())).await;
+    let error = finished(&events).2.expect("LoginRequired");
+    assert!(
+        error.message.contains("--non-interactive was given")
+            && error.message.contains("ssocreds-cli login --environment Test")
+    );
+    assert_eq!(fake.counters().requests(), 0);
+
+    request.interactive = true;
+    let events = events_until_finished(&engine.start_run(request.clone())).await;
+    assert_eq!(login_events(&events).len(), 1);
+    let Some(RunReport::Login(login)) = finished(&events).0 else { panic!("a login report: {events:?}") };
+    assert_eq!(login.environment, ENVIRONMENT);
+
+    request.interactive = false;
+    let events = events_until_finished(&engine.start_run(request)).await;
+    assert!(login_events(&events).is_empty() && finished(&events).2.is_none(), "the token is reused: {events:?}");
+    assert!(texts(&events, MessageLevel::Verbose).iter().any(|t| t.contains("reusing the stored SSO token")));
+}

@@ -50,7 +50,8 @@ pub struct RunLoginOptions {
 pub struct RunRequest {
     pub operation: RunOperation,
     /// The refresh request (discover and login use its environment, startUrl, region, noTokenFile
-    /// and, for discover, maxConcurrency and the filters). `dryRun` is the run's to set: refused.
+    /// and, for discover, maxConcurrency and the filters). `dryRun` is ignored: the run plans first
+    /// by itself, and `confirm` is how a front end fetches nothing.
     #[serde(default)]
     pub request: RefreshRequest,
     #[serde(default)]
