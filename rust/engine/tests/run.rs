@@ -537,3 +537,30 @@ async fn the_login_operation_reuses_a_token_unattended_and_logs_in_when_a_person
     assert!(login_events(&events).is_empty() && finished(&events).2.is_none(), "the token is reused: {events:?}");
     assert!(texts(&events, MessageLevel::Verbose).iter().any(|t| t.contains("reusing the stored SSO token")));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configure_sso_session_writes_the_section_with_the_stored_token_or_warns_that_it_needs_a_login() {
+    let config = fake_config(1);
+    let home = tempfile::tempdir().unwrap();
+    let mut request = refresh_run(&config, home.path(), false);
+    request.login.write_sso_session = true;
+    let fake = FakeServer::start(config).await.unwrap();
+    let config_file = home.path().join(".aws").join("config");
+
+    let events = events_until_finished(&engine_for(&fake, home.path()).start_run(request.clone())).await;
+    assert!(
+        texts(&events, MessageLevel::Warning).contains(
+            &"The [sso-session Test] section was not written: it needs a login, which a non-interactive run does not \
+              start."
+                .to_string()
+        ),
+        "{events:?}"
+    );
+    assert!(!config_file.exists());
+
+    let engine = logged_in_engine(&fake, home.path(), ENVIRONMENT).await;
+    let events = events_until_finished(&engine.start_run(request)).await;
+    assert!(finished(&events).2.is_none() && login_events(&events).is_empty(), "{events:?}");
+    let written = std::fs::read_to_string(&config_file).unwrap();
+    assert!(written.contains("[sso-session Test]") && written.contains(START_URL), "{written}");
+}
