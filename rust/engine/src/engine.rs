@@ -9,6 +9,7 @@
 //! | `config_sessions` | [`crate::refresh`] (the plan of `fromConfig`), with [`crate::config_profiles`] |
 //! | `discover` | [`crate::discovery`]: accounts and roles, and the listing kept beside the token |
 //! | `session_status`, `logout` | [`crate::token`]: the stored token, its renewal and its end |
+//! | `start_run` | [`crate::run`]: a whole run that a front end drives, over the operations above |
 
 use std::sync::Arc;
 
@@ -18,11 +19,13 @@ use crate::env::Env;
 use crate::error::Result;
 use crate::portal::Clients;
 use crate::refresh::{Progress, RefreshPlan};
+use crate::run::{RunHandle, RunRequest};
 use crate::session::Sessions;
-use crate::{discovery, login, refresh, token};
+use crate::{discovery, login, refresh, run, token};
 
 pub struct Engine {
-    context: Context,
+    /// Shared with the runs in progress, which outlive a call.
+    context: Arc<Context>,
 }
 
 /// What every operation works with: the environment, the clock, what this process remembers per
@@ -37,7 +40,7 @@ pub(crate) struct Context {
 
 impl Engine {
     pub fn new(env: Env) -> Self {
-        Engine { context: Context { env, ..Context::default() } }
+        Engine { context: Arc::new(Context { env, ..Context::default() }) }
     }
 
     /// Reuses a stored token (renewing it with its refresh token if needed), or starts a login the
@@ -104,5 +107,12 @@ impl Engine {
     /// listing, and removes the session's cache files.
     pub async fn logout(&self, request: EnvironmentRequest) -> Result<LogoutResult> {
         token::logout(&self.context, request).await
+    }
+
+    /// Starts a run (a refresh, a discovery or a login, with every decision of it) on the current
+    /// Tokio runtime; the front end takes its events from the handle until `finished`, answers a
+    /// `confirm`, or cancels it.
+    pub fn start_run(&self, request: RunRequest) -> RunHandle {
+        run::start(self.context.clone(), request)
     }
 }

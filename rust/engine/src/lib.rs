@@ -9,7 +9,9 @@
 //! - `token/`: the stored token (memory and the AWS CLI cache), its renewal, status and logout;
 //! - `refresh/`: `plan` (what is current, what to fetch), `fetch`, `report`;
 //! - `discovery/`: accounts and roles, filters, profile names, the listing kept beside the token;
-//! - `config_profiles/`: the SSO profiles of the AWS config file and their sessions (`fromConfig`).
+//! - `config_profiles/`: the SSO profiles of the AWS config file and their sessions (`fromConfig`);
+//! - `run/`: a whole run (refresh, discover, login) that a front end drives by its events: every
+//!   decision and every message of a run, once for all front ends.
 #![deny(unsafe_code)]
 
 pub mod api;
@@ -26,6 +28,7 @@ pub mod files;
 mod login;
 mod portal;
 pub mod refresh;
+pub mod run;
 mod secret;
 mod service_error;
 mod session;

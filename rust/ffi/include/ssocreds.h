@@ -15,6 +15,28 @@ extern "C" {
 // The library's version, e.g. "0.1.0". Static: never free it.
 const char *ssocreds_version(void);
 
+// The version of the C ABI (2: with the run operation). Compare it, never the library's version.
+int ssocreds_abi_version(void);
+
+// Starts a run, a whole refresh, discovery or login whose every decision the library makes:
+// `{operation, request, login?, interactive?, nonInteractiveReason?, confirm?, frontEnd?}` gives
+// `{runId}`. Take its events with `ssocreds_run_next` until `finished` (docs/c-api.md, "The run
+// operation").
+char *ssocreds_run_start(const char *request_json);
+
+// The run's next event, waiting at most `waitMs` (at most 60000): `{runId, waitMs}` gives the
+// event, or `{"event":"none"}`. After `finished`, the run is forgotten.
+char *ssocreds_run_next(const char *request_json);
+
+// Answers the run's `confirm` event: `{runId, confirmed: [profile names]}` (an empty list fetches
+// nothing).
+char *ssocreds_run_answer(const char *request_json);
+
+// Cancels the run: `{runId}` gives `{cancelled}`. A login in progress is forgotten and its lock
+// released; the next `ssocreds_run_next` gives `finished` with the error `Cancelled`. Safe to call
+// from another thread while `ssocreds_run_next` waits.
+char *ssocreds_run_cancel(const char *request_json);
+
 // Starts a login (authorization code with a loopback redirect, or device code), or reports a
 // cached token: `{environment, startUrl, region, forceLogin?, useDeviceCode?, noBrowser?,
 // redirectPort?, timeoutSeconds?}`. A pending login is given up with `ssocreds_login_cancel`.

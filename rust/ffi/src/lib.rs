@@ -17,6 +17,7 @@ use ssocreds_engine::{Engine, Env};
 mod boundary;
 mod environment;
 mod operations;
+mod run;
 
 use boundary::call;
 
@@ -38,10 +39,51 @@ pub(crate) static ENGINE: LazyLock<Engine> = LazyLock::new(|| Engine::new(Env::w
 
 static VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "\0");
 
+/// The version of this C ABI: 2 adds the run operation (`ssocreds_run_*`). A caller checks it
+/// before relying on a function that a newer version added; functions are never removed.
+const ABI_VERSION: std::ffi::c_int = 2;
+
 /// The library's version, e.g. "0.1.0". Static: never free it.
 #[no_mangle]
 pub extern "C" fn ssocreds_version() -> *const c_char {
     VERSION.as_ptr().cast()
+}
+
+/// The version of the C ABI (2: with the run operation). Compare it, never the library's version.
+#[no_mangle]
+pub extern "C" fn ssocreds_abi_version() -> std::ffi::c_int {
+    ABI_VERSION
+}
+
+/// Starts a run, a whole refresh, discovery or login whose every decision the library makes:
+/// `{operation, request, login?, interactive?, nonInteractiveReason?, confirm?, frontEnd?}` gives
+/// `{runId}`. Take its events with `ssocreds_run_next` until `finished` (docs/c-api.md, "The run
+/// operation").
+#[no_mangle]
+pub extern "C" fn ssocreds_run_start(request_json: *const c_char) -> *mut c_char {
+    call(request_json, run::start)
+}
+
+/// The run's next event, waiting at most `waitMs` (at most 60000): `{runId, waitMs}` gives the
+/// event, or `{"event":"none"}`. After `finished`, the run is forgotten.
+#[no_mangle]
+pub extern "C" fn ssocreds_run_next(request_json: *const c_char) -> *mut c_char {
+    call(request_json, run::next)
+}
+
+/// Answers the run's `confirm` event: `{runId, confirmed: [profile names]}` (an empty list fetches
+/// nothing).
+#[no_mangle]
+pub extern "C" fn ssocreds_run_answer(request_json: *const c_char) -> *mut c_char {
+    call(request_json, run::answer)
+}
+
+/// Cancels the run: `{runId}` gives `{cancelled}`. A login in progress is forgotten and its lock
+/// released; the next `ssocreds_run_next` gives `finished` with the error `Cancelled`. Safe to call
+/// from another thread while `ssocreds_run_next` waits.
+#[no_mangle]
+pub extern "C" fn ssocreds_run_cancel(request_json: *const c_char) -> *mut c_char {
+    call(request_json, run::cancel)
 }
 
 /// Starts a login (authorization code with a loopback redirect, or device code), or reports a

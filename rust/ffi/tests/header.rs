@@ -30,6 +30,11 @@ fn header_declares_every_documented_function() {
     let header = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("include/ssocreds.h")).unwrap();
     for function in [
         "const char *ssocreds_version(void)",
+        "int ssocreds_abi_version(void)",
+        "char *ssocreds_run_start(const char *request_json)",
+        "char *ssocreds_run_next(const char *request_json)",
+        "char *ssocreds_run_answer(const char *request_json)",
+        "char *ssocreds_run_cancel(const char *request_json)",
         "char *ssocreds_login_start(const char *request_json)",
         "char *ssocreds_login_poll(const char *request_json)",
         "char *ssocreds_login_cancel(const char *request_json)",
