@@ -61,6 +61,21 @@ namespace SetAwsCliSsoCredentials
         private static extern IntPtr ssocreds_logout(byte[] requestJson);
 
         [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        private static extern int ssocreds_abi_version();
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        private static extern IntPtr ssocreds_run_start(byte[] requestJson);
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        private static extern IntPtr ssocreds_run_next(byte[] requestJson);
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        private static extern IntPtr ssocreds_run_answer(byte[] requestJson);
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        private static extern IntPtr ssocreds_run_cancel(byte[] requestJson);
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         private static extern void ssocreds_string_free(IntPtr s);
 
         // Windows only: loading the library by absolute path first makes the later DllImport of
@@ -215,6 +230,9 @@ namespace SetAwsCliSsoCredentials
             return p == IntPtr.Zero ? null : FromUtf8(p);
         }
 
+        /// <summary>The version of the library's C ABI (docs/c-api.md): 2 has the run operation.</summary>
+        public static int AbiVersion() => ssocreds_abi_version();
+
         /// <summary>
         /// Calls one JSON-in/JSON-out function of the library, e.g. Call("ssocreds_login_start", "{...}")
         /// or Call("login_start", "{...}"), and returns the JSON envelope it answered.
@@ -244,6 +262,10 @@ namespace SetAwsCliSsoCredentials
                 case "config_sessions": response = ssocreds_config_sessions(request); break;
                 case "session_status": response = ssocreds_session_status(request); break;
                 case "logout": response = ssocreds_logout(request); break;
+                case "run_start": response = ssocreds_run_start(request); break;
+                case "run_next": response = ssocreds_run_next(request); break;
+                case "run_answer": response = ssocreds_run_answer(request); break;
+                case "run_cancel": response = ssocreds_run_cancel(request); break;
                 default:
                     throw new ArgumentException("Unknown ssocreds function '" + functionName + "'.", "functionName");
             }
