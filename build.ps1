@@ -11,7 +11,8 @@ Build    cargo build -p ssocreds-ffi (honours CARGO_TARGET_DIR, default <repo>/t
          and copies SetAwsCliSsoCredentials.dll (and .pdb) into module/. Needs cargo and the .NET SDK 8+.
          Afterwards `Import-Module ./Set-AwsCliSsoCredentials.psd1` loads what was built.
 Test     runs Package first (its folder is passed to the tests as SSOCREDS_PACKAGE_PATH), builds the fake IAM
-         Identity Center (cargo build -p fake-identity-center, passed as FAKE_IDC_BIN) and runs Pester (version
+         Identity Center (cargo build -p fake-identity-center, passed as FAKE_IDC_BIN, and its stand-in
+         browser beside it as FAKE_BROWSER_BIN) and runs Pester (version
          pinned in build.config.psd1) in a child process of the same PowerShell (pwsh or Windows PowerShell)
          with -NoProfile -NonInteractive: a native library cannot be unloaded from a session. Fails when a
          test fails. Results: out/TestResults/.
@@ -366,11 +367,28 @@ function Get-FakeIdentityCenter {
     (Resolve-Path -LiteralPath $fake).ProviderPath
 }
 
+function Get-FakeBrowser {
+    # The tests' stand-in browser (fake-browser, of the fake's crate): FAKE_BROWSER_BIN when it names one,
+    # else the one beside the fake, else built here.
+    param([Parameter(Mandatory = $true)] [string] $Fake)
+    $browser = $env:FAKE_BROWSER_BIN
+    if (-not $browser -or -not (Test-Path -LiteralPath $browser)) {
+        $browser = Join-Path (Split-Path -Parent $Fake) (Get-ExecutableName 'fake-browser')
+    }
+    if (-not (Test-Path -LiteralPath $browser)) {
+        Invoke-Native -FilePath 'cargo' -ArgumentList (@('build', '-p', 'fake-identity-center', '--bin', 'fake-browser') + (Get-LockedArgument)) | Out-Host
+        $browser = Join-Path (Join-Path (Get-TargetDirectory) 'debug') (Get-ExecutableName 'fake-browser')
+    }
+    if (-not (Test-Path -LiteralPath $browser)) { throw "The stand-in browser was not built: $browser" }
+    (Resolve-Path -LiteralPath $browser).ProviderPath
+}
+
 function Invoke-TestTask {
     # Pester imports the packaged module from another directory too.
     Invoke-Task 'Package'
     Write-Step 'Test (Pester in a child process)'
     $fake = Get-FakeIdentityCenter
+    $browser = Get-FakeBrowser -Fake $fake
     $resultsFolder = Join-Path $OutFolder 'TestResults'
     New-Item -ItemType Directory -Path $resultsFolder -Force | Out-Null
     $edition = $PSVersionTable.PSEdition
@@ -381,6 +399,7 @@ function Invoke-TestTask {
     $runner = Join-Path (Join-Path $RepoRoot 'tests') 'pester/Invoke-PesterChild.ps1'
     $variables = @{
         FAKE_IDC_BIN             = $fake
+        FAKE_BROWSER_BIN         = $browser
         SSOCREDS_MODULE_MANIFEST = $ManifestPath
         SSOCREDS_PACKAGE_PATH    = (Get-PackagePath)
     }

@@ -6,14 +6,9 @@
 # Linux the automatic choice is the device code; these tests ask for the browser flow with
 # -UseDeviceCode:$false, as a user with a forwarded port would).
 
-BeforeDiscovery {
-    $OnWindows = ($PSVersionTable.PSEdition -ne 'Core') -or $IsWindows
-}
-
 BeforeAll {
     . (Join-Path $PSScriptRoot 'pester/TestHelpers.ps1')
     $SavedEnvironment = Set-TestHome -Path (Join-Path $TestDrive 'home')
-    $SavedPath = $env:PATH
     Import-Module (Get-TestModuleManifest) -Force -ErrorAction Stop
 
     $StartUrl = 'https://d-1234567890.awsapps.com/start'
@@ -21,9 +16,9 @@ BeforeAll {
     $Fake = Start-FakeIdentityCenter -ArgumentList @('--accounts', '4', '--roles', 'ReadOnly')
     $DenyingFake = Start-FakeIdentityCenter -ArgumentList @('--accounts', '1', '--roles', 'ReadOnly', '--deny')
 
+    # The stand-in browser (fake-browser, through BROWSER) on every OS: it follows the redirect to the
+    # library's listener as a real browser does.
     $Browser = New-TestBrowser -Folder (Join-Path $TestDrive 'browser')
-    $NoBrowserPath = Join-Path $TestDrive 'no-browser-bin'
-    $null = New-Item -ItemType Directory -Path $NoBrowserPath -Force
 
     function Get-TestFreePort {
         $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
@@ -49,7 +44,6 @@ BeforeAll {
 AfterAll {
     Stop-FakeIdentityCenter $Fake
     Stop-FakeIdentityCenter $DenyingFake
-    $env:PATH = $SavedPath
     Restore-TestEnvironment $SavedEnvironment
     foreach ($name in 'Pkce', 'PkcePort', 'PkceTaken', 'PkceDenied', 'PkceDevice', 'PkceNoBrowser') {
         foreach ($suffix in 'SsoAwsAccounts', 'SsoAwsSettings', 'SSOTokenExpire') {
@@ -58,14 +52,14 @@ AfterAll {
     }
 }
 
-Describe 'the browser login (authorization code with PKCE)' -Skip:$OnWindows {
+Describe 'the browser login (authorization code with PKCE)' {
     BeforeAll {
         Use-TestEndpoint $Fake
-        $env:PATH = $Browser.Folder + [System.IO.Path]::PathSeparator + $SavedPath
+        Use-TestBrowser $Browser
     }
 
     AfterAll {
-        $env:PATH = $SavedPath
+        $env:BROWSER = $null
     }
 
     BeforeEach {
@@ -187,14 +181,14 @@ Describe 'the browser login (authorization code with PKCE)' -Skip:$OnWindows {
     }
 }
 
-Describe 'the automatic choice of the login flow' -Skip:$OnWindows {
+Describe 'the automatic choice of the login flow' {
     BeforeAll {
         Use-TestEndpoint $Fake
-        $env:PATH = $Browser.Folder + [System.IO.Path]::PathSeparator + $SavedPath
+        Use-TestBrowser $Browser
     }
 
     AfterAll {
-        $env:PATH = $SavedPath
+        $env:BROWSER = $null
     }
 
     It 'takes the device code by itself with -NoBrowser, says why, and prints the URL and the code' {

@@ -4,25 +4,19 @@
 # a legacy profile in one config file, each with its own token; a session without a token fails for its
 # profiles only; the config file is never written; the credentials file keeps everything it did not change.
 #
-# This process runs as `pwsh -NonInteractive`: calls that must log in pass -NonInteractive:$false. On Linux
-# the tests' environment (no DISPLAY) makes the login a device code, which the fake approves by itself.
-
-BeforeDiscovery {
-    $OnWindows = ($PSVersionTable.PSEdition -ne 'Core') -or $IsWindows
-}
+# This process runs as `pwsh -NonInteractive`: calls that must log in pass -NonInteractive:$false. Every
+# call passes -UseDeviceCode (Windows and macOS would choose the browser flow, which only a browser ends):
+# the login is a device code on every OS, which the fake approves by itself.
 
 BeforeAll {
     . (Join-Path $PSScriptRoot 'pester/TestHelpers.ps1')
     $SavedEnvironment = Set-TestHome -Path (Join-Path $TestDrive 'home')
-    $SavedPath = $env:PATH
     Import-Module (Get-TestModuleManifest) -Force -ErrorAction Stop
 
     $Fake = Start-FakeIdentityCenter -ArgumentList @('--accounts', '6', '--roles', 'ReadOnly,Admin', '--approve-after-polls', '2')
     Use-TestEndpoint $Fake
-    # No browser on PATH: the login prints its URL and code, and the fake approves it.
-    $NoBrowserPath = Join-Path $TestDrive 'no-browser-bin'
-    $null = New-Item -ItemType Directory -Path $NoBrowserPath -Force
-    $env:PATH = $NoBrowserPath
+    # No browser can be opened: the login prints its URL and code, and the fake approves it.
+    $SavedPath = Use-TestNoBrowser -EmptyFolder (Join-Path $TestDrive 'no-browser-bin')
 
     $LegacyUrl = 'https://d-3333333333.awsapps.com/start'
     $AwsFolder = Join-Path $env:HOME '.aws'
@@ -80,7 +74,7 @@ region = us-east-1
     function Invoke-TestFromConfig {
         # Set-AwsCliSsoCredentials -FromConfig with the given parameters; returns @{ Results; Lines; Errors }.
         param([hashtable] $Parameters = @{})
-        $results = Set-AwsCliSsoCredentials -FromConfig -PassThru @Parameters `
+        $results = Set-AwsCliSsoCredentials -FromConfig -UseDeviceCode -PassThru @Parameters `
             -InformationVariable info -InformationAction SilentlyContinue -ErrorVariable failures -ErrorAction SilentlyContinue
         [pscustomobject]@{ Results = @($results); Lines = @(ConvertTo-TestMessage $info); Errors = @($failures) }
     }
@@ -92,7 +86,7 @@ AfterAll {
     Restore-TestEnvironment $SavedEnvironment
 }
 
-Describe 'Set-AwsCliSsoCredentials -FromConfig' -Skip:$OnWindows {
+Describe 'Set-AwsCliSsoCredentials -FromConfig' {
     It 'fails each session that has no token, once, without a network call, when no login may be started' {
         Reset-FakeCounters $Fake
         $run = Invoke-TestFromConfig @{ NonInteractive = $true }

@@ -6,10 +6,11 @@
 # that then refreshes a profile against the fake.
 
 BeforeDiscovery {
-    $PackagePath = $env:SSOCREDS_PACKAGE_PATH
+    # Skipped when nothing was packaged: only ./build.ps1 -Task Test (Package first) sets the folder.
+    $NotPackaged = -not $env:SSOCREDS_PACKAGE_PATH
 }
 
-Describe 'the packaged module' -Skip:(-not $PackagePath) {
+Describe 'the packaged module' -Skip:$NotPackaged {
     BeforeAll {
         . (Join-Path $PSScriptRoot 'pester/TestHelpers.ps1')
         $SavedEnvironment = Set-TestHome -Path (Join-Path $TestDrive 'home')
@@ -96,7 +97,7 @@ Import-Module Set-AwsCliSsoCredentials
     }
 }
 
-Describe 'the release package: one package with the seven runtimes (./build.ps1 -Task Package -RuntimesPath)' -Skip:(-not $PackagePath) {
+Describe 'the release package: one package with the seven runtimes (./build.ps1 -Task Package -RuntimesPath)' -Skip:$NotPackaged {
     BeforeAll {
         . (Join-Path $PSScriptRoot 'pester/TestHelpers.ps1')
         $BuildScript = Join-Path (Get-TestRepoRoot) 'build.ps1'
@@ -246,7 +247,8 @@ Import-Module $(ConvertTo-TestLiteral (Join-Path $package[0].FullName 'Set-AwsCl
     }
 }
 
-Describe 'the packaged module, when SSOCREDS_PACKAGE_PATH is not set' -Skip:([bool]$PackagePath) {
+# The other way round: shown as skipped, with its reason, in a run that packaged nothing.
+Describe 'the packaged module, when SSOCREDS_PACKAGE_PATH is not set' -Skip:(-not $NotPackaged) {
     It 'is not tested here' {
         Set-ItResult -Skipped -Because 'SSOCREDS_PACKAGE_PATH is not set: ./build.ps1 -Task Test packages the module and sets it'
     }

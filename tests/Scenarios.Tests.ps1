@@ -9,7 +9,10 @@
 # state is per process, shared with the other test files).
 
 BeforeDiscovery {
-    $OnWindows = ($PSVersionTable.PSEdition -ne 'Core') -or $IsWindows
+    # A machine with no browser is a Linux one without a desktop: on Windows and macOS the module's
+    # automatic choice is the browser flow, which only a browser can end (and the shell always has one
+    # to hand a URL to on Windows).
+    $NoDesktopPossible = ($PSVersionTable.PSEdition -eq 'Core') -and $IsLinux
 }
 
 BeforeAll {
@@ -17,7 +20,6 @@ BeforeAll {
     $SavedEnvironment = Set-TestHome -Path (Join-Path $TestDrive 'home')
     $SavedPath = $env:PATH
     Import-Module (Get-TestModuleManifest) -Force -ErrorAction Stop
-    $OnWindows = Test-TestOnWindows
 
     $StartUrl = 'https://d-1234567890.awsapps.com/start/'
     $Region = 'us-east-1'
@@ -30,9 +32,6 @@ BeforeAll {
     $AutoFake = Start-FakeIdentityCenter -ArgumentList @('--accounts', '12', '--roles', 'ReadOnly,Admin', '--approve-after-polls', '2', '--forbid', "$(Get-FakeAccountId 7):ReadOnly")
     Use-TestEndpoint $AutoFake
 
-    # A PATH where no browser can be found (no xdg-open, no open).
-    $NoBrowserPath = Join-Path $TestDrive 'no-browser-bin'
-    $null = New-Item -ItemType Directory -Path $NoBrowserPath -Force
 
     function Assert-TestWrittenAsIssued([string] $File, $Target, [hashtable] $Expected) {
         # $Expected: profile name -> @(accountId, roleName)
@@ -51,17 +50,18 @@ AfterAll {
     Stop-FakeIdentityCenter $AutoFake
     $env:PATH = $SavedPath
     Restore-TestEnvironment $SavedEnvironment
-    foreach ($name in 'DropIn', 'Preset', 'Many', 'EnvVar', 'SecondFake', 'BrowserOpens') {
+    foreach ($name in 'DropIn', 'Preset', 'Many', 'EnvVar', 'SecondFake', 'BrowserOpens', 'BrowserList', 'BrowserNone') {
         foreach ($suffix in 'SsoAwsAccounts', 'SsoAwsSettings', 'SSOTokenExpire') {
             Remove-Variable -Name "$name$suffix" -Scope Global -ErrorAction SilentlyContinue
         }
     }
 }
 
-Describe 'the drop-in call, on a machine with no browser' -Skip:$OnWindows {
+# Skipped where the drop-in call (no -UseDeviceCode) cannot meet "no browser": see $NoDesktopPossible.
+Describe 'the drop-in call, on a machine with no browser' -Skip:(-not $NoDesktopPossible) {
     BeforeAll {
         Use-TestEndpoint $AutoFake
-        $env:PATH = $NoBrowserPath
+        $null = Use-TestNoBrowser -EmptyFolder (Join-Path $TestDrive 'no-browser-bin')
         $DefaultFile = Join-Path (Join-Path $env:HOME '.aws') 'credentials'
         $DropInAccounts = @(
             @{ Profile = 'dropin-dev'; AccountId = (Get-FakeAccountId 0) }
@@ -357,26 +357,27 @@ Describe 'environment variables changed in the session' {
     }
 }
 
-Describe 'a browser that opens' -Skip:$OnWindows {
+Describe 'a browser that opens' {
     BeforeAll {
         # No approval by the fake (but a safety net after 20 polls): the stand-in browser approves.
         $ManualFake = Start-FakeIdentityCenter -ArgumentList @('--accounts', '2', '--roles', 'ReadOnly', '--approve-after-polls', '20')
         Use-TestEndpoint $ManualFake
         $Browser = New-TestBrowser -Folder (Join-Path $TestDrive 'browser')
-        $env:PATH = $Browser.Folder + [System.IO.Path]::PathSeparator + $SavedPath
+        Use-TestBrowser $Browser
     }
 
     AfterAll {
         Stop-FakeIdentityCenter $ManualFake
         Use-TestEndpoint $AutoFake
-        $env:PATH = $SavedPath
+        $env:BROWSER = $null
     }
 
     It 'opens verificationUriComplete, says so first, and prints the URL and the code too' {
         $file = Join-Path $TestDrive 'browser/credentials'
         Reset-FakeCounters $ManualFake
         $watch = [System.Diagnostics.Stopwatch]::StartNew()
-        $results = Set-AwsCliSsoCredentials @Common -EnvironmentName BrowserOpens -Account @{ Profile = 'browser-0'; AccountId = (Get-FakeAccountId 0) } -CredentialsFile $file -NonInteractive:$false -PassThru `
+        # -UseDeviceCode: the device login on every OS (Windows and macOS would choose the browser flow).
+        $results = Set-AwsCliSsoCredentials @Common -EnvironmentName BrowserOpens -Account @{ Profile = 'browser-0'; AccountId = (Get-FakeAccountId 0) } -CredentialsFile $file -NonInteractive:$false -UseDeviceCode -PassThru `
             -InformationVariable info -InformationAction SilentlyContinue -WarningVariable warnings -WarningAction SilentlyContinue
         $watch.Stop()
         $lines = ConvertTo-TestMessage $info
@@ -397,6 +398,44 @@ Describe 'a browser that opens' -Skip:$OnWindows {
         $watch.Elapsed.TotalSeconds | Should -BeLessThan 15
         (Get-FakeCounters $ManualFake).startDeviceAuthorization | Should -Be 1
         Assert-TestWrittenAsIssued $file $ManualFake @{ 'browser-0' = @((Get-FakeAccountId 0), 'ReadOnly') }
+    }
+
+    It 'runs the first command of BROWSER that starts, with %s standing for the URL' {
+        # A program that does not exist, then the stand-in with %s: were %s passed as is, the stand-in
+        # would get two arguments and fail, and no browser would open.
+        $missing = '"' + (Join-Path $TestDrive 'no-such-browser') + '"'
+        $env:BROWSER = $missing + [System.IO.Path]::PathSeparator + $Browser.Command + ' %s'
+        Clear-TestBrowserVisit $Browser
+        try {
+            $results = Set-AwsCliSsoCredentials @Common -EnvironmentName BrowserList -Account @{ Profile = 'browser-l'; AccountId = (Get-FakeAccountId 1) } -CredentialsFile (Join-Path $TestDrive 'browser/list') -NonInteractive:$false -UseDeviceCode -PassThru `
+                -InformationVariable info -InformationAction SilentlyContinue
+        }
+        finally {
+            Use-TestBrowser $Browser
+        }
+        $lines = ConvertTo-TestMessage $info
+        $lines | Should -Contain $BrowserLine
+        $visits = @(Get-TestBrowserVisit $Browser)
+        $visits.Count | Should -Be 1
+        $visits[0] | Should -Be (Get-TestLoginPrompt $lines).VerificationUriComplete
+        $results.Status | Should -Be 'Refreshed'
+    }
+
+    It 'says that no browser could be opened when no command of BROWSER starts' {
+        $env:BROWSER = '"' + (Join-Path $TestDrive 'no-such-browser') + '"'
+        Use-TestEndpoint $AutoFake
+        try {
+            $results = Set-AwsCliSsoCredentials @Common -EnvironmentName BrowserNone -Account @{ Profile = 'browser-n'; AccountId = (Get-FakeAccountId 1) } -CredentialsFile (Join-Path $TestDrive 'browser/none') -NonInteractive:$false -UseDeviceCode -PassThru `
+                -InformationVariable info -InformationAction SilentlyContinue
+        }
+        finally {
+            Use-TestEndpoint $ManualFake
+            Use-TestBrowser $Browser
+        }
+        $lines = ConvertTo-TestMessage $info
+        $lines | Should -Contain $NoBrowserLine
+        $lines | Should -Not -Contain $BrowserLine
+        $results.Status | Should -Be 'Refreshed' -Because 'the user opens the printed URL on any device'
     }
 
     It 'opens nothing with -NoBrowser, and only prints' {

@@ -5,33 +5,23 @@
 # HOME/USERPROFILE point into TestDrive so that no test ever touches the real ~/.aws.
 #
 # This process runs as `pwsh -NonInteractive`, which the module treats as -NonInteractive: every call that
-# must log in passes -NonInteractive:$false (@Interactive). The "browser" is a stand-in xdg-open/open first
-# on PATH that approves the login at the fake; on Windows, where the module opens URLs through the shell,
-# the fakes approve logins by themselves and the calls use -NoBrowser.
+# must log in passes -NonInteractive:$false (@Interactive), and -UseDeviceCode, the device login on every
+# OS (Windows and macOS would choose the browser flow). The "browser" is the stand-in fake-browser, which
+# the module runs through BROWSER on every OS and which approves the login at the fake.
 
 BeforeAll {
     . (Join-Path $PSScriptRoot 'pester/TestHelpers.ps1')
     $ModuleName = 'Set-AwsCliSsoCredentials'
     # Never the user's real ~/.aws (token cache, config, credentials), whatever a test forgets.
     $SavedEnvironment = Set-TestHome -Path (Join-Path $TestDrive 'home')
-    $SavedPath = $env:PATH
     Import-Module (Get-TestModuleManifest) -Force -ErrorAction Stop
 
-    $OnWindows = Test-TestOnWindows
-    $Interactive = @{ NonInteractive = $false }
-    $FakeLoginArguments = @()
-    $Browser = $null
-    if ($OnWindows) {
-        $Interactive.NoBrowser = $true
-        $FakeLoginArguments = @('--approve-after-polls', '2')
-    }
-    else {
-        $Browser = New-TestBrowser -Folder (Join-Path $TestDrive 'browser')
-        $env:PATH = $Browser.Folder + [System.IO.Path]::PathSeparator + $env:PATH
-        # A safety net, not the approval: should no browser open, a login ends after ~30 s (and the
-        # test fails on the browser visits it counts) instead of waiting forever.
-        $FakeLoginArguments = @('--approve-after-polls', '30')
-    }
+    $Interactive = @{ NonInteractive = $false; UseDeviceCode = $true }
+    $Browser = New-TestBrowser -Folder (Join-Path $TestDrive 'browser')
+    Use-TestBrowser $Browser
+    # A safety net, not the approval: should no browser open, a login ends after ~30 s (and the
+    # test fails on the browser visits it counts) instead of waiting forever.
+    $FakeLoginArguments = @('--approve-after-polls', '30')
 
     $Fake = Start-FakeIdentityCenter -ArgumentList (@('--accounts', '8', '--roles', 'ReadOnly,Admin', '--forbid', "$(Get-FakeAccountId 5):ReadOnly") + $FakeLoginArguments)
     Use-TestEndpoint $Fake
@@ -48,19 +38,18 @@ BeforeAll {
     # Counters of the fake and visits of the stand-in browser start again from zero.
     function Reset-TestObservation($Target = $Fake) {
         Reset-FakeCounters $Target
-        if ($Browser) { Clear-TestBrowserVisit $Browser }
+        Clear-TestBrowserVisit $Browser
     }
 
     # Device logins since Reset-TestObservation: at the fake, and in the stand-in browser.
     function Assert-TestLoginCount([int] $Count, $Target = $Fake) {
         (Get-FakeCounters $Target).startDeviceAuthorization | Should -Be $Count -Because 'device authorizations started at the fake'
-        if ($Browser) { @(Get-TestBrowserVisit $Browser).Count | Should -Be $Count -Because 'browser windows opened' }
+        @(Get-TestBrowserVisit $Browser).Count | Should -Be $Count -Because 'browser windows opened'
     }
 }
 
 AfterAll {
     Stop-FakeIdentityCenter $Fake
-    $env:PATH = $SavedPath
     Restore-TestEnvironment $SavedEnvironment
     Remove-Module -Name Set-AwsCliSsoCredentials -Force -ErrorAction SilentlyContinue
 }
@@ -82,9 +71,7 @@ Describe 'Set-AwsCliSsoCredentials' {
 
             Assert-TestLoginCount 1
             $lines = ConvertTo-TestMessage $info
-            if (-not $OnWindows) {
-                $lines | Should -Contain 'A Browser window should open. Please login there and click ALLOW.'
-            }
+            $lines | Should -Contain 'A Browser window should open. Please login there and click ALLOW.'
             # The code is printed whether or not a browser opened.
             $prompt = Get-TestLoginPrompt $lines
             $prompt.UserCode | Should -Not -BeNullOrEmpty
@@ -390,7 +377,7 @@ Describe 'Set-AwsCliSsoCredentials' {
             $prompt.VerificationUriComplete | Should -Be "$($AutoFake.Url)/device?user_code=$($prompt.UserCode)"
             $lines | Should -Not -Contain 'A Browser window should open. Please login there and click ALLOW.'
             $lines | Should -Not -Contain 'No browser could be opened here; open the URL below on any device.'
-            if ($Browser) { @(Get-TestBrowserVisit $Browser).Count | Should -Be 0 }
+            @(Get-TestBrowserVisit $Browser).Count | Should -Be 0
             (Get-FakeCounters $AutoFake).startDeviceAuthorization | Should -Be 1
             $issued = Get-FakeIssuedCredentials $AutoFake -AccountId (Get-FakeAccountId 0) -RoleName ReadOnly
             (Read-CredentialsFile $file)['nb-0']['aws_access_key_id'] | Should -Be $issued.accessKeyId
@@ -620,7 +607,7 @@ catch {
         # the first refused because the client registration had expired.
         (Get-FakeCounters $SessionFake).startDeviceAuthorization | Should -BeGreaterOrEqual 1
         (Get-FakeCounters $SessionFake).registerClient | Should -Be 1
-        if ($Browser) { @(Get-TestBrowserVisit $Browser).Count | Should -Be 1 }
+        @(Get-TestBrowserVisit $Browser).Count | Should -Be 1
         $child = Invoke-TestChildPowerShell (New-ChildScript 'Persist' 'persist-child' '-Force')
         $child.ExitCode | Should -Be 0 -Because $child.Output
     }

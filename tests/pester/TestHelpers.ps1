@@ -106,16 +106,19 @@ function Get-FakeAccountId([int] $Index) {
 }
 
 $script:TestEnvironmentNames = @(
-    'HOME', 'USERPROFILE', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_ENDPOINT_URL',
+    'HOME', 'USERPROFILE', 'HOMEDRIVE', 'HOMEPATH', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_ENDPOINT_URL',
     'AWS_ENDPOINT_URL_SSO', 'AWS_ENDPOINT_URL_SSO_OIDC',
     # Cleared so that on Linux a login is a device code whatever desktop or SSH session runs the tests;
     # the tests of the browser flow ask for it with -UseDeviceCode:$false.
-    'DISPLAY', 'WAYLAND_DISPLAY', 'SSH_CONNECTION', 'SSH_TTY'
+    'DISPLAY', 'WAYLAND_DISPLAY', 'SSH_CONNECTION', 'SSH_TTY',
+    # The browser the module opens, and the stand-in browser's log: only the tests that want one set them.
+    'BROWSER', 'FAKE_BROWSER_LOG'
 )
 
 function Set-TestHome {
-    # Points HOME and USERPROFILE (and so ~/.aws: token cache, config, credentials) at a test folder and
-    # clears the AWS file and endpoint variables and those of a display or SSH session; returns what to give Restore-TestEnvironment in AfterAll.
+    # Points HOME, USERPROFILE and (on Windows) HOMEDRIVE + HOMEPATH (and so ~/.aws: token cache, config,
+    # credentials) at a test folder and clears the AWS file and endpoint variables, those of a display or
+    # SSH session and BROWSER; returns what to give Restore-TestEnvironment in AfterAll.
     # (The module copies these variables into the native library's environment before each call: on
     # Linux and macOS .NET keeps its own copy, which $env: changes.)
     param([Parameter(Mandatory = $true)] [string] $Path)
@@ -127,6 +130,10 @@ function Set-TestHome {
     $null = New-Item -ItemType Directory -Path $Path -Force
     $env:HOME = $Path
     $env:USERPROFILE = $Path
+    if ($Path -match '^([A-Za-z]:)(.*)$') {
+        $env:HOMEDRIVE = $Matches[1]
+        $env:HOMEPATH = $Matches[2]
+    }
     $saved
 }
 
@@ -190,40 +197,49 @@ function Approve-FakeLogin {
     $null = Invoke-RestMethod -Uri $Url
 }
 
+function Get-FakeBrowserPath {
+    # The stand-in browser (rust/fake's fake-browser): build.ps1 -Task Test passes FAKE_BROWSER_BIN; else
+    # the one cargo built beside the fake IAM Identity Center.
+    if ($env:FAKE_BROWSER_BIN) { return $env:FAKE_BROWSER_BIN }
+    $name = 'fake-browser'
+    if (Test-TestOnWindows) { $name += '.exe' }
+    Join-Path (Split-Path -Parent (Get-FakeBinaryPath)) $name
+}
+
 function New-TestBrowser {
-    # A stand-in browser: executables xdg-open (Linux) and open (macOS) in $Folder that append their
-    # argument to a log file and GET it (following redirects), which approves the login at the fake, as a
-    # user clicking ALLOW would. Put $Folder first on PATH. Returns @{ Folder; LogFile }. Not for Windows (the module opens
-    # URLs through the shell there).
+    # A stand-in browser on every OS: fake-browser records each URL it is asked to open in LogFile, then
+    # GETs it in the background (following the redirect to 127.0.0.1), which approves the login at the
+    # fake as a user clicking ALLOW would. Use-TestBrowser makes the module open URLs with it.
+    # Returns @{ Command; LogFile }.
     param([Parameter(Mandatory = $true)] [string] $Folder)
+    $binary = Get-FakeBrowserPath
+    if (-not (Test-Path -LiteralPath $binary)) {
+        throw "The stand-in browser is not built: $binary (cargo build -p fake-identity-center, or ./build.ps1 -Task Test)"
+    }
     $null = New-Item -ItemType Directory -Path $Folder -Force
-    $log = Join-Path $Folder 'visits.log'
-    $curl = Get-Command -Name curl -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
-    $python = Get-Command -Name python3 -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
-    if ($curl) {
-        # -L: the authorization-code flow's page redirects to the module's listener on 127.0.0.1.
-        $get = "'$($curl.Source)' -fsSL -o /dev/null `"`$1`""
-    }
-    elseif ($python) {
-        $get = "'$($python.Source)' -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1]).read()' `"`$1`""
-    }
-    else {
-        throw 'The stand-in browser needs curl or python3.'
-    }
-    $script = @(
-        '#!/bin/sh'
-        '# Stand-in browser of the Pester tests: records the URL, then approves the login (a GET, in the background).'
-        "printf '%s\n' `"`$1`" >> '$log'"
-        # In the background, as a launcher hands the URL to the browser and exits at once.
-        "$get >/dev/null 2>&1 &"
-        'exit 0'
-    ) -join "`n"
-    foreach ($name in 'xdg-open', 'open') {
-        $path = Join-Path $Folder $name
-        [System.IO.File]::WriteAllText($path, $script + "`n", [System.Text.UTF8Encoding]::new($false))
-        & (Get-Command -Name chmod -CommandType Application | Select-Object -First 1).Source 755 $path
-    }
-    [pscustomobject]@{ Folder = $Folder; LogFile = $log }
+    # Quoted: BROWSER is a command line, and the path may hold spaces.
+    [pscustomobject]@{ Command = '"' + $binary + '"'; LogFile = (Join-Path $Folder 'visits.log') }
+}
+
+function Use-TestBrowser {
+    # The module opens URLs with the command in BROWSER, as Python's webbrowser (the AWS CLI) does.
+    # Set-TestHome's saved environment restores both variables.
+    param([Parameter(Mandatory = $true)] $Browser)
+    $env:BROWSER = $Browser.Command
+    $env:FAKE_BROWSER_LOG = $Browser.LogFile
+}
+
+function Use-TestNoBrowser {
+    # A machine where no browser can be opened: no BROWSER, and no xdg-open or open on PATH (a folder of
+    # nothing). On Windows the shell always has something to hand a URL to, so a BROWSER that cannot be
+    # started stands for "no browser" there. Returns the PATH to put back.
+    param([Parameter(Mandatory = $true)] [string] $EmptyFolder)
+    $null = New-Item -ItemType Directory -Path $EmptyFolder -Force
+    $saved = $env:PATH
+    $env:PATH = $EmptyFolder
+    $env:BROWSER = $null
+    if (Test-TestOnWindows) { $env:BROWSER = '"' + (Join-Path $EmptyFolder 'no-such-browser.exe') + '"' }
+    $saved
 }
 
 function Get-TestBrowserVisit {

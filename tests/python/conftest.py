@@ -30,6 +30,13 @@ DRIVER_CS = REPO / "tests" / "interop" / "Driver.cs"
 START_URL = "https://d-1234567890.awsapps.com/start/"
 
 
+def home_variables(home: Path) -> dict[str, str]:
+    """Every variable a home folder is taken from, all naming `home`: HOME, and on Windows USERPROFILE
+    (which the library prefers there) and HOMEDRIVE + HOMEPATH, so that no check reads the real ~/.aws."""
+    drive, path = os.path.splitdrive(str(home))
+    return {"HOME": str(home), "USERPROFILE": str(home), "HOMEDRIVE": drive, "HOMEPATH": path}
+
+
 def under_ci() -> bool:
     return bool(os.environ.get("CI"))
 

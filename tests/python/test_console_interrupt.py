@@ -25,7 +25,7 @@ import uuid
 
 import pytest
 
-from conftest import REPO, START_URL, missing
+from conftest import REPO, START_URL, home_variables, missing
 
 MANIFEST = REPO / "Set-AwsCliSsoCredentials.psd1"
 MODULE_DLL = REPO / "module" / "SetAwsCliSsoCredentials.dll"
@@ -113,8 +113,7 @@ def test_ctrl_c_in_a_console_cancels_the_login_and_frees_the_lock(tmp_path, star
     credentials = tmp_path / "credentials"
 
     variables = {
-        "HOME": str(home),
-        "USERPROFILE": str(home),
+        **home_variables(home),
         "AWS_ENDPOINT_URL_SSO_OIDC": waiting.url,
         "AWS_ENDPOINT_URL_SSO": waiting.url,
         "AWS_SHARED_CREDENTIALS_FILE": str(credentials),

@@ -22,7 +22,7 @@ import subprocess
 
 import pytest
 
-from conftest import DRIVER_CS, REPO, START_URL
+from conftest import DRIVER_CS, REPO, START_URL, home_variables
 
 PROFILES = ["mono-0", "mono-1", "prod-\u00fc", "mono-3", "\u6771\u4eac-4"]
 ROLE = "ReadOnly"
@@ -49,8 +49,7 @@ def driver_exe(tmp_path_factory, mono_tools, module_dll):
 def run_driver(mono_tools, driver_exe, module_dll, library_path, fake, credentials, home):
     env = dict(os.environ)
     # The login is cached in ~/.aws/sso/cache: never the real one.
-    env["HOME"] = str(home)
-    env["USERPROFILE"] = str(home)
+    env.update(home_variables(home))
     for name in ("AWS_CONFIG_FILE", "AWS_ENDPOINT_URL"):
         env.pop(name, None)
     env["AWS_ENDPOINT_URL_SSO_OIDC"] = fake.url

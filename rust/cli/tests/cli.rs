@@ -1,5 +1,7 @@
 //! The command line as a user runs it.
 
+use std::ffi::OsString;
+use std::path::{Component, Path};
 use std::process::Command;
 
 use fake_identity_center::{Approval, FakeConfig, FakeServer};
@@ -24,7 +26,7 @@ fn refresh_without_login_fails_fast_when_non_interactive() {
     let home = tempfile::tempdir().unwrap();
     let output = cli()
         .args(["refresh", "--non-interactive", "--default-role-name", "ReadOnly", "--account", "dev=111111111111"])
-        .env("HOME", home.path())
+        .envs(home_variables(home.path()))
         .env("AWS_SHARED_CREDENTIALS_FILE", home.path().join("credentials"))
         .output()
         .unwrap();
@@ -36,18 +38,33 @@ fn refresh_without_login_fails_fast_when_non_interactive() {
 
 #[test]
 fn bad_input_is_named() {
-    let output = cli().args(["refresh", "--account", "dev=12345", "--default-role-name", "R"]).output().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let output = cli()
+        .args(["refresh", "--account", "dev=12345", "--default-role-name", "R"])
+        .envs(home_variables(home.path()))
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("accounts[0].accountId '12345'"), "{stderr}");
 }
 
+/// Every variable a home folder is taken from, all naming `home`: HOME, and on Windows USERPROFILE
+/// (which the engine prefers there) and HOMEDRIVE + HOMEPATH, so that no test reads the real ~/.aws.
+fn home_variables(home: &Path) -> [(&'static str, OsString); 4] {
+    let mut components = home.components();
+    let (drive, path) = match components.next() {
+        Some(Component::Prefix(prefix)) => (prefix.as_os_str().to_owned(), components.as_path().into()),
+        _ => (OsString::new(), home.into()),
+    };
+    [("HOME", home.into()), ("USERPROFILE", home.into()), ("HOMEDRIVE", drive), ("HOMEPATH", path)]
+}
+
 /// The command line against a fake, in a home folder of its own.
-fn cli_at(fake: &FakeServer, home: &std::path::Path) -> Command {
+fn cli_at(fake: &FakeServer, home: &Path) -> Command {
     let mut command = cli();
     command
-        .env("HOME", home)
-        .env("USERPROFILE", home)
+        .envs(home_variables(home))
         .env("AWS_ENDPOINT_URL_SSO_OIDC", fake.url())
         .env("AWS_ENDPOINT_URL_SSO", fake.url())
         .env_remove("AWS_SHARED_CREDENTIALS_FILE")

@@ -599,11 +599,16 @@ fn the_host_can_set_what_the_library_sees_of_the_environment() {
         ..FakeConfig::with_generated_accounts(2, &["ReadOnly"])
     });
     let elsewhere = tempfile::tempdir().unwrap();
+    // USERPROFILE too: Windows prefers it to HOME, and the process's own names the scenario's home.
     let set = ok(
         "ssocreds_set_environment",
-        json!({"variables": {"HOME": elsewhere.path(), "AWS_SHARED_CREDENTIALS_FILE": null}}),
+        json!({"variables": {
+            "HOME": elsewhere.path(),
+            "USERPROFILE": elsewhere.path(),
+            "AWS_SHARED_CREDENTIALS_FILE": null
+        }}),
     );
-    assert_eq!(set["variables"], 2);
+    assert_eq!(set["variables"], 3);
     login("HostEnv");
     let accounts = accounts(&FakeConfig::with_generated_accounts(2, &["ReadOnly"]), "host", "ReadOnly");
     ok("ssocreds_refresh", json!({"environment": "HostEnv", "accounts": accounts}));

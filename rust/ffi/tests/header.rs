@@ -20,9 +20,27 @@ fn committed_header_matches_the_source() {
     }
     let committed = std::fs::read(&header_path).unwrap_or_default();
     assert!(
-        committed == generated,
+        with_lf_endings(&committed) == with_lf_endings(&generated),
         "include/ssocreds.h is out of date; run SSOCREDS_UPDATE_HEADER=1 cargo test -p ssocreds-ffi --test header"
     );
+}
+
+/// The text with CRLF line endings made LF: a checkout that converted them (a Windows one without
+/// `.gitattributes`) holds the same header. Only the line endings are forgiven, not a lone CR.
+fn with_lf_endings(text: &[u8]) -> Vec<u8> {
+    let mut lf = Vec::with_capacity(text.len());
+    for (at, &byte) in text.iter().enumerate() {
+        if !(byte == b'\r' && text.get(at + 1) == Some(&b'\n')) {
+            lf.push(byte);
+        }
+    }
+    lf
+}
+
+#[test]
+fn a_header_checked_out_with_crlf_endings_is_the_same_header() {
+    assert_eq!(with_lf_endings(b"int a;\r\n\r\nint b;\n"), b"int a;\n\nint b;\n");
+    assert_eq!(with_lf_endings(b"int a;\rint b;"), b"int a;\rint b;", "a lone CR is a difference");
 }
 
 #[test]

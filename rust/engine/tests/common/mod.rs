@@ -24,12 +24,27 @@ pub fn engine_for(fake: &FakeServer, home: &Path) -> Engine {
 /// The environment of [`engine_for`], with `extra` variables (no marker file exists in it).
 pub fn env_for(fake: &FakeServer, home: &Path, extra: &[(&str, &str)]) -> Env {
     let url = fake.url();
-    let base = [
-        ("AWS_ENDPOINT_URL_SSO_OIDC".to_string(), url.clone()),
-        ("AWS_ENDPOINT_URL_SSO".to_string(), url),
+    let endpoints = [("AWS_ENDPOINT_URL_SSO_OIDC".to_string(), url.clone()), ("AWS_ENDPOINT_URL_SSO".to_string(), url)];
+    let extra = extra.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+    Env::from_pairs(endpoints.into_iter().chain(home_variables(home)).chain(extra))
+}
+
+/// Every variable a home folder is taken from, all naming `home`: HOME, and on Windows USERPROFILE
+/// (which the engine prefers there) and HOMEDRIVE + HOMEPATH.
+pub fn home_variables(home: &Path) -> [(String, String); 4] {
+    let mut components = home.components();
+    let (drive, path) = match components.next() {
+        Some(std::path::Component::Prefix(prefix)) => {
+            (prefix.as_os_str().to_string_lossy().into_owned(), components.as_path().display().to_string())
+        }
+        _ => (String::new(), home.display().to_string()),
+    };
+    [
         ("HOME".to_string(), home.display().to_string()),
-    ];
-    Env::from_pairs(base.into_iter().chain(extra.iter().map(|(k, v)| (k.to_string(), v.to_string()))))
+        ("USERPROFILE".to_string(), home.display().to_string()),
+        ("HOMEDRIVE".to_string(), drive),
+        ("HOMEPATH".to_string(), path),
+    ]
 }
 
 /// The device login request of `environment` at the fake's start URL. The device code is asked

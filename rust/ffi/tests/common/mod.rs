@@ -100,6 +100,17 @@ pub fn login_lock_file(cache_file: &std::path::Path) -> PathBuf {
     cache_file.with_file_name(format!(".{name}.lock"))
 }
 
+/// Every variable a home folder is taken from, all naming `home`: HOME, and on Windows USERPROFILE
+/// (which the library prefers there) and HOMEDRIVE + HOMEPATH.
+pub fn home_variables(home: &std::path::Path) -> [(&'static str, std::ffi::OsString); 4] {
+    let mut components = home.components();
+    let (drive, path) = match components.next() {
+        Some(std::path::Component::Prefix(prefix)) => (prefix.as_os_str().to_owned(), components.as_path().into()),
+        _ => (Default::default(), home.into()),
+    };
+    [("HOME", home.into()), ("USERPROFILE", home.into()), ("HOMEDRIVE", drive), ("HOMEPATH", path)]
+}
+
 pub fn scenario(config: FakeConfig) -> Scenario {
     static SERIAL: Mutex<()> = Mutex::new(());
     let serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
@@ -107,8 +118,9 @@ pub fn scenario(config: FakeConfig) -> Scenario {
     let home = tempfile::tempdir().expect("a temporary home");
     std::env::set_var("AWS_ENDPOINT_URL_SSO_OIDC", fake.url());
     std::env::set_var("AWS_ENDPOINT_URL_SSO", fake.url());
-    std::env::set_var("HOME", home.path());
-    std::env::set_var("USERPROFILE", home.path());
+    for (name, value) in home_variables(home.path()) {
+        std::env::set_var(name, value);
+    }
     std::env::remove_var("AWS_CONFIG_FILE");
     std::env::remove_var("AWS_SHARED_CREDENTIALS_FILE");
     Scenario { fake, home, _serial: serial }
