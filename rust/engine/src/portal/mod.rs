@@ -18,7 +18,9 @@ pub(crate) use client::Clients;
 // ---- Pacing (see `pacer`) ----
 
 /// Requests per second to an endpoint with no learnt rate, and the least a rate never throttled
-/// starts from.
+/// starts from. High enough that a run of tens of profiles is done in a few round trips (peers
+/// hard-code 5 or 20, which costs a second per 20 profiles); a limiter below it answers 429 within
+/// the first few requests, and the rate is cut from there.
 const INITIAL_RATE: f64 = 100.0;
 /// Until the first 429, the rate is multiplied by this for every round trip of accepted requests
 /// that the pacer held back ("grow fast", as TCP's slow start).

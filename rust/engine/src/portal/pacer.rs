@@ -5,11 +5,16 @@
 //! - **Even spacing.** Requests leave one at a time, `1 / rate` apart, in the order they asked; never
 //!   a volley. A request's slot is recomputed each time it asks, so a cut, a pause or a
 //!   `Retry-After` applies to requests already waiting.
-//! - **Start.** From the rate learnt last time for this endpoint, else [`INITIAL_RATE`].
-//! - **Growth.** Until the service first throttles, the rate doubles for every second in which the
-//!   pacer held requests back and the service accepted them ([`GROWTH_PER_SECOND`]); afterwards it
-//!   rises slowly the same way ([`PROBE_PER_SECOND`]). A pacer that holds nothing back (the requests
-//!   in flight are the bottleneck) does not grow, so its rate stays a rate the service has accepted.
+//! - **Start.** From the rate learnt last time for this endpoint if the service's 429s set it; else
+//!   (first contact, or a rate the service never throttled, which is a floor, not a ceiling) from
+//!   the higher of that rate and [`INITIAL_RATE`], growing fast.
+//! - **Growth.** Until the service first throttles, the rate doubles for every round trip (the
+//!   quickest acceptance seen, [`MIN_ROUND_TRIP`] at least) in which the pacer held requests back
+//!   and the service accepted them ([`GROWTH_PER_ROUND_TRIP`]), as TCP's slow start: a run reaches
+//!   the service's speed in a few round trips, and overshoots a limit by at most a round trip's
+//!   doubling before the first 429 says so. Afterwards the rate rises slowly, per second
+//!   ([`PROBE_PER_SECOND`]). A pacer that holds nothing back (the requests in flight are the
+//!   bottleneck) does not grow, so its rate stays a rate the service has accepted.
 //! - **Cut.** A 429 for a request sent after the last change cuts the rate by the share of recent
 //!   requests the service accepted. Later 429s of the same throttled spell re-estimate instead: never
 //!   below the rate the service accepted over the last second (a fixed window that is spent refuses
@@ -18,7 +23,10 @@
 //!   has cut the rate deep, a cut that did not change the share of refusals is not repeated: those
 //!   429s are not about the rate.
 //! - **Pause.** When everything sent since the last change was refused, the service is closed for
-//!   now: the pacer waits (one interval, then twice as long each time) instead of cutting.
+//!   now: the pacer waits (one interval, then twice as long each time) instead of cutting. If it
+//!   accepted several in the last second and refused everything after them, a fixed window is
+//!   spent: that many a second is its rate, and the pause lasts until a second after the first of
+//!   them, when the window has turned.
 //! - **Retry-After.** Nobody is let through before it, queued requests included.
 //! - **Learnt.** What the next pacer for the endpoint starts from: see [`Pacer::learned`].
 
@@ -26,9 +34,9 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use super::{
-    GROWTH_PER_ROUND_TRIP, HISTORY, HISTORY_LEN, INITIAL_RATE, MAX_CUT, MAX_RATE, MAX_RETRY_AFTER, MIN_RATE, MIN_ROUND_TRIP, NOISE_DEPTH,
-    NOISE_MIN_ANSWERS, NOISE_SHARE, PROBE_PER_SECOND, RECENT, REPOLL, SHARE_PRIOR, SMALL_CUT, SPELL_MIN_ACCEPTED,
-    SPELL_MIN_SPAN, SPELL_QUIET, TIMER_SLACK,
+    GROWTH_PER_ROUND_TRIP, HISTORY, HISTORY_LEN, INITIAL_RATE, MAX_CUT, MAX_RATE, MAX_RETRY_AFTER, MIN_RATE,
+    MIN_ROUND_TRIP, NOISE_DEPTH, NOISE_MIN_ANSWERS, NOISE_SHARE, PROBE_PER_SECOND, RECENT, REPOLL, SHARE_PRIOR,
+    SMALL_CUT, SPELL_MIN_ACCEPTED, SPELL_MIN_SPAN, SPELL_QUIET, TIMER_SLACK,
 };
 
 /// Where a pacer starts, and what it has learnt (see [`Pacer::learned`]).
@@ -173,8 +181,9 @@ impl Pacer {
 
     /// What to start from next time: the rate, and whether the service's 429s set it. A rate
     /// reached without a 429 is only where the pacer stopped holding requests back (something else,
-    /// such as the bound on requests in flight, set the pace): the service may take more, so the
-    /// next pacer starts from one second's growth above it, and keeps growing.
+    /// such as the bound on requests in flight or a run of one profile, set the pace): the service
+    /// may take more, so the next pacer starts from it or from [`INITIAL_RATE`], whichever is
+    /// higher, and keeps growing fast.
     ///
     /// A rate set by 429s is, at a run's end, anywhere on the saw-tooth of small cuts and slow
     /// probing just under the service's limit; the next pacer starts from the top of the last tooth
@@ -625,6 +634,42 @@ mod tests {
         assert_eq!(Pacer::new(Start { rate: f64::NAN, throttled: true }).rate(), INITIAL_RATE);
         assert_eq!(Pacer::new(Start { rate: 1e12, throttled: true }).rate(), MAX_RATE);
         assert_eq!(Pacer::new(Start { rate: 0.0, throttled: true }).rate(), MIN_RATE);
+    }
+
+    #[test]
+    fn a_spent_fixed_window_sets_the_rate_and_is_waited_out() {
+        // First contact with 10 a second in fixed windows, answers at once: the pacer spends the
+        // first window in a fraction of a second. Once everything after its ten is refused, ten a
+        // second is the rate, and nothing leaves before the window has turned.
+        let start = Instant::now();
+        let mut limiter = Limiter::new(RateLimit { window: RateWindow::Fixed, ..RateLimit::per_second(10) }, start);
+        let mut pacer = Pacer::new(Start::default());
+        let (mut now, mut refused) = (start, 0);
+        // Always one more waiting: the pacer sets the pace.
+        let mut next = pacer.enqueue();
+        let pause = loop {
+            assert!(refused < 50, "no pause");
+            let ticket = std::mem::replace(&mut next, pacer.enqueue());
+            let sent = loop {
+                match pacer.turn(ticket, now) {
+                    Turn::Go(sent) => break sent,
+                    Turn::WaitUntil(at) => now = at,
+                }
+            };
+            let answer = if limiter.admit(now).is_ok() {
+                Answer::Accepted
+            } else {
+                refused += 1;
+                Answer::Throttled { retry_after: None }
+            };
+            if let Some(Change::Pause(pause)) = pacer.answered(sent, now, answer) {
+                break pause;
+            }
+        };
+        assert!(now < start + ms(500), "the window was spent at {:?}", now - start);
+        assert!(refused <= 3, "{refused} refused before the pause");
+        assert!((9.0..=10.0).contains(&pacer.rate()), "{}", pacer.rate());
+        assert_eq!(now + pause, start + RECENT);
     }
 
     #[test]
