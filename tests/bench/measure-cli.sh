@@ -41,7 +41,7 @@ export AWS_ENDPOINT_URL_SSO_OIDC=$url AWS_ENDPOINT_URL_SSO=$url
 template=$work/template
 mkdir -p "$template"
 HOME=$template "$cli" login --environment Bench --start-url https://d-1234567890.awsapps.com/start \
-    --region us-east-1 --use-device-code --no-browser >/dev/null
+    --region us-east-1 --use-device-code --no-browser >/dev/null 2>&1
 if compgen -G "$template/.aws/sso/cache/ssocreds-portal-rates*" >/dev/null; then
     echo "the login wrote a learnt portal rate: runs would not be first contact" >&2
     exit 2

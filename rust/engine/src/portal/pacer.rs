@@ -318,17 +318,19 @@ impl Pacer {
     ///
     /// Unless, in the last second, it accepted several and then refused everything: a fixed window
     /// that is spent, and that many a second is its rate (a first contact that overshot spends one
-    /// in milliseconds). Those still unanswered count as accepted (they were sent before the
-    /// refusals began, and 429s come back sooner than answers), and the pause lasts until a second
-    /// after the oldest of them, when such a window has turned.
+    /// in milliseconds). Those sent before the refusals began and still unanswered count as
+    /// accepted (429s come back sooner than answers), and the pause lasts until a second after the
+    /// oldest of them, when such a window has turned.
     fn pause(&mut self, now: Instant) -> Change {
         let last_second = |t: &Instant| *t + RECENT > now;
-        let refused = self.history.iter().filter(|(t, ok)| !ok && last_second(t)).map(|(t, _)| *t);
-        let accepted: Vec<Instant> = (self.history.iter().filter(|(t, ok)| *ok && last_second(t)).map(|(t, _)| *t))
-            .chain(self.in_flight.iter().copied().filter(last_second))
+        let first_refused = self.history.iter().filter(|(t, ok)| !ok && last_second(t)).map(|(t, _)| *t).min();
+        let before_refusals = |t: &Instant| first_refused.is_some_and(|first| *t < first);
+        let answered: Vec<Instant> =
+            self.history.iter().filter(|(t, ok)| *ok && last_second(t)).map(|(t, _)| *t).collect();
+        let accepted: Vec<Instant> = (answered.iter().copied())
+            .chain(self.in_flight.iter().copied().filter(|t| last_second(t) && before_refusals(t)))
             .collect();
-        let window_spent = accepted.len() >= SPELL_MIN_ACCEPTED
-            && refused.min().is_some_and(|first_refused| accepted.iter().all(|t| *t < first_refused));
+        let window_spent = accepted.len() >= SPELL_MIN_ACCEPTED && answered.iter().all(before_refusals);
         let mut pause = self.interval().mul_f64(2f64.powi(self.pauses.min(16) as i32));
         if window_spent {
             self.rate = self.rate.min(accepted.len() as f64 / RECENT.as_secs_f64()).max(MIN_RATE);
