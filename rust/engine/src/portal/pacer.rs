@@ -262,12 +262,31 @@ impl Pacer {
             }
             Answer::Throttled { retry_after } => {
                 self.remember(sent.at, false, now);
+                let reopened = self.blocked_until;
                 if let Some(wait) = retry_after {
                     let until = now + wait.min(MAX_RETRY_AFTER);
                     self.blocked_until = Some(self.blocked_until.map_or(until, |b| b.max(until)));
                 }
-                self.throttled(sent.at, now)
+                let change = self.throttled(sent.at, now);
+                if retry_after.is_some() {
+                    self.closed_after_window(sent.at, reopened, now);
+                }
+                change
             }
+        }
+    }
+
+    /// A `Retry-After` says the service is closed for a while: what it accepted since it last
+    /// reopened (or over the last second) is what it takes in a window, taken as a second's worth.
+    /// Only when that is several: a bucket of burst 1 says when its next token comes, which tells
+    /// nothing about a window. Requests in flight sent before the refused one count as accepted.
+    fn closed_after_window(&mut self, refused: Instant, reopened: Option<Instant>, now: Instant) {
+        let since = reopened.filter(|t| *t + RECENT > now).unwrap_or(now.checked_sub(RECENT).unwrap_or(now));
+        let in_window = |t: &Instant| *t >= since && *t < refused;
+        let accepted = self.history.iter().filter(|(t, ok)| *ok && in_window(t)).count()
+            + self.in_flight.iter().filter(|t| in_window(t)).count();
+        if accepted >= SPELL_MIN_ACCEPTED {
+            self.rate = self.rate.min(accepted as f64 / RECENT.as_secs_f64()).max(MIN_RATE);
         }
     }
 
