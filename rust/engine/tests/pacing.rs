@@ -98,9 +98,10 @@ async fn the_learnt_rate_is_kept_for_the_next_process() {
         use std::os::unix::fs::PermissionsExt;
         assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
     }
-    // A new process over the same home starts from the rate learnt, about 25/s: with 150 ms answers,
-    // four requests leave before the first answer comes back, where starting from 10/s no more than
-    // two would ever be in flight.
+    // A new process over the same home starts from the rate learnt, about 25/s, not from the 100/s
+    // of a first contact: with 150 ms answers, four requests leave before the first answer comes
+    // back, spaced so that the limiter (burst 1) refuses none; at 100/s, 10 ms apart, it refuses
+    // some (three, without the file).
     fake.reset_counters();
     let next = engine_for(&fake, home.path());
     let mut four = request;
@@ -108,4 +109,5 @@ async fn the_learnt_rate_is_kept_for_the_next_process() {
     assert_eq!(next.refresh(four).await.unwrap().count(ProfileStatus::Refreshed), 4);
     let counters = fake.counters();
     assert!(counters.max_in_flight_seen >= 3, "{counters:?}");
+    assert_eq!(counters.throttled, 0, "{counters:?}");
 }

@@ -17,12 +17,17 @@ pub(crate) use client::Clients;
 
 // ---- Pacing (see `pacer`) ----
 
-/// Requests per second to an endpoint with no learnt rate. Peers hard-code 5 or 20; this is a
-/// cautious start that doubles within a second if the service keeps up.
-const INITIAL_RATE: f64 = 10.0;
-/// Until the first 429, the rate is multiplied by this for every second of accepted requests that
-/// the pacer held back ("grow fast").
-const GROWTH_PER_SECOND: f64 = 2.0;
+/// Requests per second to an endpoint with no learnt rate, and the least a rate never throttled
+/// starts from. High enough that a run of tens of profiles is done in a few round trips (peers
+/// hard-code 5 or 20, which costs a second per 20 profiles); a limiter below it answers 429 within
+/// the first few requests, and the rate is cut from there.
+const INITIAL_RATE: f64 = 100.0;
+/// Until the first 429, the rate is multiplied by this for every round trip of accepted requests
+/// that the pacer held back ("grow fast", as TCP's slow start).
+const GROWTH_PER_ROUND_TRIP: f64 = 2.0;
+/// The round trip growth counts in is never taken as shorter than this (a service on loopback
+/// answers in microseconds), nor longer than [`RECENT`].
+const MIN_ROUND_TRIP: Duration = Duration::from_millis(25);
 /// After it, by this ("probe slowly"): a 3% overshoot of a limit that wants evenly spaced
 /// requests costs one 429 in about thirty requests, and only until the next cut.
 const PROBE_PER_SECOND: f64 = 1.03;
