@@ -120,6 +120,7 @@ namespace SetAwsCliSsoCredentials.Engine
         [DataMember(Name = "total")] public int Total;
         // message
         [DataMember(Name = "level")] public string Level;
+        [DataMember(Name = "code")] public string Code;
         [DataMember(Name = "text")] public string Text;
         // finished
         [DataMember(Name = "report")] public RunReport Report;

@@ -213,6 +213,12 @@ namespace SetAwsCliSsoCredentials.Engine
 
         private void ShowMessage(RunEvent message)
         {
+            // TODO(run): with confirm and nothing to fetch, the run sums up even when -WhatIf answered; -WhatIf
+            // never printed the summary (it changes nothing, so nothing was "registered").
+            if (message.Code == "Summary" && WhatIfRequested)
+            {
+                return;
+            }
             switch (message.Level)
             {
                 case "warning":
