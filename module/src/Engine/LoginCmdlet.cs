@@ -90,7 +90,7 @@ namespace SetAwsCliSsoCredentials.Engine
                 while (true)
                 {
                     int waitMs = (int)schedule.UntilNext(TimeSpan.FromMilliseconds(NextEventMilliseconds)).TotalMilliseconds;
-                    RunEvent next = Next(id, Math.Max(waitMs, 1));
+                    RunEvent next = Native(() => NativeEngine.RunNext(id, Math.Max(waitMs, 1)), "run");
                     if (next.Event == "finished")
                     {
                         finished = true;
@@ -129,16 +129,7 @@ namespace SetAwsCliSsoCredentials.Engine
 
         private long Started(RunStartRequest start)
         {
-            long id;
-            try
-            {
-                id = NativeEngine.RunStart(start);
-            }
-            catch (NativeCallException e)
-            {
-                ThrowTerminatingError(Errors.Record(e, start.Request?.Environment));
-                throw;
-            }
+            long id = Native(() => NativeEngine.RunStart(start), start.Request?.Environment);
             bool stopped;
             lock (runGate)
             {
@@ -152,11 +143,12 @@ namespace SetAwsCliSsoCredentials.Engine
             return id;
         }
 
-        private RunEvent Next(long id, int waitMs)
+        /// <summary>A call of the run: after Ctrl+C its failure stops the pipeline; otherwise it fails the command.</summary>
+        private T Native<T>(Func<T> call, object target)
         {
             try
             {
-                return NativeEngine.RunNext(id, waitMs);
+                return call();
             }
             catch (NativeCallException) when (stopping)
             {
@@ -164,7 +156,7 @@ namespace SetAwsCliSsoCredentials.Engine
             }
             catch (NativeCallException e)
             {
-                ThrowTerminatingError(Errors.Record(e, "run"));
+                ThrowTerminatingError(Errors.Record(e, target));
                 throw;
             }
         }
@@ -203,7 +195,8 @@ namespace SetAwsCliSsoCredentials.Engine
                     OnLoggedIn(next.Session, LocalTime(next.ExpiresAt));
                     break;
                 case "confirm":
-                    NativeEngine.RunAnswer(id, Confirm(next));
+                    string[] confirmed = Confirm(next);
+                    Native(() => NativeEngine.RunAnswer(id, confirmed), "run");
                     break;
                 case "message":
                     ShowMessage(next);

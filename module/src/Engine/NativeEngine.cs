@@ -57,7 +57,7 @@ namespace SetAwsCliSsoCredentials.Engine
         public static RunEvent RunNext(long runId, int waitMs) =>
             Call<RunEvent>("run_next", new RunCall { RunId = runId, WaitMs = waitMs });
 
-        public static void RunAnswer(long runId, string[] confirmed) =>
+        public static RunCall RunAnswer(long runId, string[] confirmed) =>
             Call<RunCall>("run_answer", new RunCall { RunId = runId, Confirmed = confirmed });
 
         /// <summary>Callable from another thread while RunNext waits: the next event is finished with Cancelled.</summary>
