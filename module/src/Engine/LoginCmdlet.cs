@@ -104,6 +104,12 @@ namespace SetAwsCliSsoCredentials.Engine
                     {
                         Show(id, next);
                     }
+                    if (next.Event == "loginNeeded" || next.Event == "loginWaiting" || next.Event == "loggedIn")
+                    {
+                        // The time a person takes to log in is no refresh to watch: the fetch after it gets its own 2 s.
+                        progress = null;
+                        schedule = schedule.Shown ? schedule : new ProgressSchedule();
+                    }
                     if (progress != null && schedule.Due(progress.Completed))
                     {
                         schedule.Draw(progress.Completed, () => WriteProgress(Bar(activity, progress)));
