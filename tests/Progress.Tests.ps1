@@ -21,13 +21,13 @@ BeforeAll {
 
     # Runs a refresh in a new runspace of this process, as a command typed at a prompt; returns its
     # progress records, its results and how long it took.
-    function Invoke-TestRefresh([int] $Count, [int] $MaxConcurrency) {
+    function Invoke-TestRefresh([int] $Count, [int] $MaxConcurrency, [string] $EnvironmentName = 'Progress', [string] $LoginArguments = '') {
         $ps = [powershell]::Create()
         try {
             $null = $ps.AddScript(@"
 Import-Module $(ConvertTo-TestLiteral (Get-TestModuleManifest))
 `$accounts = foreach (`$i in 0..$($Count - 1)) { @{ Profile = "p`$i"; AccountId = (100000000000 + `$i).ToString() } }
-Set-AwsCliSsoCredentials -EnvironmentName Progress -DefaultRoleName ReadOnly -Account `$accounts -CredentialsFile $(ConvertTo-TestLiteral $File) -Force -MaxConcurrency $MaxConcurrency -PassThru
+Set-AwsCliSsoCredentials -EnvironmentName $EnvironmentName -DefaultRoleName ReadOnly -Account `$accounts -CredentialsFile $(ConvertTo-TestLiteral $File) -Force -MaxConcurrency $MaxConcurrency -PassThru $LoginArguments
 "@)
             $watch = [System.Diagnostics.Stopwatch]::StartNew()
             $results = @($ps.Invoke())
@@ -80,5 +80,23 @@ Describe 'The progress bar of a refresh' {
             Set-ItResult -Inconclusive -Because "one round of 0.6 s took $([math]::Round($run.Seconds, 1)) s on this machine"
         }
         $run.Progress.Count | Should -Be 0
+    }
+
+    It 'shows no bar while a person logs in, nor for the short refresh after the login' {
+        # The login takes about 4 s (the fake approves the device code at the 4th poll, one a second).
+        $slowLogin = Start-FakeIdentityCenter -ArgumentList @('--accounts', '2', '--roles', 'ReadOnly', '--approve-after-polls', '4')
+        try {
+            Use-TestEndpoint $slowLogin
+            $login = "-StartUrl $StartUrl -Region $Region -NoBrowser " + '-NonInteractive:$false -InformationAction SilentlyContinue'
+            $run = Invoke-TestRefresh -Count 2 -MaxConcurrency 8 -EnvironmentName SlowLogin -LoginArguments $login
+        }
+        finally {
+            Use-TestEndpoint $SlowFake
+            Stop-FakeIdentityCenter $slowLogin
+        }
+        $run.Errors | Should -BeNullOrEmpty
+        @($run.Results | Where-Object Status -EQ 'Refreshed').Count | Should -Be 2
+        $run.Seconds | Should -BeGreaterThan 3 -Because 'the login waits for four polls'
+        $run.Progress.Count | Should -Be 0 -Because 'the wait for a person is no refresh to watch, and the refresh after it is short'
     }
 }

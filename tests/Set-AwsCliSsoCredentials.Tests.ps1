@@ -256,6 +256,14 @@ Describe 'Set-AwsCliSsoCredentials' {
             Get-FileBytesHash $file | Should -Be $before
             Get-FakeCounterTotal $Fake | Should -Be 0
         }
+
+        It 'with every profile still valid, sums nothing up: it registered nothing' {
+            $file = Join-Path $TestDrive 'whatif-current/credentials'
+            $accounts = New-TestAccounts 0 'wic'
+            $null = Set-AwsCliSsoCredentials @Common @Interactive -EnvironmentName WhatIfCurrent -Account $accounts -CredentialsFile $file -InformationAction SilentlyContinue
+            Set-AwsCliSsoCredentials @Common -EnvironmentName WhatIfCurrent -Account $accounts -CredentialsFile $file -WhatIf -InformationVariable info -InformationAction SilentlyContinue
+            @($info).Count | Should -Be 0 -Because "-WhatIf changes nothing: $($info -join ' | ')"
+        }
     }
 
     Context 'pipeline input' {

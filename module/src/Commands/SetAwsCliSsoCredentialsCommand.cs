@@ -14,7 +14,7 @@ namespace SetAwsCliSsoCredentials.Commands
     /// </summary>
     [Cmdlet(VerbsCommon.Set, "AwsCliSsoCredentials", SupportsShouldProcess = true, DefaultParameterSetName = AccountsSet)]
     [OutputType(typeof(ProfileResult))]
-    public sealed partial class SetAwsCliSsoCredentialsCommand : SsoCredsCmdlet
+    public sealed partial class SetAwsCliSsoCredentialsCommand : LoginCmdlet
     {
         private const string AccountsSet = "Accounts";
         private const string FromConfigSet = "FromConfig";
@@ -53,24 +53,7 @@ namespace SetAwsCliSsoCredentials.Commands
         public SwitchParameter Force { get; set; }
 
         [Parameter]
-        public SwitchParameter NonInteractive { get; set; }
-
-        [Parameter]
-        public SwitchParameter NoBrowser { get; set; }
-
-        [Parameter]
-        public SwitchParameter UseDeviceCode { get; set; }
-
-        [Parameter]
-        [ValidateRange(1, 65535)]
-        public int RedirectPort { get; set; }
-
-        [Parameter]
         public SwitchParameter PassThru { get; set; }
-
-        [Parameter]
-        [ValidateRange(1, 256)]
-        public int MaxConcurrency { get; set; }
 
         [Parameter(ParameterSetName = AccountsSet)]
         public SwitchParameter NoTokenFile { get; set; }
@@ -114,20 +97,157 @@ namespace SetAwsCliSsoCredentials.Commands
             }
         }
 
+
         protected override void EndProcessing()
         {
-            if (FromConfig.IsPresent)
+            RefreshRequest request = FromConfig.IsPresent ? FromConfigRequest() : AccountsRequest();
+            string activity = FromConfig.IsPresent
+                ? "Refreshing AWS credentials (the AWS config file's SSO profiles)"
+                : "Refreshing AWS credentials (" + request.Environment + ")";
+            RunLogin login = LoginOptions();
+            login.WriteSsoSession = ConfigureSsoSession.IsPresent;
+            RunEvent finished = Run(new RunStartRequest { Operation = "refresh", Request = request, Login = login, Confirm = true }, activity);
+            // -WhatIf shows what would be done and changes nothing, not even the globals.
+            if (finished.Report != null && !WhatIfRequested)
             {
-                new FromConfigRun(this).Execute();
-                return;
+                Report(request, finished);
             }
-            new RefreshRun(this).Execute();
+            WriteErrors(finished, FromConfig.IsPresent ? "FromConfig" : request.Environment);
         }
 
-        /// <summary>The credentials file as the library takes it: -CredentialsFile as a file-system path, or null
-        /// for AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials. Resolved per call, never remembered.</summary>
+        /// <summary>
+        /// The parameters, else what this session remembered for the environment: its settings and, unless
+        /// accounts are passed or -AllAccounts is given, its account list (or one preset by the user) with the
+        /// discovery settings of the run that made it, like the original.
+        /// </summary>
+        private RefreshRequest AccountsRequest()
+        {
+            string environment = EnvironmentName;
+            IDictionary remembered = RememberedSettings(environment);
+            bool useRemembered = piped.Count == 0 && !IsBound("AllAccounts");
+            List<object> sources = useRemembered ? RememberedAccounts(environment) : piped;
+            return new RefreshRequest
+            {
+                Environment = environment,
+                Accounts = sources.Select(AccountInput.ToRequest).ToArray(),
+                DefaultRoleName = Pick("DefaultRoleName", DefaultRoleName, remembered),
+                StartUrl = Pick("StartUrl", StartUrl, remembered),
+                Region = Pick("Region", Region, remembered),
+                CredentialsFile = CredentialsFilePath,
+                Force = Force.IsPresent,
+                MaxConcurrency = MaxConcurrency,
+                NoTokenFile = NoTokenFileFor(environment, NoTokenFile),
+                Discover = AllAccounts.IsPresent || (useRemembered && LanguagePrimitives.IsTrue(RememberedSetting(environment, "AllAccounts"))),
+                ProfileNameTemplate = ProfileNameTemplate ?? (useRemembered ? RememberedSetting(environment, "ProfileNameTemplate") as string : null),
+                IncludeAccount = Filter("IncludeAccount", useRemembered),
+                ExcludeAccount = Filter("ExcludeAccount", useRemembered),
+                IncludeRole = Filter("IncludeRole", useRemembered),
+            };
+        }
+
+        private RefreshRequest FromConfigRequest() => new RefreshRequest
+        {
+            FromConfig = true,
+            ConfigProfile = ConfigProfile,
+            CredentialsFile = CredentialsFilePath,
+            Force = Force.IsPresent,
+            MaxConcurrency = MaxConcurrency,
+            ProfileNameTemplate = ProfileNameTemplate,
+        };
+
+        /// <summary>The credentials file as the library takes it: -CredentialsFile as a file-system path (TestDrive:,
+        /// ~, relative), or null for AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials. Resolved per call.</summary>
         private string CredentialsFilePath => CredentialsFile == null ? null
             : SessionState.Path.GetUnresolvedProviderPathFromPSPath(CredentialsFile);
+
+        private string Pick(string name, string given, IDictionary remembered)
+        {
+            string value = IsBound(name) || remembered == null || !remembered.Contains(name) ? null : Unwrap(remembered[name]) as string;
+            value = string.IsNullOrEmpty(value) ? given : value;
+            return string.IsNullOrEmpty(value) ? null : value;
+        }
+
+        private List<object> RememberedAccounts(string environment)
+        {
+            object list = Unwrap(GetGlobal(AccountsVariable(environment)));
+            if (list is IEnumerable items && !(list is string) && !(list is IDictionary))
+            {
+                return items.Cast<object>().Where(o => o != null).ToList();
+            }
+            return list == null ? new List<object>() : new List<object> { list };
+        }
+
+        /// <summary>A discovery setting: passed, else remembered when the remembered list is used.</summary>
+        private string[] Filter(string name, bool useRemembered)
+        {
+            string[] given = MyInvocation.BoundParameters.TryGetValue(name, out object value) ? (string[])value : null;
+            object remembered = given == null && useRemembered ? RememberedSetting(EnvironmentName, name) : null;
+            return remembered == null ? given : LanguagePrimitives.ConvertTo<string[]>(remembered);
+        }
+
+        /// <summary>-PassThru's objects, the engine's warnings, and the globals the original kept.</summary>
+        private void Report(RefreshRequest request, RunEvent finished)
+        {
+            ProfileReport[] profiles = finished.Report.Profiles ?? new ProfileReport[0];
+            foreach (string warning in Warnings(finished.Report).Distinct())
+            {
+                WriteWarning(warning);
+            }
+            foreach (ProfileReport profile in profiles.Where(p => PassThru))
+            {
+                WriteObject(new ProfileResult
+                {
+                    Profile = profile.Profile,
+                    AccountId = profile.AccountId,
+                    RoleName = profile.RoleName,
+                    Status = StatusName(profile.Status),
+                    Expiration = LocalTime(profile.ExpiresAt),
+                    ConfigProfile = profile.ConfigProfile,
+                    SsoSession = request.FromConfig ? profile.Environment : null,
+                });
+            }
+            if (!request.FromConfig)
+            {
+                Remember(request, profiles);
+                if (finished.Error == null && LocalTime(finished.Report.TokenExpiresAt) is DateTime expires)
+                {
+                    SetGlobal(TokenExpireVariable(request.Environment), expires);
+                }
+            }
+        }
+
+        private static IEnumerable<string> Warnings(RunReport report)
+        {
+            IEnumerable<string> warnings = (report.Warnings ?? new RunError[0]).Select(w => w.Message);
+            // TODO(run): a refresh run's finished.report is its plan with the fetched profiles merged in, so the
+            // fetch's warnings (the credentials file readable by others, Permissions.Tests.ps1) are lost; the
+            // library should keep them. Until then the warning is made here, worded as the library words it.
+            bool wroteSecrets = (report.Profiles ?? new ProfileReport[0]).Any(p => p.Status == "refreshed");
+            return wroteSecrets ? warnings.Concat(FileModeWarning.For(report.CredentialsFile)) : warnings;
+        }
+
+        private void Remember(RefreshRequest request, ProfileReport[] profiles)
+        {
+            SetGlobal(AccountsVariable(request.Environment), profiles.Select(p => (object)new Hashtable
+            {
+                { "Profile", p.Profile },
+                { "AccountId", p.AccountId },
+                { "RoleName", p.RoleName },
+                { "CredsExpiration", EpochMilliseconds(LocalTime(p.ExpiresAt)) },
+            }).ToArray());
+            SetGlobal(SettingsVariable(request.Environment), new Hashtable(StringComparer.OrdinalIgnoreCase)
+            {
+                { "StartUrl", request.StartUrl },
+                { "Region", request.Region },
+                { "DefaultRoleName", request.DefaultRoleName },
+                { "NoTokenFile", request.NoTokenFile },
+                { "AllAccounts", request.Discover },
+                { "ProfileNameTemplate", request.ProfileNameTemplate },
+                { "IncludeAccount", request.IncludeAccount },
+                { "ExcludeAccount", request.ExcludeAccount },
+                { "IncludeRole", request.IncludeRole },
+            });
+        }
 
         private static string StatusName(string status)
         {
@@ -141,509 +261,8 @@ namespace SetAwsCliSsoCredentials.Commands
             }
         }
 
-        /// <summary>The original's 'hh:mm:ss left on SSO Token', leading zeros and colons trimmed like it did.</summary>
-        private static string TimeLeft(DateTime expiresAt)
-        {
-            TimeSpan left = expiresAt - DateTime.Now;
-            if (left < TimeSpan.Zero)
-            {
-                left = TimeSpan.Zero;
-            }
-            string text = string.Format(CultureInfo.InvariantCulture, "{0:D2}:{1:D2}:{2:D2} left on SSO Token",
-                (int)Math.Floor(left.TotalHours), left.Minutes, left.Seconds);
-            return text.TrimStart('0', ' ', ':');
-        }
-
-        private LoginOptions LoginOptions(bool noTokenFile, bool writeSsoSession) =>
-            LoginOptionsFrom(NoBrowser, UseDeviceCode, RedirectPort, noTokenFile, writeSsoSession);
-
-        private bool IsBound(string parameter) => MyInvocation.BoundParameters.ContainsKey(parameter);
-
-        private bool WhatIfRequested =>
-            (MyInvocation.BoundParameters.TryGetValue("WhatIf", out object value) && LanguagePrimitives.IsTrue(value)) ||
-            (!IsBound("WhatIf") && LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference")));
-
-        /// <summary>One invocation's work, from the parameters and what the session remembered.</summary>
-        private sealed class RefreshRun
-        {
-            private readonly SetAwsCliSsoCredentialsCommand cmdlet;
-            private readonly string environment;
-            private readonly string loginAction;
-            private RefreshRequest request;
-            private List<object> sources;
-            private string startUrl;
-            private string region;
-            private string defaultRoleName;
-            private bool noTokenFile;
-            private bool allAccounts;
-            private DateTime? tokenExpiresAt;
-            private bool loggedInNow;
-            private readonly HashSet<string> warned = new HashSet<string>(StringComparer.Ordinal);
-
-            public RefreshRun(SetAwsCliSsoCredentialsCommand cmdlet)
-            {
-                this.cmdlet = cmdlet;
-                environment = cmdlet.EnvironmentName;
-                loginAction = "Run Set-AwsCliSsoCredentials -EnvironmentName " + environment +
-                    " in an interactive PowerShell (without -NonInteractive) to log in.";
-            }
-
-            public void Execute()
-            {
-                ResolveSettings();
-                ResolveAccounts();
-                request = BuildRequest();
-
-                // 1. What needs fetching: a dry run reads the file only (no network call, nothing written);
-                //    with -AllAccounts it also lists the accounts and roles, which needs a login.
-                RefreshReport plan = Plan();
-                if (plan == null)
-                {
-                    return;
-                }
-                ReportDiscovery(plan);
-
-                // 2. Every profile with its final name; -WhatIf / -Confirm decide per profile to fetch.
-                var resolved = new List<ProfileReport>();
-                var reports = new Dictionary<string, ProfileReport>(StringComparer.Ordinal);
-                var selected = new List<AccountRequest>();
-                foreach (ProfileReport report in plan.Profiles ?? new ProfileReport[0])
-                {
-                    resolved.Add(report);
-                    if (report.Status == "wouldRefresh")
-                    {
-                        string target = report.Profile + " (account " + report.AccountId + ", role " + report.RoleName + ")";
-                        if (cmdlet.ShouldProcess(target, "Refresh AWS credentials"))
-                        {
-                            selected.Add(new AccountRequest { Profile = report.Profile, AccountId = report.AccountId, RoleName = report.RoleName });
-                        }
-                    }
-                    else
-                    {
-                        reports[report.Profile] = report;
-                    }
-                }
-                if (cmdlet.WhatIfRequested)
-                {
-                    return;
-                }
-
-                if (cmdlet.ConfigureSsoSession && !loggedInNow)
-                {
-                    WriteSsoSessionSection();
-                }
-
-                // 3. Fetch and write; log in first when the library says a login is needed.
-                var stillNeedLogin = new List<AccountRequest>();
-                string loginDetail = null;
-                if (selected.Count > 0)
-                {
-                    Fetch(selected, reports, stillNeedLogin, ref loginDetail);
-                }
-
-                // 4. Report per profile, remember the list like the original did.
-                Report(resolved, reports, stillNeedLogin);
-                if (stillNeedLogin.Count > 0)
-                {
-                    string message = "The SSO token of environment '" + environment + "' was rejected by the service and could not be renewed; " +
-                        "these profiles were not refreshed: " + string.Join(", ", stillNeedLogin.Select(a => a.Profile)) + ".";
-                    if (!string.IsNullOrEmpty(loginDetail))
-                    {
-                        message += " (" + loginDetail + ")";
-                    }
-                    cmdlet.ThrowTerminating("LoginRequired", message, environment, loginAction);
-                }
-            }
-
-            /// <summary>What was passed, else what this session remembered for the environment.</summary>
-            private void ResolveSettings()
-            {
-                IDictionary remembered = cmdlet.RememberedSettings(environment);
-                startUrl = Pick("StartUrl", cmdlet.StartUrl, remembered);
-                region = Pick("Region", cmdlet.Region, remembered);
-                defaultRoleName = Pick("DefaultRoleName", cmdlet.DefaultRoleName, remembered);
-                noTokenFile = cmdlet.NoTokenFileFor(environment, cmdlet.NoTokenFile);
-                allAccounts = cmdlet.AllAccounts.IsPresent;
-            }
-
-            private string Pick(string name, string given, IDictionary remembered)
-            {
-                if (cmdlet.IsBound(name) || remembered == null || !remembered.Contains(name))
-                {
-                    return given;
-                }
-                string value = Unwrap(remembered[name]) as string;
-                return string.IsNullOrEmpty(value) ? given : value;
-            }
-
-            /// <summary>
-            /// The accounts passed or piped; else (unless -AllAccounts is given) the list remembered for the
-            /// environment, or preset by the user, like the original; it brings the discovery settings of the
-            /// run that made it.
-            /// </summary>
-            private void ResolveAccounts()
-            {
-                sources = cmdlet.piped;
-                if (sources.Count == 0 && !cmdlet.IsBound("AllAccounts"))
-                {
-                    object rememberedList = Unwrap(cmdlet.GetGlobal(AccountsVariable(environment)));
-                    if (rememberedList is IEnumerable list && !(rememberedList is string) && !(rememberedList is IDictionary))
-                    {
-                        sources = list.Cast<object>().Where(o => o != null).ToList();
-                    }
-                    else if (rememberedList != null)
-                    {
-                        sources = new List<object> { rememberedList };
-                    }
-                    IDictionary settings = cmdlet.RememberedSettings(environment);
-                    if (settings != null)
-                    {
-                        allAccounts = allAccounts || LanguagePrimitives.IsTrue(Unwrap(settings["AllAccounts"]));
-                    }
-                }
-                bool filtered = Filter("IncludeAccount") != null || Filter("ExcludeAccount") != null || Filter("IncludeRole") != null;
-                if (!allAccounts && filtered)
-                {
-                    cmdlet.ThrowTerminating("InvalidInput",
-                        "-IncludeAccount, -ExcludeAccount and -IncludeRole filter the accounts that -AllAccounts discovers; add -AllAccounts.",
-                        environment);
-                }
-                if (sources.Count == 0 && !allAccounts)
-                {
-                    cmdlet.ThrowTerminating("InvalidInput",
-                        "No accounts to refresh for environment '" + environment + "': pass -Account " +
-                        "(@{ Profile = 'dev'; AccountId = '111111111111'; RoleName = 'ReadOnly' }), pipe them in " +
-                        "(Import-Csv, Get-AwsCliSsoAccount), or use -AllAccounts.",
-                        environment);
-                }
-            }
-
-            /// <summary>A discovery setting: passed, else remembered when the remembered list is used.</summary>
-            private string[] Filter(string name)
-            {
-                string[] given = cmdlet.MyInvocation.BoundParameters.TryGetValue(name, out object value) ? (string[])value : null;
-                if (given != null || cmdlet.piped.Count > 0 || cmdlet.IsBound("AllAccounts"))
-                {
-                    return given;
-                }
-                object remembered = cmdlet.RememberedSetting(environment, name);
-                return remembered == null ? null : LanguagePrimitives.ConvertTo<string[]>(remembered);
-            }
-
-            private RefreshRequest BuildRequest()
-            {
-                string template = cmdlet.ProfileNameTemplate;
-                if (template == null && cmdlet.piped.Count == 0 && !cmdlet.IsBound("AllAccounts"))
-                {
-                    template = cmdlet.RememberedSetting(environment, "ProfileNameTemplate") as string;
-                }
-                AccountRequest[] accounts = sources.Select(AccountInput.ToRequest).ToArray();
-                for (int i = 0; i < accounts.Length; i++)
-                {
-                    // A row without a name is most likely a misspelt column: never invent a profile for it.
-                    if (accounts[i].Profile == null && accounts[i].AccountName == null)
-                    {
-                        cmdlet.ThrowTerminating("InvalidInput",
-                            "Account " + (i + 1) + " (AccountId '" + accounts[i].AccountId + "') has no Profile, the name of the " +
-                            "profile to write, and no AccountName to make one from with -ProfileNameTemplate.",
-                            sources[i]);
-                    }
-                }
-                return new RefreshRequest
-                {
-                    Environment = environment,
-                    Accounts = accounts,
-                    DefaultRoleName = NullIfEmpty(defaultRoleName),
-                    StartUrl = NullIfEmpty(startUrl),
-                    // A provider path (TestDrive:, ~, relative) becomes a file-system path.
-                    CredentialsFile = cmdlet.CredentialsFilePath,
-                    Force = cmdlet.Force.IsPresent,
-                    MaxConcurrency = cmdlet.MaxConcurrency,
-                    NoTokenFile = noTokenFile,
-                    ProfileNameTemplate = template,
-                    IncludeAccount = Filter("IncludeAccount"),
-                    ExcludeAccount = Filter("ExcludeAccount"),
-                    IncludeRole = Filter("IncludeRole"),
-                };
-            }
-
-            private RefreshReport Plan()
-            {
-                RefreshRequest dryRun = request.With(request.Accounts, dryRun: true, discover: allAccounts);
-                try
-                {
-                    return NativeEngine.Refresh(dryRun);
-                }
-                catch (NativeCallException e) when (allAccounts && e.IsLoginNeeded)
-                {
-                    if (cmdlet.WhatIfRequested)
-                    {
-                        cmdlet.ShouldProcess(environment, "Log in to IAM Identity Center, list every account and role, and refresh their credentials");
-                        return null;
-                    }
-                    ThrowIfNonInteractive(e.Message);
-                    tokenExpiresAt = LogIn();
-                    return cmdlet.CallOrThrow(() => NativeEngine.Refresh(dryRun), environment);
-                }
-                catch (NativeCallException e)
-                {
-                    cmdlet.ThrowTerminatingError(Errors.Record(e, environment));
-                    throw;
-                }
-            }
-
-            private void ReportDiscovery(RefreshReport plan)
-            {
-                // Derived names that collided got '-<AccountId>' appended: say so, nothing is overwritten silently.
-                foreach (RenamedProfile rename in plan.Renamed ?? new RenamedProfile[0])
-                {
-                    cmdlet.WriteWarning(string.Format(CultureInfo.InvariantCulture,
-                        "The profile name '{0}' (account {1}, role {2}) collides with another profile; it is named '{3}' instead.",
-                        rename.Wanted, rename.AccountId, rename.RoleName, rename.Profile));
-                }
-                // Accounts whose roles could not be listed: the others go on.
-                foreach (NativeError failure in plan.DiscoveryErrors ?? new NativeError[0])
-                {
-                    cmdlet.WriteError(Errors.Record(failure, environment));
-                }
-            }
-
-            /// <summary>-ConfigureSsoSession: [sso-session &lt;Env&gt;] for aws CLI v2, written by login_start.</summary>
-            private void WriteSsoSessionSection()
-            {
-                if (cmdlet.NonInteractiveReason(cmdlet.NonInteractive) != null)
-                {
-                    SessionInfo status = cmdlet.CallOrThrow(() => NativeEngine.SessionStatus(environment, noTokenFile), environment);
-                    if (status.Status != "loggedIn" && !status.Refreshable)
-                    {
-                        cmdlet.WriteWarning("The [sso-session " + environment + "] section was not written: it needs a login, which a non-interactive run does not start.");
-                        return;
-                    }
-                }
-                tokenExpiresAt = LogIn();
-            }
-
-            private void Fetch(List<AccountRequest> selected, Dictionary<string, ProfileReport> reports, List<AccountRequest> stillNeedLogin, ref string loginDetail)
-            {
-                RefreshReport outcome = RefreshOrLogIn(selected.ToArray());
-                Merge(outcome, reports);
-
-                // The service rejected the token part-way: retry those profiles once. The library renews a
-                // rejected token with its refresh token when it can; otherwise an interactive run logs in again.
-                List<AccountRequest> rejected = selected.Where(a => NeedsLogin(reports, a.Profile)).ToList();
-                if (rejected.Count == 0)
-                {
-                    return;
-                }
-                if (loggedInNow)
-                {
-                    stillNeedLogin.AddRange(rejected);
-                    return;
-                }
-                bool interactive = cmdlet.NonInteractiveReason(cmdlet.NonInteractive) == null;
-                if (interactive)
-                {
-                    tokenExpiresAt = LogIn();
-                }
-                try
-                {
-                    Merge(cmdlet.RunRefresh(request.With(rejected.ToArray(), dryRun: false, discover: false)), reports);
-                }
-                catch (NativeCallException e) when (!interactive && e.IsLoginNeeded)
-                {
-                    stillNeedLogin.AddRange(rejected);
-                    loginDetail = e.Message;
-                    return;
-                }
-                catch (NativeCallException e)
-                {
-                    cmdlet.ThrowTerminatingError(Errors.Record(e, environment));
-                }
-                stillNeedLogin.AddRange(rejected.Where(a => NeedsLogin(reports, a.Profile)));
-                if (stillNeedLogin.Count > 0)
-                {
-                    loginDetail = reports[stillNeedLogin[0].Profile].Error?.Message;
-                }
-            }
-
-            private RefreshReport RefreshOrLogIn(AccountRequest[] selected)
-            {
-                RefreshRequest fetch = request.With(selected, dryRun: false, discover: false);
-                try
-                {
-                    return cmdlet.RunRefresh(fetch);
-                }
-                catch (NativeCallException e) when (e.IsLoginNeeded)
-                {
-                    ThrowIfNonInteractive(e.Message);
-                    tokenExpiresAt = LogIn();
-                    try
-                    {
-                        return cmdlet.RunRefresh(fetch);
-                    }
-                    catch (NativeCallException again)
-                    {
-                        cmdlet.ThrowTerminatingError(Errors.Record(again, environment));
-                        throw;
-                    }
-                }
-                catch (NativeCallException e)
-                {
-                    cmdlet.ThrowTerminatingError(Errors.Record(e, environment));
-                    throw;
-                }
-            }
-
-            private void Merge(RefreshReport outcome, Dictionary<string, ProfileReport> reports)
-            {
-                if (LocalTime(outcome.TokenExpiresAt) is DateTime expires)
-                {
-                    tokenExpiresAt = expires;
-                }
-                foreach (ProfileReport report in outcome.Profiles ?? new ProfileReport[0])
-                {
-                    reports[report.Profile] = report;
-                }
-                // Once per run, as ssh warns: a retried refresh writes to the same file again.
-                foreach (EngineWarning warning in (outcome.Warnings ?? new EngineWarning[0]).Where(w => warned.Add(w.Message)))
-                {
-                    cmdlet.WriteWarning(warning.Message);
-                }
-            }
-
-            private static bool NeedsLogin(Dictionary<string, ProfileReport> reports, string profile) =>
-                reports.TryGetValue(profile, out ProfileReport report) && report.Status == "failed" && report.Error?.Code == "LoginRequired";
-
-            private DateTime? LogIn()
-            {
-                loggedInNow = true;
-                return cmdlet.LogIn(environment, startUrl, region, cmdlet.LoginOptions(noTokenFile, cmdlet.ConfigureSsoSession.IsPresent));
-            }
-
-            /// <summary>A login is needed: fail at once with LoginRequired when no person can answer it.</summary>
-            private void ThrowIfNonInteractive(string detail)
-            {
-                string reason = cmdlet.NonInteractiveReason(cmdlet.NonInteractive);
-                if (reason == null)
-                {
-                    return;
-                }
-                string message = "Environment '" + environment + "' needs a login to IAM Identity Center, and " + reason +
-                    ", so none was started. Log in once from an interactive PowerShell with Set-AwsCliSsoCredentials -EnvironmentName " +
-                    environment + " (with -StartUrl and -Region the first time); later runs reuse that login.";
-                if (!string.IsNullOrEmpty(detail))
-                {
-                    message += " (" + detail + ")";
-                }
-                cmdlet.ThrowTerminating("LoginRequired", message, environment, loginAction);
-            }
-
-            private void Report(List<ProfileReport> resolved, Dictionary<string, ProfileReport> reports, List<AccountRequest> stillNeedLogin)
-            {
-                var pendingLogin = new HashSet<string>(stillNeedLogin.Select(a => a.Profile), StringComparer.Ordinal);
-                var rememberedList = new List<object>(resolved.Count);
-                var registered = new List<string>();
-                foreach (ProfileReport entry in resolved)
-                {
-                    string status = "Skipped";
-                    DateTime? expiration = null;
-                    if (reports.TryGetValue(entry.Profile, out ProfileReport report))
-                    {
-                        status = StatusName(report.Status);
-                        expiration = LocalTime(report.ExpiresAt);
-                        if (status == "Failed" && !pendingLogin.Contains(entry.Profile))
-                        {
-                            cmdlet.WriteError(Errors.Record(report.Error, entry.Profile));
-                        }
-                    }
-                    if (status == "Refreshed")
-                    {
-                        // The original's line for each profile it fetched.
-                        cmdlet.WriteHostLine("Registering Profile " + entry.Profile);
-                    }
-                    if (status == "Refreshed" || status == "Current")
-                    {
-                        registered.Add(entry.Profile);
-                    }
-                    rememberedList.Add(new Hashtable
-                    {
-                        { "Profile", entry.Profile },
-                        { "AccountId", entry.AccountId },
-                        { "RoleName", entry.RoleName },
-                        { "CredsExpiration", EpochMilliseconds(expiration) },
-                    });
-                    if (cmdlet.PassThru)
-                    {
-                        cmdlet.WriteObject(new ProfileResult
-                        {
-                            Profile = entry.Profile,
-                            AccountId = entry.AccountId,
-                            RoleName = entry.RoleName,
-                            Status = status,
-                            Expiration = expiration,
-                        });
-                    }
-                }
-                Remember(rememberedList);
-                if (stillNeedLogin.Count == 0)
-                {
-                    // Otherwise the LoginRequired error that follows is the summary: the token was rejected.
-                    WriteSummary(registered);
-                }
-            }
-
-            private void Remember(List<object> rememberedList)
-            {
-                cmdlet.SetGlobal(AccountsVariable(environment), rememberedList.ToArray());
-                cmdlet.SetGlobal(SettingsVariable(environment), new Hashtable(StringComparer.OrdinalIgnoreCase)
-                {
-                    { "StartUrl", startUrl },
-                    { "Region", region },
-                    { "DefaultRoleName", defaultRoleName },
-                    { "NoTokenFile", noTokenFile },
-                    { "AllAccounts", allAccounts },
-                    { "ProfileNameTemplate", request.ProfileNameTemplate },
-                    { "IncludeAccount", request.IncludeAccount },
-                    { "ExcludeAccount", request.ExcludeAccount },
-                    { "IncludeRole", request.IncludeRole },
-                });
-            }
-
-            private void WriteSummary(List<string> registered)
-            {
-                // The token's end, for users whose prompts read <EnvironmentName>SSOTokenExpire.
-                if (tokenExpiresAt == null)
-                {
-                    try
-                    {
-                        SessionInfo session = NativeEngine.SessionStatus(environment, noTokenFile);
-                        if (session.Status == "loggedIn")
-                        {
-                            tokenExpiresAt = LocalTime(session.ExpiresAt);
-                        }
-                    }
-                    catch (NativeCallException e)
-                    {
-                        cmdlet.WriteVerbose("The SSO token's state could not be read: " + e.Message);
-                    }
-                }
-                string profiles = string.Join(" ", registered);
-                if (tokenExpiresAt is DateTime expires)
-                {
-                    cmdlet.SetGlobal(TokenExpireVariable(environment), expires);
-                    cmdlet.WriteHostLine(profiles + " Profiles registered, " + TimeLeft(expires));
-                }
-                else
-                {
-                    cmdlet.WriteHostLine(profiles + " Profiles registered, credentials still valid (no SSO token in this session)");
-                }
-            }
-
-            /// <summary>Epoch milliseconds (the original's CredsExpiration), 0 when unknown.</summary>
-            private static long EpochMilliseconds(DateTime? time) =>
-                time is DateTime t ? (long)(t.ToUniversalTime() - new DateTime(1970, 1, 1, 0, 0, 0, DateTimeKind.Utc)).TotalMilliseconds : 0;
-
-            private static string NullIfEmpty(string value) => string.IsNullOrEmpty(value) ? null : value;
-        }
+        /// <summary>Epoch milliseconds (the original's CredsExpiration), 0 when unknown.</summary>
+        private static long EpochMilliseconds(DateTime? time) =>
+            time is DateTime t ? (long)(t.ToUniversalTime() - new DateTime(1970, 1, 1, 0, 0, 0, DateTimeKind.Utc)).TotalMilliseconds : 0;
     }
 }

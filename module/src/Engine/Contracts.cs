@@ -17,15 +17,17 @@ namespace SetAwsCliSsoCredentials.Engine
     {
         [DataMember(Name = "ok")] public bool Ok;
         [DataMember(Name = "result")] public T Result;
-        [DataMember(Name = "error")] public NativeError Error;
+        [DataMember(Name = "error")] public RunError Error;
     }
 
-    /// <summary>A failure of the library: a stable code (docs/c-api.md) and a message for people.</summary>
+    /// <summary>A failure: a stable code (docs/c-api.md), a message, and in a run what it is about and what to do.</summary>
     [DataContract]
-    internal sealed class NativeError
+    internal sealed class RunError
     {
         [DataMember(Name = "code")] public string Code;
         [DataMember(Name = "message")] public string Message;
+        [DataMember(Name = "target")] public string Target;
+        [DataMember(Name = "recommendedAction")] public string RecommendedAction;
     }
 
     [DataContract]
@@ -33,49 +35,6 @@ namespace SetAwsCliSsoCredentials.Engine
     {
         [DataMember(Name = "environment", Order = 0)] public string Environment;
         [DataMember(Name = "noTokenFile", EmitDefaultValue = false, Order = 1)] public bool NoTokenFile;
-    }
-
-    [DataContract]
-    internal sealed class LoginStartRequest
-    {
-        [DataMember(Name = "environment", Order = 0)] public string Environment;
-        [DataMember(Name = "startUrl", Order = 1)] public string StartUrl;
-        [DataMember(Name = "region", Order = 2)] public string Region;
-        [DataMember(Name = "forceLogin", EmitDefaultValue = false, Order = 3)] public bool ForceLogin;
-        [DataMember(Name = "noTokenFile", EmitDefaultValue = false, Order = 4)] public bool NoTokenFile;
-        [DataMember(Name = "writeSsoSession", EmitDefaultValue = false, Order = 5)] public bool WriteSsoSession;
-        /// <summary>Null: the library picks the flow; true: device code; false: authorization code (PKCE).</summary>
-        [DataMember(Name = "useDeviceCode", EmitDefaultValue = false, Order = 6)] public bool? UseDeviceCode;
-        [DataMember(Name = "noBrowser", EmitDefaultValue = false, Order = 7)] public bool NoBrowser;
-        [DataMember(Name = "redirectPort", EmitDefaultValue = false, Order = 8)] public int? RedirectPort;
-    }
-
-    /// <summary>
-    /// loggedIn {expiresAt}; pending {flow, ...}: for deviceCode {userCode, verificationUri,
-    /// verificationUriComplete}, for authorizationCode {authorizationUrl, redirectUri}; or waiting {message}.
-    /// </summary>
-    [DataContract]
-    internal sealed class LoginState
-    {
-        [DataMember(Name = "status")] public string Status;
-        [DataMember(Name = "expiresAt")] public string ExpiresAt;
-        /// <summary>authorizationCode or deviceCode.</summary>
-        [DataMember(Name = "flow")] public string Flow;
-        /// <summary>Why the device code was chosen by itself (no display, SSH, a container, -NoBrowser).</summary>
-        [DataMember(Name = "flowReason")] public string FlowReason;
-        [DataMember(Name = "userCode")] public string UserCode;
-        [DataMember(Name = "verificationUri")] public string VerificationUri;
-        [DataMember(Name = "verificationUriComplete")] public string VerificationUriComplete;
-        [DataMember(Name = "authorizationUrl")] public string AuthorizationUrl;
-        [DataMember(Name = "redirectUri")] public string RedirectUri;
-        [DataMember(Name = "message")] public string Message;
-    }
-
-    [DataContract]
-    internal sealed class LoginPollRequest
-    {
-        [DataMember(Name = "environment", Order = 0)] public string Environment;
-        [DataMember(Name = "waitMs", Order = 1)] public int WaitMs;
     }
 
     [DataContract]
@@ -87,6 +46,7 @@ namespace SetAwsCliSsoCredentials.Engine
         [DataMember(Name = "accountName", EmitDefaultValue = false, Order = 3)] public string AccountName;
     }
 
+    /// <summary>The refresh request a run takes (also what discover reads: environment, startUrl, region, filters).</summary>
     [DataContract]
     internal sealed class RefreshRequest
     {
@@ -94,35 +54,99 @@ namespace SetAwsCliSsoCredentials.Engine
         [DataMember(Name = "accounts", EmitDefaultValue = false, Order = 1)] public AccountRequest[] Accounts;
         [DataMember(Name = "defaultRoleName", EmitDefaultValue = false, Order = 2)] public string DefaultRoleName;
         [DataMember(Name = "startUrl", EmitDefaultValue = false, Order = 3)] public string StartUrl;
-        [DataMember(Name = "credentialsFile", EmitDefaultValue = false, Order = 4)] public string CredentialsFile;
-        [DataMember(Name = "force", EmitDefaultValue = false, Order = 5)] public bool Force;
-        [DataMember(Name = "maxConcurrency", EmitDefaultValue = false, Order = 6)] public int MaxConcurrency;
-        [DataMember(Name = "dryRun", EmitDefaultValue = false, Order = 7)] public bool DryRun;
+        [DataMember(Name = "region", EmitDefaultValue = false, Order = 4)] public string Region;
+        [DataMember(Name = "credentialsFile", EmitDefaultValue = false, Order = 5)] public string CredentialsFile;
+        [DataMember(Name = "force", EmitDefaultValue = false, Order = 6)] public bool Force;
+        [DataMember(Name = "maxConcurrency", EmitDefaultValue = false, Order = 7)] public int MaxConcurrency;
         [DataMember(Name = "noTokenFile", EmitDefaultValue = false, Order = 8)] public bool NoTokenFile;
         [DataMember(Name = "discover", EmitDefaultValue = false, Order = 9)] public bool Discover;
         [DataMember(Name = "profileNameTemplate", EmitDefaultValue = false, Order = 10)] public string ProfileNameTemplate;
         [DataMember(Name = "includeAccount", EmitDefaultValue = false, Order = 11)] public string[] IncludeAccount;
         [DataMember(Name = "excludeAccount", EmitDefaultValue = false, Order = 12)] public string[] ExcludeAccount;
         [DataMember(Name = "includeRole", EmitDefaultValue = false, Order = 13)] public string[] IncludeRole;
-        /// <summary>The profiles come from the AWS config file's SSO profiles, not from accounts.</summary>
         [DataMember(Name = "fromConfig", EmitDefaultValue = false, Order = 14)] public bool FromConfig;
         [DataMember(Name = "configProfile", EmitDefaultValue = false, Order = 15)] public string[] ConfigProfile;
+    }
 
-        /// <summary>The same request for other accounts, as a dry run or not, with or without discovery.</summary>
-        public RefreshRequest With(AccountRequest[] accounts, bool dryRun, bool discover)
-        {
-            var copy = (RefreshRequest)MemberwiseClone();
-            copy.Accounts = accounts;
-            copy.DryRun = dryRun;
-            copy.Discover = discover;
-            if (!discover)
-            {
-                copy.IncludeAccount = null;
-                copy.ExcludeAccount = null;
-                copy.IncludeRole = null;
-            }
-            return copy;
-        }
+    /// <summary>How a run logs in when it must. UseDeviceCode null: the library picks the flow.</summary>
+    [DataContract]
+    internal sealed class RunLogin
+    {
+        [DataMember(Name = "noBrowser", EmitDefaultValue = false, Order = 0)] public bool NoBrowser;
+        [DataMember(Name = "useDeviceCode", EmitDefaultValue = false, Order = 1)] public bool? UseDeviceCode;
+        [DataMember(Name = "redirectPort", EmitDefaultValue = false, Order = 2)] public int? RedirectPort;
+        [DataMember(Name = "writeSsoSession", EmitDefaultValue = false, Order = 3)] public bool WriteSsoSession;
+    }
+
+    [DataContract]
+    internal sealed class RunStartRequest
+    {
+        /// <summary>refresh or discover.</summary>
+        [DataMember(Name = "operation", Order = 0)] public string Operation;
+        [DataMember(Name = "request", Order = 1)] public RefreshRequest Request;
+        [DataMember(Name = "login", Order = 2)] public RunLogin Login;
+        [DataMember(Name = "interactive", Order = 3)] public bool Interactive;
+        [DataMember(Name = "nonInteractiveReason", EmitDefaultValue = false, Order = 4)] public string NonInteractiveReason;
+        [DataMember(Name = "confirm", Order = 5)] public bool Confirm;
+    }
+
+    /// <summary>{runId} alone: run_start's answer, and what run_next and run_cancel take (with waitMs, confirmed).</summary>
+    [DataContract]
+    internal sealed class RunCall
+    {
+        [DataMember(Name = "runId", Order = 0)] public long RunId;
+        [DataMember(Name = "waitMs", EmitDefaultValue = false, Order = 1)] public int WaitMs;
+        [DataMember(Name = "confirmed", EmitDefaultValue = false, Order = 2)] public string[] Confirmed;
+    }
+
+    /// <summary>One event of a run (docs/c-api.md, "The run operation"): the fields of every kind, by `event`.</summary>
+    [DataContract]
+    internal sealed class RunEvent
+    {
+        [DataMember(Name = "event")] public string Event;
+        // loginNeeded, loginWaiting, loggedIn
+        [DataMember(Name = "session")] public string Session;
+        [DataMember(Name = "url")] public string Url;
+        [DataMember(Name = "openBrowser")] public bool OpenBrowser;
+        [DataMember(Name = "ifOpened")] public string[] IfOpened;
+        [DataMember(Name = "ifNotOpened")] public string[] IfNotOpened;
+        [DataMember(Name = "expiresAt")] public string ExpiresAt;
+        [DataMember(Name = "message")] public string Message;
+        // confirm
+        [DataMember(Name = "profiles")] public ConfirmItem[] Profiles;
+        [DataMember(Name = "logins")] public ConfirmItem[] Logins;
+        // progress
+        [DataMember(Name = "completed")] public int Completed;
+        [DataMember(Name = "total")] public int Total;
+        // message
+        [DataMember(Name = "level")] public string Level;
+        [DataMember(Name = "code")] public string Code;
+        [DataMember(Name = "text")] public string Text;
+        // finished
+        [DataMember(Name = "report")] public RunReport Report;
+        [DataMember(Name = "errors")] public RunError[] Errors;
+        [DataMember(Name = "error")] public RunError Error;
+    }
+
+    /// <summary>A profile (Profile set) or a login (Session set) to confirm: ShouldProcess(Target, Action).</summary>
+    [DataContract]
+    internal sealed class ConfirmItem
+    {
+        [DataMember(Name = "profile")] public string Profile;
+        [DataMember(Name = "session")] public string Session;
+        [DataMember(Name = "target")] public string Target;
+        [DataMember(Name = "action")] public string Action;
+    }
+
+    /// <summary>A run's report: the refresh report, or the discover result (accounts).</summary>
+    [DataContract]
+    internal sealed class RunReport
+    {
+        [DataMember(Name = "tokenExpiresAt")] public string TokenExpiresAt;
+        [DataMember(Name = "credentialsFile")] public string CredentialsFile;
+        [DataMember(Name = "profiles")] public ProfileReport[] Profiles;
+        [DataMember(Name = "warnings")] public RunError[] Warnings;
+        [DataMember(Name = "accounts")] public DiscoveredAccount[] Accounts;
     }
 
     [DataContract]
@@ -134,107 +158,9 @@ namespace SetAwsCliSsoCredentials.Engine
         /// <summary>refreshed, current, failed or wouldRefresh.</summary>
         [DataMember(Name = "status")] public string Status;
         [DataMember(Name = "expiresAt")] public string ExpiresAt;
-        [DataMember(Name = "error")] public NativeError Error;
-        /// <summary>With fromConfig: the AWS config profile it was made from, and its session's key
-        /// (ConfigSession.Environment: the sso-session name, or a legacy profile's start URL).</summary>
+        /// <summary>With fromConfig: the AWS config profile it was made from, and its session (sso-session or start URL).</summary>
         [DataMember(Name = "configProfile")] public string ConfigProfile;
         [DataMember(Name = "environment")] public string Environment;
-    }
-
-    /// <summary>A profile of the AWS config file that fromConfig left alone, and why.</summary>
-    [DataContract]
-    internal sealed class SkippedProfile
-    {
-        [DataMember(Name = "profile")] public string Profile;
-        [DataMember(Name = "reason")] public string Reason;
-    }
-
-    /// <summary>An IAM Identity Center session the AWS config file's SSO profiles use.</summary>
-    [DataContract]
-    internal sealed class ConfigSession
-    {
-        /// <summary>What login_start and session_status take: the sso-session name, or a legacy profile's start URL.</summary>
-        [DataMember(Name = "environment")] public string Environment;
-        /// <summary>Null for legacy profiles (sso_start_url without sso_session).</summary>
-        [DataMember(Name = "ssoSession")] public string SsoSession;
-        [DataMember(Name = "startUrl")] public string StartUrl;
-        [DataMember(Name = "region")] public string Region;
-        [DataMember(Name = "profiles")] public string[] Profiles;
-        [DataMember(Name = "loginRequired")] public bool LoginRequired;
-        [DataMember(Name = "expiresAt")] public string ExpiresAt;
-    }
-
-    [DataContract]
-    internal sealed class ConfigSessions
-    {
-        [DataMember(Name = "configFile")] public string ConfigFile;
-        [DataMember(Name = "sessions")] public ConfigSession[] Sessions;
-        [DataMember(Name = "skipped")] public SkippedProfile[] Skipped;
-    }
-
-    [DataContract]
-    internal sealed class RenamedProfile
-    {
-        [DataMember(Name = "wanted")] public string Wanted;
-        [DataMember(Name = "profile")] public string Profile;
-        [DataMember(Name = "accountId")] public string AccountId;
-        [DataMember(Name = "roleName")] public string RoleName;
-    }
-
-    [DataContract]
-    internal sealed class RefreshReport
-    {
-        [DataMember(Name = "tokenExpiresAt")] public string TokenExpiresAt;
-        [DataMember(Name = "credentialsFile")] public string CredentialsFile;
-        [DataMember(Name = "profiles")] public ProfileReport[] Profiles;
-        [DataMember(Name = "renamed")] public RenamedProfile[] Renamed;
-        [DataMember(Name = "discoveryErrors")] public NativeError[] DiscoveryErrors;
-        [DataMember(Name = "skipped")] public SkippedProfile[] Skipped;
-        [DataMember(Name = "warnings")] public EngineWarning[] Warnings;
-    }
-
-    /// <summary>What a run did that the user should know of (secrets in a file others can read); Code is stable.</summary>
-    [DataContract]
-    internal sealed class EngineWarning
-    {
-        [DataMember(Name = "code")] public string Code;
-        [DataMember(Name = "message")] public string Message;
-    }
-
-    [DataContract]
-    internal sealed class RefreshStarted
-    {
-        [DataMember(Name = "operationId")] public long OperationId;
-        [DataMember(Name = "total")] public int Total;
-    }
-
-    [DataContract]
-    internal sealed class OperationRequest
-    {
-        [DataMember(Name = "operationId", Order = 0)] public long OperationId;
-        [DataMember(Name = "waitMs", EmitDefaultValue = false, Order = 1)] public int WaitMs;
-    }
-
-    /// <summary>running {completed, total} or done {completed, total, result}.</summary>
-    [DataContract]
-    internal sealed class RefreshProgress
-    {
-        [DataMember(Name = "status")] public string Status;
-        [DataMember(Name = "completed")] public int Completed;
-        [DataMember(Name = "total")] public int Total;
-        [DataMember(Name = "result")] public RefreshReport Result;
-    }
-
-    [DataContract]
-    internal sealed class DiscoverRequest
-    {
-        [DataMember(Name = "environment", Order = 0)] public string Environment;
-        [DataMember(Name = "startUrl", EmitDefaultValue = false, Order = 1)] public string StartUrl;
-        [DataMember(Name = "noTokenFile", EmitDefaultValue = false, Order = 2)] public bool NoTokenFile;
-        [DataMember(Name = "maxConcurrency", EmitDefaultValue = false, Order = 3)] public int MaxConcurrency;
-        [DataMember(Name = "includeAccount", EmitDefaultValue = false, Order = 4)] public string[] IncludeAccount;
-        [DataMember(Name = "excludeAccount", EmitDefaultValue = false, Order = 5)] public string[] ExcludeAccount;
-        [DataMember(Name = "includeRole", EmitDefaultValue = false, Order = 6)] public string[] IncludeRole;
     }
 
     [DataContract]
@@ -244,13 +170,6 @@ namespace SetAwsCliSsoCredentials.Engine
         [DataMember(Name = "accountName")] public string AccountName;
         [DataMember(Name = "emailAddress")] public string EmailAddress;
         [DataMember(Name = "roles")] public string[] Roles;
-        [DataMember(Name = "error")] public NativeError Error;
-    }
-
-    [DataContract]
-    internal sealed class DiscoverResult
-    {
-        [DataMember(Name = "accounts")] public DiscoveredAccount[] Accounts;
     }
 
     [DataContract]
@@ -269,14 +188,6 @@ namespace SetAwsCliSsoCredentials.Engine
     [DataContract]
     internal sealed class LogoutAnswer
     {
-        [DataMember(Name = "environment")] public string Environment;
         [DataMember(Name = "loggedOut")] public bool LoggedOut;
-    }
-
-    [DataContract]
-    internal sealed class LoginCancelAnswer
-    {
-        [DataMember(Name = "environment")] public string Environment;
-        [DataMember(Name = "cancelled")] public bool Cancelled;
     }
 }

@@ -43,16 +43,17 @@ namespace SetAwsCliSsoCredentials.Engine
             return record;
         }
 
-        public static ErrorRecord Record(NativeError error, object target) =>
-            Record(CodeOf(error), MessageOf(error), target);
+        /// <summary>An error of a run (or a per-profile one), on its own target unless it names none.</summary>
+        public static ErrorRecord Record(RunError error, object target) =>
+            Record(CodeOf(error), MessageOf(error), string.IsNullOrEmpty(error?.Target) ? target : error.Target, error?.RecommendedAction);
 
         public static ErrorRecord Record(NativeCallException error, object target) =>
             Record(error.Code, error.Message, target);
 
-        private static string CodeOf(NativeError error) =>
+        private static string CodeOf(RunError error) =>
             string.IsNullOrEmpty(error?.Code) ? "Panic" : error.Code;
 
-        private static string MessageOf(NativeError error) =>
+        private static string MessageOf(RunError error) =>
             string.IsNullOrEmpty(error?.Message) ? "The native library reported the error " + CodeOf(error) + "." : error.Message;
 
         private static Exception ExceptionFor(string code, string message)

@@ -21,6 +21,9 @@ namespace SetAwsCliSsoCredentials.Engine
 
     internal static class NativeLibraryLocation
     {
+        /// <summary>The C ABI version with the run operation (ssocreds_run_*), which the cmdlets drive.</summary>
+        private const int MinimumAbiVersion = 2;
+
         /// <summary>
         /// win-x64, win-x86, win-arm64, linux-x64, linux-arm64, osx-x64, osx-arm64: the folder under runtimes/
         /// for this process. The process's architecture, not the machine's: 32-bit Windows PowerShell on 64-bit
@@ -93,6 +96,7 @@ namespace SetAwsCliSsoCredentials.Engine
             }
             // Idempotent: a native library cannot be unloaded, so Import-Module -Force keeps the first one.
             SsoCredsNative.Initialize(path);
+            CheckAbiVersion();
             string nativeVersion = SsoCredsNative.Version();
             if (!string.Equals(nativeVersion, ModuleVersion, StringComparison.Ordinal))
             {
@@ -100,6 +104,27 @@ namespace SetAwsCliSsoCredentials.Engine
                     "Set-AwsCliSsoCredentials " + ModuleVersion + " found native library version " + nativeVersion +
                     " at '" + SsoCredsNative.LoadedPath + "': the two come from different builds. Run ./build.ps1 again " +
                     "(or reinstall the module); a PowerShell session that loaded the old library must be restarted.");
+            }
+        }
+    
+        /// <summary>The run operation needs ABI 2; a library without ssocreds_abi_version is ABI 1.</summary>
+        private static void CheckAbiVersion()
+        {
+            int abi;
+            try
+            {
+                abi = SsoCredsNative.AbiVersion();
+            }
+            catch (EntryPointNotFoundException)
+            {
+                abi = 1;
+            }
+            if (abi < MinimumAbiVersion)
+            {
+                throw new InvalidOperationException(
+                    "Set-AwsCliSsoCredentials " + ModuleVersion + " needs version " + MinimumAbiVersion + " of the native library's " +
+                    "C ABI (the run operation), and the library at '" + SsoCredsNative.LoadedPath + "' has version " + abi +
+                    ". Run ./build.ps1 again (or reinstall the module); a PowerShell session that loaded the old library must be restarted.");
             }
         }
     }

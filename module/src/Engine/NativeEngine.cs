@@ -12,16 +12,13 @@ namespace SetAwsCliSsoCredentials.Engine
     /// <summary>The library answered {ok:false}: its code (docs/c-api.md) and message.</summary>
     internal sealed class NativeCallException : Exception
     {
-        public NativeCallException(NativeError error)
+        public NativeCallException(RunError error)
             : base(string.IsNullOrEmpty(error?.Message) ? "The native library reported an error." : error.Message)
         {
             Code = string.IsNullOrEmpty(error?.Code) ? "Panic" : error.Code;
         }
 
         public string Code { get; }
-
-        /// <summary>No usable SSO token: the caller may log in and try again.</summary>
-        public bool IsLoginNeeded => Code == "LoginRequired" || Code == "LoginPending";
     }
 
     internal static class NativeEngine
@@ -41,7 +38,7 @@ namespace SetAwsCliSsoCredentials.Engine
             }
             catch (Exception e) when (e is System.Runtime.Serialization.SerializationException || e is System.Xml.XmlException)
             {
-                throw new NativeCallException(new NativeError
+                throw new NativeCallException(new RunError
                 {
                     Code = "Panic",
                     Message = "The native library answered " + function + " with something that is not its JSON envelope: " + e.Message,
@@ -54,29 +51,17 @@ namespace SetAwsCliSsoCredentials.Engine
             return envelope.Result;
         }
 
-        public static LoginState LoginStart(LoginStartRequest request) => Call<LoginState>("login_start", request);
+        /// <summary>Starts a run (docs/c-api.md, "The run operation"); its events come from RunNext.</summary>
+        public static long RunStart(RunStartRequest request) => Call<RunCall>("run_start", request).RunId;
 
-        public static LoginState LoginPoll(string environment, int waitMs) =>
-            Call<LoginState>("login_poll", new LoginPollRequest { Environment = environment, WaitMs = waitMs });
+        public static RunEvent RunNext(long runId, int waitMs) =>
+            Call<RunEvent>("run_next", new RunCall { RunId = runId, WaitMs = waitMs });
 
-        /// <summary>Forgets a pending device login and releases the cross-process login lock at once.</summary>
-        public static LoginCancelAnswer LoginCancel(string environment) =>
-            Call<LoginCancelAnswer>("login_cancel", new EnvironmentRequest { Environment = environment });
+        public static RunCall RunAnswer(long runId, string[] confirmed) =>
+            Call<RunCall>("run_answer", new RunCall { RunId = runId, Confirmed = confirmed });
 
-        public static RefreshReport Refresh(RefreshRequest request) => Call<RefreshReport>("refresh", request);
-
-        public static RefreshStarted RefreshStart(RefreshRequest request) => Call<RefreshStarted>("refresh_start", request);
-
-        public static RefreshProgress RefreshPoll(long operationId, int waitMs) =>
-            Call<RefreshProgress>("refresh_poll", new OperationRequest { OperationId = operationId, WaitMs = waitMs });
-
-        public static void RefreshCancel(long operationId) =>
-            Call<LoginCancelAnswer>("refresh_cancel", new OperationRequest { OperationId = operationId });
-
-        /// <summary>The sessions the AWS config file's SSO profiles use, with which need a login; no network call.</summary>
-        public static ConfigSessions ConfigSessions(RefreshRequest request) => Call<ConfigSessions>("config_sessions", request);
-
-        public static DiscoverResult Discover(DiscoverRequest request) => Call<DiscoverResult>("discover", request);
+        /// <summary>Callable from another thread while RunNext waits: the next event is finished with Cancelled.</summary>
+        public static void RunCancel(long runId) => Call<RunCall>("run_cancel", new RunCall { RunId = runId });
 
         public static SessionInfo SessionStatus(string environment, bool noTokenFile) =>
             Call<SessionInfo>("session_status", new EnvironmentRequest { Environment = environment, NoTokenFile = noTokenFile });
@@ -95,8 +80,8 @@ namespace SetAwsCliSsoCredentials.Engine
             {
                 try
                 {
-                    Serialize(new RefreshRequest { Environment = "warm-up", Accounts = new[] { new AccountRequest { AccountId = "0" } } });
-                    Deserialize<Envelope<RefreshReport>>("{\"ok\":true,\"result\":{\"profiles\":[{\"profile\":\"p\",\"status\":\"current\"}]}}");
+                    Serialize(new RunStartRequest { Operation = "refresh", Request = new RefreshRequest { Accounts = new[] { new AccountRequest { AccountId = "0" } } } });
+                    Deserialize<Envelope<RunEvent>>("{\"ok\":true,\"result\":{\"event\":\"finished\",\"report\":{\"profiles\":[{\"profile\":\"p\",\"status\":\"current\"}]},\"errors\":[]}}");
                     Deserialize<Envelope<SessionInfo>>("{\"ok\":true,\"result\":{\"status\":\"none\",\"refreshable\":false}}");
                 }
                 catch (Exception)
