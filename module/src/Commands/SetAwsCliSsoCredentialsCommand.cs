@@ -185,14 +185,10 @@ namespace SetAwsCliSsoCredentials.Commands
             return remembered == null ? given : LanguagePrimitives.ConvertTo<string[]>(remembered);
         }
 
-        /// <summary>-PassThru's objects, the engine's warnings, and the globals the original kept.</summary>
+        /// <summary>-PassThru's objects and the globals the original kept (warnings came as the run's messages).</summary>
         private void Report(RefreshRequest request, RunEvent finished)
         {
             ProfileReport[] profiles = finished.Report.Profiles ?? new ProfileReport[0];
-            foreach (string warning in Warnings(finished.Report).Distinct())
-            {
-                WriteWarning(warning);
-            }
             foreach (ProfileReport profile in profiles.Where(p => PassThru))
             {
                 WriteObject(new ProfileResult
@@ -214,16 +210,6 @@ namespace SetAwsCliSsoCredentials.Commands
                     SetGlobal(TokenExpireVariable(request.Environment), expires);
                 }
             }
-        }
-
-        private static IEnumerable<string> Warnings(RunReport report)
-        {
-            IEnumerable<string> warnings = (report.Warnings ?? new RunError[0]).Select(w => w.Message);
-            // TODO(run): a refresh run's finished.report is its plan with the fetched profiles merged in, so the
-            // fetch's warnings (the credentials file readable by others, Permissions.Tests.ps1) are lost; the
-            // library should keep them. Until then the warning is made here, worded as the library words it.
-            bool wroteSecrets = (report.Profiles ?? new ProfileReport[0]).Any(p => p.Status == "refreshed");
-            return wroteSecrets ? warnings.Concat(FileModeWarning.For(report.CredentialsFile)) : warnings;
         }
 
         private void Remember(RefreshRequest request, ProfileReport[] profiles)

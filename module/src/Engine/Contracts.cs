@@ -145,7 +145,6 @@ namespace SetAwsCliSsoCredentials.Engine
         [DataMember(Name = "tokenExpiresAt")] public string TokenExpiresAt;
         [DataMember(Name = "credentialsFile")] public string CredentialsFile;
         [DataMember(Name = "profiles")] public ProfileReport[] Profiles;
-        [DataMember(Name = "warnings")] public RunError[] Warnings;
         [DataMember(Name = "accounts")] public DiscoveredAccount[] Accounts;
     }
 

@@ -564,3 +564,35 @@ async fn configure_sso_session_writes_the_section_with_the_stored_token_or_warns
     let written = std::fs::read_to_string(&config_file).unwrap();
     assert!(written.contains("[sso-session Test]") && written.contains(START_URL), "{written}");
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_credentials_file_other_users_can_read_is_said_once_as_a_warning_of_the_run() {
+    use std::os::unix::fs::PermissionsExt;
+    let config = fake_config(2);
+    let home = tempfile::tempdir().unwrap();
+    let request = refresh_run(&config, home.path(), true);
+    let file = home.path().join("credentials");
+    std::fs::write(&file, "[kept]\nregion = eu-west-1\n").unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let fake = FakeServer::start(config).await.unwrap();
+    let engine = engine_for(&fake, home.path());
+
+    let events = events_until_finished(&engine.start_run(request.clone())).await;
+    let warnings: Vec<(Option<&str>, &str)> = events
+        .iter()
+        .filter_map(|e| match e {
+            RunEvent::Message { level: MessageLevel::Warning, code, text } => Some((code.as_deref(), text.as_str())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(warnings.len(), 1, "{events:?}");
+    assert_eq!(warnings[0].0, Some("CredentialsFileReadableByOthers"));
+    assert!(warnings[0].1.contains(&file.display().to_string()) && warnings[0].1.contains("chmod 600"), "{warnings:?}");
+    assert_eq!(refresh_report(&events).warnings.len(), 1);
+    assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o644, "the user's mode is kept");
+
+    // A run with nothing to do writes no secret, so it says nothing.
+    let again = events_until_finished(&engine.start_run(request)).await;
+    assert!(texts(&again, MessageLevel::Warning).is_empty(), "{again:?}");
+}

@@ -144,6 +144,7 @@ fn report(
     let mut done: HashMap<String, ProfileReport> =
         outcome.profiles.iter().map(|p| (p.profile.clone(), p.clone())).collect();
     let mut report = RefreshReport { profiles: Vec::new(), ..outcome };
+    run.warn_all(&report.warnings);
     let mut registered = Vec::new();
     let mut not_logged_in: Vec<(&ConfigSession, Vec<String>)> = Vec::new();
     for planned in plan.profiles {

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use super::messages;
 use super::steps::{login_needed, Failure, Outcome, Run};
 use super::types::*;
-use crate::api::{AccountRequest, ProfileReport, ProfileStatus, RefreshReport, RefreshRequest};
+use crate::api::{AccountRequest, ProfileReport, ProfileStatus, RefreshReport, RefreshRequest, Warning};
 use crate::error::{Error, ErrorCode};
 use crate::time::{format_rfc3339, parse_rfc3339};
 
@@ -29,8 +29,13 @@ pub(super) async fn run(run: &mut Run<'_>) -> Outcome {
         // Nothing confirmed (-WhatIf): nothing is fetched, nothing logs in, nothing is summed up.
         return Ok(Some(RunReport::Refresh(plan)));
     }
-    let mut outcome =
-        Fetched { reports: HashMap::new(), token_expires_at: None, still_need_login: Vec::new(), detail: None };
+    let mut outcome = Fetched {
+        reports: HashMap::new(),
+        token_expires_at: None,
+        still_need_login: Vec::new(),
+        detail: None,
+        warnings: Vec::new(),
+    };
     if run.request.login.write_sso_session && !run.logged_in.contains(&environment) {
         write_sso_session(run, &request).await?;
     }
@@ -168,6 +173,8 @@ struct Fetched {
     token_expires_at: Option<String>,
     still_need_login: Vec<String>,
     detail: Option<String>,
+    /// Of every fetch, once each (a retry writes the same file again).
+    warnings: Vec<Warning>,
 }
 
 impl Fetched {
@@ -177,6 +184,11 @@ impl Fetched {
         }
         for profile in report.profiles {
             self.reports.insert(profile.profile.clone(), profile);
+        }
+        for warning in report.warnings {
+            if !self.warnings.contains(&warning) {
+                self.warnings.push(warning);
+            }
         }
     }
 
@@ -278,6 +290,8 @@ fn finish(run: &mut Run<'_>, plan: RefreshReport, mut outcome: Fetched) -> Outco
         }
     }
     report.token_expires_at = outcome.token_expires_at.take().or(report.token_expires_at);
+    report.warnings = std::mem::take(&mut outcome.warnings);
+    run.warn_all(&report.warnings);
     if !outcome.still_need_login.is_empty() {
         let text = messages::token_rejected(&environment, &outcome.still_need_login, outcome.detail.as_deref());
         let action = messages::login_action(run.front_end(), run.command(), &environment);

@@ -87,6 +87,14 @@ impl<'a> Run<'a> {
         self.say(MessageLevel::Info, Some(code), text);
     }
 
+    /// The report's warnings, as `message` events of level warning (their code as in the report).
+    pub fn warn_all(&self, warnings: &[crate::api::Warning]) {
+        for warning in warnings {
+            let code = serde_json::to_value(warning.code).ok().and_then(|v| v.as_str().map(str::to_string));
+            self.say(MessageLevel::Warning, code.as_deref(), warning.message.clone());
+        }
+    }
+
     pub fn verbose(&self, text: String) {
         self.say(MessageLevel::Verbose, None, text);
     }
