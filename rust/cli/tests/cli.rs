@@ -168,7 +168,8 @@ fn a_browser_login_comes_back_to_the_redirect_port_and_a_port_in_use_is_named() 
     let url = lines
         .by_ref()
         .map(|line| line.unwrap())
-        .find_map(|line| line.trim().starts_with("http://").then(|| line.trim().to_string()))
+        // The library's line: "To sign in, open this URL in a browser on this computer, then click ALLOW: <url>".
+        .find_map(|line| line.find("http://").map(|at| line[at..].trim().to_string()))
         .expect("the authorization URL is printed");
     assert!(url.contains(&format!("redirect_uri=http%3A%2F%2F127.0.0.1%3A{port}%2Foauth%2Fcallback")), "{url}");
     let (status, back) = browser_get(&url);
@@ -218,7 +219,7 @@ fn from_config_logs_in_once_per_sso_session_and_refreshes_every_sso_profile() {
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert_eq!(fake.counters().start_device_authorization, 2, "one login per sso-session: {stderr}");
     assert!(stdout.contains("3 Profiles registered"), "{stdout}");
-    assert!(stderr.contains("note: 'plain' in the AWS config file is left alone"), "{stderr}");
+    assert!(stderr.contains("Left alone, not SSO profiles: plain."), "the library's line: {stderr}");
     let credentials = std::fs::read_to_string(home.path().join(".aws/credentials")).unwrap();
     assert!(["[dev]", "[prod]", "[lab]"].iter().all(|p| credentials.contains(p)) && !credentials.contains("[plain]"));
     assert_eq!(std::fs::read_to_string(home.path().join(".aws/config")).unwrap(), config, "only read");
