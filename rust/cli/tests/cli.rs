@@ -267,3 +267,61 @@ fn secrets_written_to_a_credentials_file_others_can_read_are_warned_of_on_stderr
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(!stderr.contains("warning:"), "{stderr}");
 }
+
+#[cfg(unix)]
+#[test]
+fn the_browser_of_the_browser_variable_is_opened_and_a_failing_one_is_told() {
+    use std::os::unix::fs::PermissionsExt;
+    let fake = FakeServer::start_background(FakeConfig {
+        approval: Approval::AfterPolls(1),
+        ..FakeConfig::with_generated_accounts(1, &["ReadOnly"])
+    })
+    .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let opened = home.path().join("opened.txt");
+    let browser = home.path().join("browser.sh");
+    std::fs::write(&browser, format!("#!/bin/sh\necho \"$2\" > '{}'\n", opened.display())).unwrap();
+    std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let login = ["login", "--start-url", "https://d-1234567890.awsapps.com/start", "--region", "us-east-1"];
+
+    // As Python's webbrowser reads BROWSER: %s is the URL.
+    let chosen = format!("{} --new-tab %s", browser.display());
+    let (code, stdout, stderr) =
+        run(cli_at(&fake, home.path()).env("BROWSER", &chosen).args(login).args(["--use-device-code"]));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let url = std::fs::read_to_string(&opened).unwrap();
+    assert!(url.starts_with(&format!("{}/device?user_code=", fake.url())), "{url}");
+    assert!(stderr.starts_with("A Browser window should open."), "the run's ifOpened lines: {stderr}");
+
+    let (code, stdout, stderr) = run(cli_at(&fake, home.path())
+        .env("BROWSER", "false")
+        .args(login)
+        .args(["--use-device-code", "--force-login"]));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stderr.starts_with("No browser could be opened here;"), "the run's ifNotOpened lines: {stderr}");
+}
+
+#[test]
+fn a_dry_run_logs_in_when_it_must_and_fetches_nothing() {
+    let fake = FakeServer::start_background(FakeConfig {
+        approval: Approval::AfterPolls(1),
+        ..FakeConfig::with_generated_accounts(2, &["ReadOnly"])
+    })
+    .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = run(cli_at(&fake, home.path()).args([
+        "refresh",
+        "--dry-run",
+        "--all-accounts",
+        "--no-browser",
+        "--start-url",
+        "https://d-1234567890.awsapps.com/start",
+        "--region",
+        "us-east-1",
+    ]));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert_eq!(stdout.matches(" would ").count(), 2, "{stdout}");
+    let counters = fake.counters();
+    assert_eq!((counters.start_device_authorization, counters.get_role_credentials), (1, 0));
+    assert!(!home.path().join(".aws/credentials").exists());
+}
