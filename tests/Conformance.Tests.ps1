@@ -112,11 +112,21 @@ BeforeAll {
     function Invoke-TestCli([string] $Case, [string[]] $Arguments) {
         # Runs ssocreds-cli (with --json) in the case's CLI home; the same observation as the module's.
         $homePath = Use-TestFrontEndHome $Case 'cli'
-        $errorFile = Join-Path $homePath 'stderr.txt'
-        $stdout = & $CliPath @Arguments 2> $errorFile
-        $outcome = $LASTEXITCODE
-        $stderr = @(Get-Content -LiteralPath $errorFile)
-        $report = if ($stdout) { ($stdout -join "`n") | ConvertFrom-Json } else { $null }
+        # A process of its own, not `& $CliPath 2>`: Windows PowerShell 5.1 would wrap each stderr line
+        # in an error record.
+        $info = [System.Diagnostics.ProcessStartInfo]::new()
+        $info.FileName = $CliPath
+        $info.Arguments = (@(foreach ($a in $Arguments) { if ($a -match '[\s"]') { '"' + ($a -replace '"', '\"') + '"' } else { $a } })) -join ' '
+        $info.UseShellExecute = $false
+        $info.RedirectStandardOutput = $true
+        $info.RedirectStandardError = $true
+        $process = [System.Diagnostics.Process]::Start($info)
+        $errorText = $process.StandardError.ReadToEndAsync()
+        $stdout = $process.StandardOutput.ReadToEnd()
+        $process.WaitForExit()
+        $outcome = $process.ExitCode
+        $stderr = @($errorText.Result -split '\r?\n' | Where-Object { $_ -ne '' })
+        $report = if ($stdout.Trim()) { $stdout | ConvertFrom-Json } else { $null }
         $errors = @(); $actions = @(); $warnings = @(); $hostLines = @()
         foreach ($line in $stderr) {
             if ($line -match '^error: (\w+) \((.*?)\): (.*)$') { $errors += "$($Matches[1])|$($Matches[2])|$($Matches[3])" }
