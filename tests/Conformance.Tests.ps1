@@ -21,6 +21,7 @@ BeforeDiscovery {
         @{ Name = 'a row with no name'; Environment = 'ConfNoName'; Writes = $false; Differs = 'the option named (-ProfileNameTemplate / --profile-name-template), and the target: the module''s is the input row itself (a PowerShell TargetObject), the CLI''s "account 2"' }
         @{ Name = 'a forbidden account among others'; Environment = 'ConfForbidden'; Writes = $true; Differs = '' }
         @{ Name = 'a token the service rejects between runs'; Environment = 'ConfRejected'; Writes = $true; Differs = '' }
+        @{ Name = 'a token rejected between runs that cannot be renewed, no login allowed'; Environment = 'ConfUnrenewable'; Writes = $true; Differs = 'the command the recommended action names (Set-AwsCliSsoCredentials -EnvironmentName E / ssocreds-cli login --environment E); and the report: a terminating error ends the cmdlet with no -PassThru objects, the CLI prints the report (every profile failed) before its exit code 2' }
         @{ Name = 'fromConfig with two sessions'; Environment = 'ConfFromConfig'; Writes = $true; Differs = '' }
         @{ Name = 'a non-interactive run with no login'; Environment = 'ConfNoLogin'; Writes = $false; Differs = 'the command the message and its recommended action name: Set-AwsCliSsoCredentials -EnvironmentName E (from an interactive PowerShell) / ssocreds-cli login --environment E' }
     )
@@ -192,6 +193,17 @@ BeforeAll {
                 $null = Invoke-RestMethod -Method Post -Uri "$($Fake.Url)/__fake/expire-tokens"
                 $cli = Invoke-TestCli $Environment (@('refresh', '--json', '--environment', $Environment, '--default-role-name', 'ReadOnly', '--force', '--non-interactive') + $twoFlags)
             }
+            'ConfUnrenewable' {
+                # As above, but the client registration ends too: the refresh token cannot renew the
+                # token, and no login may be started.
+                $expire = { foreach ($what in 'tokens', 'registrations') { $null = Invoke-RestMethod -Method Post -Uri "$($Fake.Url)/__fake/expire-$what" } }
+                $null = Invoke-TestModule $Environment ($login + @{ DefaultRoleName = 'ReadOnly'; Account = $two })
+                & $expire
+                $module = Invoke-TestModule $Environment @{ EnvironmentName = $Environment; DefaultRoleName = 'ReadOnly'; Account = $two; Force = $true; NonInteractive = $true; PassThru = $true }
+                $null = Invoke-TestCli $Environment ($cliLogin + @('--default-role-name', 'ReadOnly') + $twoFlags)
+                & $expire
+                $cli = Invoke-TestCli $Environment (@('refresh', '--json', '--environment', $Environment, '--default-role-name', 'ReadOnly', '--force', '--non-interactive') + $twoFlags)
+            }
             'ConfFromConfig' {
                 $config = "[sso-session corp]`nsso_start_url = https://corp.awsapps.com/start`nsso_region = eu-west-1`n`n" +
                 "[sso-session lab]`nsso_start_url = https://lab.awsapps.com/start`nsso_region = us-east-1`n`n" +
@@ -223,7 +235,7 @@ BeforeAll {
 AfterAll {
     Stop-FakeIdentityCenter $Fake
     Restore-TestEnvironment $SavedEnvironment
-    foreach ($name in 'ConfDropIn', 'ConfPreset', 'ConfNoName', 'ConfForbidden', 'ConfRejected', 'ConfFromConfig', 'ConfNoLogin') {
+    foreach ($name in 'ConfDropIn', 'ConfPreset', 'ConfNoName', 'ConfForbidden', 'ConfRejected', 'ConfUnrenewable', 'ConfFromConfig', 'ConfNoLogin') {
         foreach ($suffix in 'SsoAwsAccounts', 'SsoAwsSettings', 'SSOTokenExpire') {
             Remove-Variable -Name "$name$suffix" -Scope Global -ErrorAction SilentlyContinue
         }
@@ -245,11 +257,26 @@ Describe 'the module and the CLI: <Name>' -ForEach $Cases {
 
     It 'report the same profiles, statuses and outcome' {
         $Cli.Outcome | Should -Be $Module.Outcome -Because "the CLI's exit code against the module's errors: $($Module.Errors -join '; ')"
-        $Cli.Profiles | Should -Be $Module.Profiles
+        if ($Environment -eq 'ConfUnrenewable') {
+            # See Differs: a terminating error leaves the module no objects to write.
+            $Module.Profiles | Should -BeNullOrEmpty
+            $Cli.Profiles | Should -Be @("$Environment-dev|$(Get-FakeAccountId 0)|ReadOnly|failed", "$Environment-ops|$(Get-FakeAccountId 1)|Admin|failed")
+        }
+        else {
+            $Cli.Profiles | Should -Be $Module.Profiles
+        }
     }
 
     It 'report the same errors: code, target and text' {
-        if ($Environment -eq 'ConfNoLogin') {
+        if ($Environment -eq 'ConfUnrenewable') {
+            # The same error; only the command its recommended action names differs (see Differs).
+            $Cli.Errors | Should -Be $Module.Errors
+            @($Module.Errors).Count | Should -Be 1
+            $Module.Errors[0] | Should -BeLike 'LoginRequired|ConfUnrenewable|*'
+            $Cli.Actions | Should -Be @('Run ssocreds-cli login --environment ConfUnrenewable in a terminal to log in.')
+            $Module.Actions | Should -Be @('Run Set-AwsCliSsoCredentials -EnvironmentName ConfUnrenewable in an interactive PowerShell (without -NonInteractive) to log in.')
+        }
+        elseif ($Environment -eq 'ConfNoLogin') {
             # Only the command to run differs (see Differs): the code and target agree, and each
             # message and recommended action names its own front end's command.
             @($Cli.Errors | ForEach-Object { ($_ -split '\|')[0..1] -join '|' }) | Should -Be @($Module.Errors | ForEach-Object { ($_ -split '\|')[0..1] -join '|' })
