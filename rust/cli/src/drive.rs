@@ -38,8 +38,20 @@ pub struct Finished {
 impl Driver {
     pub async fn drive(self, engine: &Engine, request: RunRequest) -> Finished {
         let run = engine.start_run(request);
+        let interrupted = tokio::signal::ctrl_c();
+        tokio::pin!(interrupted);
+        let mut listening = true;
         loop {
-            match run.next_event(EVENT_WAIT).await {
+            let event = tokio::select! {
+                event = run.next_event(EVENT_WAIT) => event,
+                // Ctrl+C: the run forgets its login and releases its lock; `finished` (Cancelled) follows.
+                _ = &mut interrupted, if listening => {
+                    listening = false;
+                    run.cancel().await;
+                    None
+                }
+            };
+            match event {
                 Some(RunEvent::Finished { report, errors, error }) => return Finished { report, errors, error },
                 Some(event) => self.show(&run, event).await,
                 None => {}

@@ -325,3 +325,29 @@ fn a_dry_run_logs_in_when_it_must_and_fetches_nothing() {
     assert_eq!((counters.start_device_authorization, counters.get_role_credentials), (1, 0));
     assert!(!home.path().join(".aws/credentials").exists());
 }
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_cancels_the_run_which_ends_as_cancelled() {
+    use std::io::BufRead;
+    let fake = FakeServer::start_background(FakeConfig {
+        approval: Approval::Never,
+        ..FakeConfig::with_generated_accounts(1, &["ReadOnly"])
+    })
+    .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let login = ["login", "--start-url", "https://d-1234567890.awsapps.com/start", "--region", "us-east-1"];
+    let mut child = cli_at(&fake, home.path())
+        .args(login)
+        .args(["--no-browser", "--use-device-code"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    assert!(lines.by_ref().map_while(|l| l.ok()).any(|line| line.contains("enter the code")), "the login waits");
+    let interrupt = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(interrupt.success());
+    let rest: Vec<String> = lines.map_while(|l| l.ok()).collect();
+    assert_eq!(child.wait().unwrap().code(), Some(2), "{rest:?}");
+    assert!(rest.iter().any(|l| l.starts_with("error: Cancelled (run)")), "{rest:?}");
+}
