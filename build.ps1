@@ -389,6 +389,12 @@ function Invoke-TestTask {
     Write-Step 'Test (Pester in a child process)'
     $fake = Get-FakeIdentityCenter
     $browser = Get-FakeBrowser -Fake $fake
+    # The CLI for tests/Conformance.Tests.ps1: SSOCREDS_CLI_BIN when it names one, else built here.
+    $cli = $env:SSOCREDS_CLI_BIN
+    if (-not $cli -or -not (Test-Path -LiteralPath $cli)) {
+        Invoke-Native -FilePath 'cargo' -ArgumentList (@('build', '-p', 'ssocreds-cli') + (Get-LockedArgument)) | Out-Host
+        $cli = Join-Path (Join-Path (Get-TargetDirectory) 'debug') (Get-ExecutableName 'ssocreds-cli')
+    }
     $resultsFolder = Join-Path $OutFolder 'TestResults'
     New-Item -ItemType Directory -Path $resultsFolder -Force | Out-Null
     $edition = $PSVersionTable.PSEdition
@@ -400,6 +406,7 @@ function Invoke-TestTask {
     $variables = @{
         FAKE_IDC_BIN             = $fake
         FAKE_BROWSER_BIN         = $browser
+        SSOCREDS_CLI_BIN         = $cli
         SSOCREDS_MODULE_MANIFEST = $ManifestPath
         SSOCREDS_PACKAGE_PATH    = (Get-PackagePath)
     }

@@ -2,15 +2,14 @@
 //! home folder, so it runs on any machine with no AWS account and touches none of the user's files.
 
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fake_identity_center::{FakeConfig, FakeServer};
-use ssocreds_engine::api::{AccountRequest, LoginStartRequest, ProfileStatus, RefreshRequest};
-use ssocreds_engine::refresh::Progress;
+use ssocreds_engine::api::{AccountRequest, ProfileStatus, RefreshReport, RefreshRequest};
+use ssocreds_engine::run::{FrontEnd, RunLoginOptions, RunOperation, RunReport, RunRequest};
 use ssocreds_engine::{Engine, Env, Error, ErrorCode};
 
-use crate::login_flow::{self, Approver};
+use crate::drive::{Approver, Driver};
 use crate::output;
 
 const ENVIRONMENT: &str = "Demo";
@@ -18,7 +17,7 @@ const START_URL: &str = "https://d-1234567890.awsapps.com/start";
 const REGION: &str = "us-east-1";
 const ROLE: &str = "ReadOnly";
 
-pub async fn run(profiles: usize) -> Result<ExitCode, Error> {
+pub async fn run(profiles: usize, verbose: bool) -> Result<ExitCode, Error> {
     let profiles = profiles.clamp(2, 1000);
     let home =
         tempfile::tempdir().map_err(|e| Error::new(ErrorCode::Io, format!("cannot make a temporary folder: {e}")))?;
@@ -52,39 +51,33 @@ pub async fn run(profiles: usize) -> Result<ExitCode, Error> {
     println!(
         "\n1. Login: the authorization code with PKCE, as `aws sso login` does (the browser comes back to 127.0.0.1)"
     );
-    let login = LoginStartRequest {
+    let driver = Driver { approver: Approver::SimulatedUser, verbose };
+    let session = RefreshRequest {
         environment: ENVIRONMENT.into(),
-        start_url: START_URL.into(),
-        region: REGION.into(),
-        force_login: false,
-        use_device_code: Some(false),
-        ..Default::default()
-    };
-    let expires_at = login_flow::login(&engine, login, Approver::SimulatedUser).await?;
-    println!("   logged in; token valid until {expires_at}");
-
-    let request = RefreshRequest {
-        environment: ENVIRONMENT.into(),
-        accounts,
-        default_role_name: Some(ROLE.into()),
+        start_url: Some(START_URL.into()),
+        region: Some(REGION.into()),
         ..RefreshRequest::default()
     };
+    let login = RunLoginOptions { use_device_code: Some(false), ..RunLoginOptions::default() };
+    let finished = driver.drive(&engine, run_request(RunOperation::Login, session.clone(), login)).await;
+    finished.print_errors();
+    let Some(RunReport::Login(login)) = finished.report else {
+        return Ok(finished.exit_code());
+    };
+    println!("   logged in; token valid until {}", login.expires_at);
+
+    let request = RefreshRequest { accounts, default_role_name: Some(ROLE.into()), ..session };
     println!("\n2. Refresh {profiles} profiles (at most 16 requests at once)");
     let started = Instant::now();
-    let report = engine.run_refresh(engine.plan_refresh(request.clone())?, Arc::new(Progress::default())).await?;
+    let report = refresh(&engine, driver, request.clone()).await?;
     let took = started.elapsed();
     output::print_report(&report);
-    println!(
-        "   {} in {} ms; GetRoleCredentials calls: {}",
-        output::summary(&report),
-        took.as_millis(),
-        fake.counters().get_role_credentials
-    );
+    println!("   in {} ms; GetRoleCredentials calls: {}", took.as_millis(), fake.counters().get_role_credentials);
 
     println!("\n3. Run again: valid profiles are left alone; only the failed one is tried again");
     let calls_before = fake.counters().get_role_credentials;
     let started = Instant::now();
-    let again = engine.refresh(request).await?;
+    let again = refresh(&engine, driver, request).await?;
     println!(
         "   {} current (not fetched), {} failed again, in {:.1} ms; new GetRoleCredentials calls: {}",
         again.count(ProfileStatus::Current),
@@ -107,6 +100,21 @@ pub async fn run(profiles: usize) -> Result<ExitCode, Error> {
         if expected { "complete" } else { "did NOT go as expected" }
     );
     Ok(if expected { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn run_request(operation: RunOperation, request: RefreshRequest, login: RunLoginOptions) -> RunRequest {
+    let front_end = FrontEnd::Cli;
+    RunRequest { operation, request, login, interactive: true, non_interactive_reason: None, confirm: false, front_end }
+}
+
+/// One refresh run: its report, or why there is none.
+async fn refresh(engine: &Engine, driver: Driver, request: RefreshRequest) -> Result<RefreshReport, Error> {
+    let finished = driver.drive(engine, run_request(RunOperation::Refresh, request, RunLoginOptions::default())).await;
+    finished.print_errors();
+    match finished.report {
+        Some(RunReport::Refresh(report)) => Ok(report),
+        _ => Err(Error::new(ErrorCode::ServiceError, "the demo's refresh ended without a report")),
+    }
 }
 
 /// Secrets are never printed, not even the fake's: only their length.

@@ -168,7 +168,8 @@ fn a_browser_login_comes_back_to_the_redirect_port_and_a_port_in_use_is_named() 
     let url = lines
         .by_ref()
         .map(|line| line.unwrap())
-        .find_map(|line| line.trim().starts_with("http://").then(|| line.trim().to_string()))
+        // The library's line: "To sign in, open this URL in a browser on this computer, then click ALLOW: <url>".
+        .find_map(|line| line.find("http://").map(|at| line[at..].trim().to_string()))
         .expect("the authorization URL is printed");
     assert!(url.contains(&format!("redirect_uri=http%3A%2F%2F127.0.0.1%3A{port}%2Foauth%2Fcallback")), "{url}");
     let (status, back) = browser_get(&url);
@@ -218,7 +219,7 @@ fn from_config_logs_in_once_per_sso_session_and_refreshes_every_sso_profile() {
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert_eq!(fake.counters().start_device_authorization, 2, "one login per sso-session: {stderr}");
     assert!(stdout.contains("3 Profiles registered"), "{stdout}");
-    assert!(stderr.contains("note: 'plain' in the AWS config file is left alone"), "{stderr}");
+    assert!(stderr.contains("Left alone, not SSO profiles: plain."), "the library's line: {stderr}");
     let credentials = std::fs::read_to_string(home.path().join(".aws/credentials")).unwrap();
     assert!(["[dev]", "[prod]", "[lab]"].iter().all(|p| credentials.contains(p)) && !credentials.contains("[plain]"));
     assert_eq!(std::fs::read_to_string(home.path().join(".aws/config")).unwrap(), config, "only read");
@@ -265,4 +266,88 @@ fn secrets_written_to_a_credentials_file_others_can_read_are_warned_of_on_stderr
     let (code, stdout, stderr) = refresh(&["--non-interactive", "--json"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(!stderr.contains("warning:"), "{stderr}");
+}
+
+#[cfg(unix)]
+#[test]
+fn the_browser_of_the_browser_variable_is_opened_and_a_failing_one_is_told() {
+    use std::os::unix::fs::PermissionsExt;
+    let fake = FakeServer::start_background(FakeConfig {
+        approval: Approval::AfterPolls(1),
+        ..FakeConfig::with_generated_accounts(1, &["ReadOnly"])
+    })
+    .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let opened = home.path().join("opened.txt");
+    let browser = home.path().join("browser.sh");
+    std::fs::write(&browser, format!("#!/bin/sh\necho \"$2\" > '{}'\n", opened.display())).unwrap();
+    std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let login = ["login", "--start-url", "https://d-1234567890.awsapps.com/start", "--region", "us-east-1"];
+
+    // As Python's webbrowser reads BROWSER: %s is the URL.
+    let chosen = format!("{} --new-tab %s", browser.display());
+    let (code, stdout, stderr) =
+        run(cli_at(&fake, home.path()).env("BROWSER", &chosen).args(login).args(["--use-device-code"]));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let url = std::fs::read_to_string(&opened).unwrap();
+    assert!(url.starts_with(&format!("{}/device?user_code=", fake.url())), "{url}");
+    assert!(stderr.starts_with("A Browser window should open."), "the run's ifOpened lines: {stderr}");
+
+    let (code, stdout, stderr) = run(cli_at(&fake, home.path())
+        .env("BROWSER", "false")
+        .args(login)
+        .args(["--use-device-code", "--force-login"]));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stderr.starts_with("No browser could be opened here;"), "the run's ifNotOpened lines: {stderr}");
+}
+
+#[test]
+fn a_dry_run_logs_in_when_it_must_and_fetches_nothing() {
+    let fake = FakeServer::start_background(FakeConfig {
+        approval: Approval::AfterPolls(1),
+        ..FakeConfig::with_generated_accounts(2, &["ReadOnly"])
+    })
+    .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = run(cli_at(&fake, home.path()).args([
+        "refresh",
+        "--dry-run",
+        "--all-accounts",
+        "--no-browser",
+        "--start-url",
+        "https://d-1234567890.awsapps.com/start",
+        "--region",
+        "us-east-1",
+    ]));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert_eq!(stdout.matches(" would ").count(), 2, "{stdout}");
+    let counters = fake.counters();
+    assert_eq!((counters.start_device_authorization, counters.get_role_credentials), (1, 0));
+    assert!(!home.path().join(".aws/credentials").exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_cancels_the_run_which_ends_as_cancelled() {
+    use std::io::BufRead;
+    let fake = FakeServer::start_background(FakeConfig {
+        approval: Approval::Never,
+        ..FakeConfig::with_generated_accounts(1, &["ReadOnly"])
+    })
+    .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let login = ["login", "--start-url", "https://d-1234567890.awsapps.com/start", "--region", "us-east-1"];
+    let mut child = cli_at(&fake, home.path())
+        .args(login)
+        .args(["--no-browser", "--use-device-code"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    assert!(lines.by_ref().map_while(|l| l.ok()).any(|line| line.contains("enter the code")), "the login waits");
+    let interrupt = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(interrupt.success());
+    let rest: Vec<String> = lines.map_while(|l| l.ok()).collect();
+    assert_eq!(child.wait().unwrap().code(), Some(2), "{rest:?}");
+    assert!(rest.iter().any(|l| l.starts_with("error: Cancelled (run)")), "{rest:?}");
 }
