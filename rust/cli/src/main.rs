@@ -103,7 +103,6 @@ async fn refresh(args: RefreshArgs, driver: Driver) -> Result<ExitCode, Error> {
     let finished = driver.drive(&Engine::new(Env::real()), RunRequest { confirm: args.dry_run, ..run }).await;
     finished.print_errors();
     if let Some(report) = finished.refresh_report() {
-        output::print_warnings(report);
         match args.filters.json {
             true => output::print_json(report),
             false => output::print_report(report),

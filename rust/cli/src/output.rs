@@ -36,42 +36,6 @@ pub fn print_report(report: &RefreshReport) {
     println!("{}", summary(report));
 }
 
-/// What the run did that the user should know of (secrets written to a file others can read), on
-/// stderr whether or not the report goes out as JSON, as ssh warns of a private key others can read.
-pub fn print_warnings(report: &RefreshReport) {
-    for warning in &report.warnings {
-        eprintln!("warning: {}", warning.message);
-    }
-    if report.warnings.is_empty() && report.count(ProfileStatus::Refreshed) > 0 {
-        warn_of_readable_file(&report.credentials_file);
-    }
-}
-
-// TODO(run): a refresh run (not fromConfig) reports the plan's `warnings`, not those of the fetch
-// that wrote the file (`run/refresh.rs`, `Fetched::merge` keeps only profiles and the token's end),
-// so the engine's CredentialsFileReadableByOthers never reaches a front end. Until it does, the
-// same check and text here; remove this once the run's report carries the fetch's warnings.
-fn warn_of_readable_file(path: &str) {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let Ok(metadata) = std::fs::metadata(path) else { return };
-        let mode = metadata.permissions().mode() & 0o7777;
-        if mode & 0o044 != 0 {
-            let word = match path.chars().all(|c| c.is_ascii_alphanumeric() || "/._-+@:,".contains(c)) {
-                true => path.to_string(),
-                false => format!("'{}'", path.replace('\'', r"'\''")),
-            };
-            eprintln!(
-                "warning: the credentials file {path} holds secrets and other users can read it (mode {mode:04o}); to \
-                 keep them to yourself: chmod 600 {word}"
-            );
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = path;
-}
-
 /// The table's last line: `<n> Profiles registered (<f> failed), hh:mm:ss left on SSO Token`.
 pub fn summary(report: &RefreshReport) -> String {
     let registered = report.count(ProfileStatus::Refreshed) + report.count(ProfileStatus::Current);
