@@ -14,28 +14,16 @@
 use std::sync::Arc;
 
 use crate::api::*;
-use crate::clock::Clock;
+use crate::context::Context;
 use crate::env::Env;
 use crate::error::Result;
-use crate::portal::Clients;
 use crate::refresh::{Progress, RefreshPlan};
 use crate::run::{RunHandle, RunRequest};
-use crate::session::Sessions;
 use crate::{discovery, login, refresh, run, token};
 
 pub struct Engine {
     /// Shared with the runs in progress, which outlive a call.
     context: Arc<Context>,
-}
-
-/// What every operation works with: the environment, the clock, what this process remembers per
-/// session, and the SDK clients.
-#[derive(Default)]
-pub(crate) struct Context {
-    pub env: Env,
-    pub clock: Clock,
-    pub sessions: Sessions,
-    pub clients: Clients,
 }
 
 impl Engine {

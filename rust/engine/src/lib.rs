@@ -19,6 +19,7 @@ pub mod api;
 mod clock;
 pub mod concurrency;
 mod config_profiles;
+mod context;
 mod discovery;
 mod endpoint;
 mod engine;

@@ -17,7 +17,7 @@ use sha1::{Digest, Sha1};
 use super::Filters;
 use crate::api::DiscoveredAccount;
 use crate::concurrency::blocking;
-use crate::engine::Context;
+use crate::context::Context;
 use crate::error::{Error, ErrorCode, Result};
 use crate::files::{create_private_dir, write_atomically};
 use crate::secret::Secret;

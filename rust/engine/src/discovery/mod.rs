@@ -16,7 +16,7 @@ pub(crate) use naming::{name_profiles, AccountRole, Template};
 
 use crate::api::{DiscoverRequest, DiscoverResult};
 use crate::concurrency::checked_max_concurrency;
-use crate::engine::Context;
+use crate::context::Context;
 use crate::error::{Error, ErrorCode, Result};
 use crate::token::{self, SsoToken};
 use crate::validate;

@@ -11,7 +11,7 @@ use super::device::{self, StartRefused};
 use super::registration::{self, Grants};
 use super::{callback, store_pending, CodeExchange, CodeLogin, PendingLogin, CALLBACK_PATH};
 use crate::api::{LoginPrompt, LoginStart, LoginStartRequest};
-use crate::engine::Context;
+use crate::context::Context;
 use crate::error::{Error, ErrorCode, Result};
 use crate::time::format_rfc3339;
 use crate::token::Persistence;

@@ -15,7 +15,7 @@ use super::poll::{end_login, end_with, finish};
 use super::registration::{self, Grants};
 use super::{callback_timed_out, pause_until, CodeExchange, PendingLogin};
 use crate::api::LoginPoll;
-use crate::engine::Context;
+use crate::context::Context;
 use crate::error::{Error, ErrorCode, Result};
 use crate::secret::Secret;
 

@@ -24,7 +24,7 @@ use tokio::sync::watch;
 pub(crate) use poll::poll;
 
 use crate::api::{EnvironmentRequest, LoginCancelled, LoginStart, LoginStartRequest};
-use crate::engine::Context;
+use crate::context::Context;
 use crate::error::{Error, ErrorCode, Result};
 use crate::secret::Secret;
 use crate::time::format_rfc3339;

@@ -10,7 +10,7 @@ use tokio::sync::watch;
 
 use super::{login_cancelled, pause_until, WaitingLogin};
 use crate::api::LoginPoll;
-use crate::engine::Context;
+use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::files::{create_private_dir, lock_path, FileLock};
 use crate::time::format_rfc3339;

@@ -10,7 +10,7 @@ use tokio::sync::watch;
 use super::device::{self, PollOutcome};
 use super::{code_expired, code_poll, login_cancelled, other_process, pause_until, DeviceLogin, PendingLogin};
 use crate::api::{LoginPoll, LoginPollRequest};
-use crate::engine::Context;
+use crate::context::Context;
 use crate::error::{Error, ErrorCode, Result};
 use crate::secret::Secret;
 use crate::session::Session;

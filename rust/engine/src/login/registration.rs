@@ -15,8 +15,8 @@ use std::time::Duration;
 use aws_sdk_ssooidc::Client;
 
 use super::{AUTHORIZATION_CODE_GRANT, CALLBACK_PATH, DEVICE_CODE_GRANT, REFRESH_TOKEN_GRANT, SCOPE};
+use crate::context::Context;
 use crate::endpoint::{override_for, Service};
-use crate::engine::Context;
 use crate::error::{Error, ErrorCode, Result};
 use crate::secret::Secret;
 use crate::service_error::ServiceFailure;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use super::{Job, Progress};
 use crate::concurrency::fan_out;
-use crate::engine::Context;
+use crate::context::Context;
 use crate::error::{Error, ErrorCode, Result};
 use crate::files::credentials::ProfileCredentials;
 use crate::secret::Secret;

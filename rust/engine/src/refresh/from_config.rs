@@ -13,7 +13,7 @@ use super::{ConfigOrigin, Job};
 use crate::api::{ConfigSession, ConfigSessions, ConfigSessionsRequest, InvalidProfile, ProfileStatus, RefreshRequest};
 use crate::concurrency::checked_max_concurrency;
 use crate::config_profiles::{self, Selection, SsoSession};
-use crate::engine::Context;
+use crate::context::Context;
 use crate::error::{Error, ErrorCode, Result};
 use crate::time::format_rfc3339;
 use crate::token;

@@ -19,8 +19,8 @@ pub use plan::RefreshPlan;
 
 use crate::api::{ProfileReport, RefreshReport};
 use crate::concurrency::blocking;
+use crate::context::Context;
 use crate::discovery::{self, listing};
-use crate::engine::Context;
 use crate::error::Result;
 use crate::files::credentials;
 use crate::token::{self, SsoToken};

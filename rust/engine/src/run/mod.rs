@@ -24,7 +24,7 @@ pub use types::*;
 
 use crate::api::EnvironmentRequest;
 use crate::concurrency::lock;
-use crate::engine::Context;
+use crate::context::Context;
 use crate::error::{Error, Result};
 
 /// The code of a run ended by `cancel`.

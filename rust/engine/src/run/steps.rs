@@ -13,7 +13,7 @@ use crate::api::{
     EnvironmentRequest, LoginPoll, LoginPollRequest, LoginPrompt, LoginStart, LoginStartRequest, RefreshReport,
     RefreshRequest, SessionState,
 };
-use crate::engine::Context;
+use crate::context::Context;
 use crate::error::{Error, ErrorCode, Result};
 use crate::refresh::Progress;
 use crate::time::parse_rfc3339;

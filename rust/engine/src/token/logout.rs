@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use crate::api::{EnvironmentRequest, LogoutResult};
+use crate::context::Context;
 use crate::discovery;
-use crate::engine::Context;
 use crate::error::Result;
 use crate::session::Session;
 use crate::validate;

@@ -15,7 +15,7 @@ pub(crate) use logout::logout;
 pub(crate) use status::status;
 pub(crate) use store::{cached_registration, persistence, write_sso_session, Persistence};
 
-use crate::engine::Context;
+use crate::context::Context;
 use crate::error::{Error, ErrorCode, Result};
 use crate::secret::Secret;
 use crate::time::format_rfc3339;

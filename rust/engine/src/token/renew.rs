@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::{Persistence, SsoToken, REFRESH_AHEAD};
 use crate::concurrency::blocking;
-use crate::engine::Context;
+use crate::context::Context;
 use crate::error::{Error, ErrorCode, Result};
 use crate::files::{create_private_dir, lock_path, FileLock};
 use crate::login::REFRESH_TOKEN_GRANT;

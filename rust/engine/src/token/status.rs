@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::api::{EnvironmentRequest, SessionState, SessionStatus};
-use crate::engine::Context;
+use crate::context::Context;
 use crate::error::Result;
 use crate::time::format_rfc3339;
 use crate::validate;
