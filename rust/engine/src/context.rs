@@ -5,14 +5,14 @@
 use crate::clock::Clock;
 use crate::env::Env;
 use crate::portal::Clients;
-use crate::session::Sessions;
+use crate::state::ProcessState;
 
-/// What every operation works with: the environment, the clock, what this process remembers per
-/// session, and the SDK clients.
+/// What every operation works with: the process environment, the clock, what this process
+/// remembers per environment, and the SDK clients.
 #[derive(Default)]
 pub(crate) struct Context {
     pub env: Env,
     pub clock: Clock,
-    pub sessions: Sessions,
+    pub state: ProcessState,
     pub clients: Clients,
 }

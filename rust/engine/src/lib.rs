@@ -32,7 +32,7 @@ pub mod refresh;
 pub mod run;
 mod secret;
 mod service_error;
-mod session;
+mod state;
 pub mod time;
 mod token;
 pub mod validate;

@@ -157,14 +157,14 @@ pub(crate) fn reusable(
         .flatten()
         .filter(|t| t.is_for(start_url) && t.valid_at(now, Duration::ZERO))?;
     let usable = |listing: &Listing| listing.is_fresh_for(&token.access_token, now) && listing.covers(filters);
-    if let Some(listing) = context.sessions.with(environment, |s| s.listing.clone()).filter(|l| usable(l)) {
+    if let Some(listing) = context.state.with(environment, |s| s.listing.clone()).filter(|l| usable(l)) {
         return Some(listing);
     }
     let listing = Arc::new(read(&file_beside(cache_file?))?);
     if !usable(&listing) {
         return None;
     }
-    context.sessions.with(environment, |s| s.listing = Some(listing.clone()));
+    context.state.with(environment, |s| s.listing = Some(listing.clone()));
     Some(listing)
 }
 
@@ -177,7 +177,7 @@ pub(crate) async fn keep(
     listing: Listing,
 ) -> Arc<Listing> {
     let listing = Arc::new(listing);
-    context.sessions.with(environment, |s| s.listing = Some(listing.clone()));
+    context.state.with(environment, |s| s.listing = Some(listing.clone()));
     if let Some(cache_file) = cache_file {
         let (path, kept) = (file_beside(cache_file), listing.clone());
         if let Err(error) = blocking("writing the listing of accounts", move || write(&path, &kept)).await {
@@ -199,11 +199,11 @@ pub(crate) fn forget_if_refused(
         return;
     }
     let lists_one = |listing: &Listing| refused.iter().any(|(account, role)| listing.lists(account, role));
-    let in_memory = context.sessions.with(environment, |s| s.listing.clone());
+    let in_memory = context.state.with(environment, |s| s.listing.clone());
     let on_disk = cache_file.and_then(|path| read(&file_beside(path)));
     if in_memory.as_deref().is_some_and(lists_one) || on_disk.as_ref().is_some_and(lists_one) {
         tracing::info!(environment, "the service refused a listed role; the listing of accounts is dropped");
-        context.sessions.with(environment, |s| s.listing = None);
+        context.state.with(environment, |s| s.listing = None);
         if let Some(path) = cache_file {
             if let Err(error) = remove_file(path) {
                 tracing::warn!(environment, %error, "could not remove the listing of accounts");

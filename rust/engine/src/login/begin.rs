@@ -114,7 +114,7 @@ pub(super) async fn authorization_code(
 /// it is stored: that login's listener may hold the port this one asks for. A `login_poll`
 /// serving that listener is woken, and lets it go.
 fn drop_pending_code_login(context: &Context, environment: &str) {
-    let dropped = context.sessions.with(environment, |s| {
+    let dropped = context.state.with(environment, |s| {
         let is_code_login = matches!(s.pending, Some(PendingLogin::AuthorizationCode(_)));
         if is_code_login {
             s.pending = None;
@@ -122,6 +122,6 @@ fn drop_pending_code_login(context: &Context, environment: &str) {
         is_code_login
     });
     if dropped {
-        context.sessions.notify_login_forgotten();
+        context.state.notify_login_forgotten();
     }
 }

@@ -97,7 +97,7 @@ async fn exchange(context: &Context, environment: &str, login: &CodeExchange, co
 
 /// The session's authorization-code login, and its listener unless another poll serves it.
 fn take_listener(context: &Context, environment: &str) -> Option<(CodeExchange, Option<std::net::TcpListener>)> {
-    context.sessions.with(environment, |s| match &mut s.pending {
+    context.state.with(environment, |s| match &mut s.pending {
         Some(PendingLogin::AuthorizationCode(login)) => Some((login.exchange.clone(), login.listener.take())),
         _ => None,
     })
@@ -111,7 +111,7 @@ fn give_back(context: &Context, environment: &str, state: &Secret, listener: Tcp
         return;
     };
     let mut listener = Some(listener);
-    context.sessions.with(environment, |s| {
+    context.state.with(environment, |s| {
         if let Some(PendingLogin::AuthorizationCode(login)) = &mut s.pending {
             if &login.exchange.state == state && login.listener.is_none() {
                 login.listener = listener.take();

@@ -117,7 +117,7 @@ pub(crate) async fn start(context: &Context, request: LoginStartRequest) -> Resu
     let client = context.clients.oidc(&request.region, &context.env)?;
     let persist = token::persistence(&context.env, environment, request.no_token_file, request.write_sso_session)?;
     // A `login_cancel` (or `logout`) from now on leaves nothing of this start behind.
-    let generation = context.sessions.with(environment, |s| s.generation);
+    let generation = context.state.with(environment, |s| s.generation);
     if !request.force_login {
         if let Some(done) = reuse(context, environment, &request.start_url, &persist).await? {
             return Ok(done);
@@ -131,7 +131,7 @@ pub(crate) async fn start(context: &Context, request: LoginStartRequest) -> Resu
                 cache_file: cache_file.clone(),
                 persist: persist.clone(),
             };
-            let current = context.sessions.with(environment, |s| {
+            let current = context.state.with(environment, |s| {
                 let current = s.generation == generation;
                 if current {
                     s.waiting = Some(waiting);
@@ -195,8 +195,8 @@ fn flow_options(request: &LoginStartRequest) -> Result<Duration> {
 pub(crate) fn cancel(context: &Context, request: EnvironmentRequest) -> Result<LoginCancelled> {
     let environment = request.environment;
     validate::profile_name(&environment, "environment")?;
-    let cancelled = context.sessions.with(&environment, |s| s.forget_login());
-    context.sessions.notify_login_forgotten();
+    let cancelled = context.state.with(&environment, |s| s.forget_login());
+    context.state.notify_login_forgotten();
     if cancelled {
         tracing::info!(environment, "login cancelled");
     }
@@ -226,7 +226,7 @@ async fn reuse(
 
 /// Keeps `pending` as the session's login, unless a cancel came since `generation`.
 fn store_pending(context: &Context, environment: &str, generation: u64, pending: PendingLogin) -> Result<()> {
-    let current = context.sessions.with(environment, |s| {
+    let current = context.state.with(environment, |s| {
         let current = s.generation == generation;
         if current {
             s.pending = Some(pending);

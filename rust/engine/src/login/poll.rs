@@ -13,7 +13,7 @@ use crate::api::{LoginPoll, LoginPollRequest};
 use crate::context::Context;
 use crate::error::{Error, ErrorCode, Result};
 use crate::secret::Secret;
-use crate::session::Session;
+use crate::state::EnvironmentState;
 use crate::time::format_rfc3339;
 use crate::token::{self, Persistence, SsoToken};
 use crate::validate;
@@ -38,13 +38,13 @@ pub(crate) async fn poll(context: &Context, request: LoginPollRequest) -> Result
     let wait = request.wait_ms.map_or(DEFAULT_WAIT, Duration::from_millis).min(MAX_WAIT);
     let deadline = Instant::now() + wait;
     // Subscribed before the session is read, so that no `login_cancel` goes unnoticed.
-    let mut forgotten = context.sessions.forgotten_logins();
+    let mut forgotten = context.state.forgotten_logins();
     loop {
-        let (waiting, generation) = context.sessions.with(environment, |s| (s.waiting.clone(), s.generation));
+        let (waiting, generation) = context.state.with(environment, |s| (s.waiting.clone(), s.generation));
         if let Some(waiting) = waiting {
             return other_process::wait(context, environment, waiting, deadline, generation, &mut forgotten).await;
         }
-        let current = context.sessions.with(environment, |s| match &s.pending {
+        let current = context.state.with(environment, |s| match &s.pending {
             None => Current::None,
             Some(PendingLogin::Device(login)) => Current::Device(Box::new(login.clone())),
             Some(PendingLogin::AuthorizationCode(_)) => Current::AuthorizationCode,
@@ -63,7 +63,7 @@ pub(crate) async fn poll(context: &Context, request: LoginPollRequest) -> Result
 /// With no login in progress: the token this process holds, if it is valid.
 fn token_or_none(context: &Context, environment: &str) -> Result<LoginPoll> {
     let now = context.clock.now();
-    match context.sessions.with(environment, |s| s.token.clone()).filter(|t| t.valid_at(now, Duration::ZERO)) {
+    match context.state.with(environment, |s| s.token.clone()).filter(|t| t.valid_at(now, Duration::ZERO)) {
         Some(token) => Ok(LoginPoll::LoggedIn { expires_at: format_rfc3339(token.expires_at) }),
         None => Err(Error::login_required(environment, "no login is in progress (call login_start first)")),
     }
@@ -110,7 +110,7 @@ async fn settle(
             finish(context, environment, &pending.device_code, token, &pending.persist).await.map(Some)
         }
         Ok(outcome) => {
-            context.sessions.with(environment, |s| {
+            context.state.with(environment, |s| {
                 if let Some(PendingLogin::Device(p)) = s.pending.as_mut().filter(|p| p.key() == &pending.device_code) {
                     if matches!(outcome, PollOutcome::SlowDown) {
                         p.interval += SLOW_DOWN_STEP;
@@ -127,7 +127,7 @@ async fn settle(
             if final_ {
                 return Err(end_with(context, environment, &pending.device_code, error));
             }
-            let same = context.sessions.with(environment, |s| match s.pending.as_mut() {
+            let same = context.state.with(environment, |s| match s.pending.as_mut() {
                 Some(PendingLogin::Device(p)) if p.device_code == pending.device_code => {
                     p.next_poll = Instant::now() + p.interval;
                     true
@@ -149,7 +149,7 @@ pub(super) async fn finish(
     token: SsoToken,
     persist: &Persistence,
 ) -> Result<LoginPoll> {
-    let Some(lock) = context.sessions.with(environment, |s| {
+    let Some(lock) = context.state.with(environment, |s| {
         is_same(s, key).then(|| {
             s.pending = None;
             s.rejected = None;
@@ -179,7 +179,7 @@ pub(super) fn end_with(context: &Context, environment: &str, key: &Secret, error
 /// Forgets the login with `key` (closing its listener, if it has one) and lets other processes
 /// log in, if it is still the session's. True when it was.
 pub(super) fn end_login(context: &Context, environment: &str, key: &Secret) -> bool {
-    context.sessions.with(environment, |s| {
+    context.state.with(environment, |s| {
         let same = is_same(s, key);
         if same {
             s.pending = None;
@@ -189,6 +189,6 @@ pub(super) fn end_login(context: &Context, environment: &str, key: &Secret) -> b
     })
 }
 
-fn is_same(session: &Session, key: &Secret) -> bool {
+fn is_same(session: &EnvironmentState, key: &Secret) -> bool {
     session.pending.as_ref().is_some_and(|p| p.key() == key)
 }

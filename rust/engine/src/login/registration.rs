@@ -51,23 +51,23 @@ pub(super) async fn registration(
 ) -> Result<Registration> {
     let key = key(context, region, grants)?;
     let now = context.clock.now();
-    if let Some(registration) = context.sessions.registration(&key, now, REUSE_MARGIN) {
+    if let Some(registration) = context.state.registration(&key, now, REUSE_MARGIN) {
         return Ok(registration);
     }
     if let Grants::DeviceCode = grants {
         if let Some(registration) = cached_registration(cache_file, region, now, REUSE_MARGIN) {
-            context.sessions.store_registration(&key, registration.clone());
+            context.state.store_registration(&key, registration.clone());
             return Ok(registration);
         }
     }
     let registration = register(client, region, grants).await?;
-    context.sessions.store_registration(&key, registration.clone());
+    context.state.store_registration(&key, registration.clone());
     Ok(registration)
 }
 
 /// The service refused the registration: the next login of that flow registers again.
 pub(super) fn forget(context: &Context, region: &str, grants: Grants<'_>) -> Result<()> {
-    context.sessions.forget_registration(&key(context, region, grants)?);
+    context.state.forget_registration(&key(context, region, grants)?);
     Ok(())
 }
 

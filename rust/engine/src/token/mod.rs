@@ -78,7 +78,7 @@ pub(crate) fn stored(context: &Context, environment: &str, cache_file: Option<&P
         Some(path) => store::read(path)?,
         None => None,
     };
-    Ok(context.sessions.with(environment, |s| {
+    Ok(context.state.with(environment, |s| {
         let newest = [s.token.take(), on_disk].into_iter().flatten().max_by_key(|t| t.expires_at);
         s.token = newest.clone();
         newest.map(|mut token| {
@@ -111,7 +111,7 @@ pub(crate) fn availability(
     let missing = match &token {
         Some(token) if token.valid_at(now, Duration::ZERO) || token.refreshable_at(now) => None,
         Some(token) => Some((ErrorCode::LoginRequired, ended(token, now))),
-        None if context.sessions.with(environment, |s| s.login_in_progress()) => {
+        None if context.state.with(environment, |s| s.login_in_progress()) => {
             Some((ErrorCode::LoginPending, "the login has not been approved yet".to_string()))
         }
         None => Some((ErrorCode::LoginRequired, "not logged in".to_string())),
@@ -152,7 +152,7 @@ pub(crate) async fn usable(
         return Ok(token);
     }
     let cooling_down =
-        context.sessions.with(environment, |s| s.last_refresh_attempt.is_some_and(|t| t.elapsed() < RENEWAL_COOLDOWN));
+        context.state.with(environment, |s| s.last_refresh_attempt.is_some_and(|t| t.elapsed() < RENEWAL_COOLDOWN));
     if token.refreshable_at(now) && !cooling_down {
         tracing::debug!(environment, "the SSO token expires soon; renewing it with its refresh token");
         match renew::renew(context, environment, &token, cache_file).await {
@@ -179,14 +179,14 @@ pub(crate) async fn remember(
     persist: &Persistence,
 ) -> Result<()> {
     store::save(environment, &token, persist).await?;
-    context.sessions.with(environment, |s| s.token = Some(token));
+    context.state.with(environment, |s| s.token = Some(token));
     Ok(())
 }
 
 /// The service refused this access token: never offer it again (a renewal may replace it).
 pub(crate) fn reject(context: &Context, environment: &str, rejected: &Secret) {
     tracing::info!(environment, "the service rejected the SSO token");
-    context.sessions.with(environment, |s| {
+    context.state.with(environment, |s| {
         s.rejected = Some(rejected.clone());
         if s.token.as_ref().is_some_and(|t| &t.access_token == rejected) {
             s.token = None;

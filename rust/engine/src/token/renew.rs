@@ -26,7 +26,7 @@ pub(super) async fn renew(
     token: &SsoToken,
     cache_file: Option<&Path>,
 ) -> Result<SsoToken> {
-    context.sessions.with(environment, |s| s.last_refresh_attempt = Some(Instant::now()));
+    context.state.with(environment, |s| s.last_refresh_attempt = Some(Instant::now()));
     let _lock = match cache_file {
         Some(path) => {
             let (lock, folder) = (lock_path(path), path.parent().map(Path::to_path_buf).unwrap_or_default());
