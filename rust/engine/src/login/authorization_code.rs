@@ -8,7 +8,8 @@ use base64::Engine as _;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use sha2::{Digest, Sha256};
 
-use super::{issued_token, CodeExchange, AUTHORIZATION_CODE_GRANT, SCOPE};
+use super::{CodeExchange, AUTHORIZATION_CODE_GRANT, SCOPE};
+use crate::clock::Clock;
 use crate::endpoint::{override_for, Service};
 use crate::env::Env;
 use crate::error::{Error, ErrorCode, Result};
@@ -111,6 +112,7 @@ pub(super) async fn exchange(
     login: &CodeExchange,
     code: &Secret,
     environment: &str,
+    clock: &Clock,
 ) -> Result<SsoToken, ExchangeRefused> {
     let registration = &login.registration;
     let answer = client
@@ -124,7 +126,7 @@ pub(super) async fn exchange(
         .send()
         .await;
     let output = answer.map_err(|e| refused(&ServiceFailure::from_sdk(&e), environment))?;
-    issued_token(output, &login.start_url, &login.region, registration).map_err(ExchangeRefused::Other)
+    SsoToken::issued(output, &login.start_url, &login.region, registration, clock.now()).map_err(ExchangeRefused::Other)
 }
 
 fn refused(failure: &ServiceFailure, environment: &str) -> ExchangeRefused {

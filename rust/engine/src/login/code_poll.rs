@@ -79,7 +79,7 @@ async fn exchange(context: &Context, environment: &str, login: &CodeExchange, co
         .clients
         .oidc(&login.region, &context.env)
         .map_err(|error| end_with(context, environment, &login.state, error))?;
-    match authorization_code::exchange(&client, login, code, environment).await {
+    match authorization_code::exchange(&client, login, code, environment, &context.clock).await {
         Ok(token) => finish(context, environment, &login.state, token, &login.persist).await,
         Err(ExchangeRefused::Registration(error)) => {
             let error = end_with(context, environment, &login.state, error);

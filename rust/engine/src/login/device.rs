@@ -5,7 +5,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use aws_sdk_ssooidc::Client;
 
-use super::{issued_token, DeviceLogin, DEVICE_CODE_GRANT};
+use super::{DeviceLogin, DEVICE_CODE_GRANT};
+use crate::clock::Clock;
 use crate::error::{Error, ErrorCode, Result};
 use crate::secret::Secret;
 use crate::service_error::ServiceFailure;
@@ -92,7 +93,12 @@ pub(super) async fn start(
 }
 
 /// One CreateToken call for a pending device login.
-pub(super) async fn poll(client: &Client, pending: &DeviceLogin, environment: &str) -> Result<PollOutcome> {
+pub(super) async fn poll(
+    client: &Client,
+    pending: &DeviceLogin,
+    environment: &str,
+    clock: &Clock,
+) -> Result<PollOutcome> {
     let registration = &pending.registration;
     let answer = client
         .create_token()
@@ -124,6 +130,6 @@ pub(super) async fn poll(client: &Client, pending: &DeviceLogin, environment: &s
             };
         }
     };
-    let token = issued_token(output, &pending.start_url, &pending.region, registration)?;
+    let token = SsoToken::issued(output, &pending.start_url, &pending.region, registration, clock.now())?;
     Ok(PollOutcome::Token(token))
 }

@@ -16,9 +16,8 @@ mod poll;
 mod registration;
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use aws_sdk_ssooidc::operation::create_token::CreateTokenOutput;
 use tokio::sync::watch;
 
 pub(crate) use poll::poll;
@@ -28,7 +27,7 @@ use crate::context::Context;
 use crate::error::{Error, ErrorCode, Result};
 use crate::secret::Secret;
 use crate::time::format_rfc3339;
-use crate::token::{self, Persistence, Registration, SsoToken, REUSE_MARGIN};
+use crate::token::{self, Persistence, Registration, REUSE_MARGIN};
 use crate::validate;
 use flow::Flow;
 
@@ -240,26 +239,6 @@ fn store_pending(context: &Context, environment: &str, generation: u64, pending:
     }
 }
 
-/// The token a CreateToken call issued, for `start_url`, renewable with `registration`.
-fn issued_token(
-    output: CreateTokenOutput,
-    start_url: &str,
-    region: &str,
-    registration: &Registration,
-) -> Result<SsoToken> {
-    let access_token = output
-        .access_token
-        .ok_or_else(|| Error::new(ErrorCode::ServiceError, "CreateToken returned no access token"))?;
-    Ok(SsoToken {
-        access_token: Secret::new(access_token),
-        expires_at: SystemTime::now() + Duration::from_secs(output.expires_in.max(0) as u64),
-        start_url: start_url.to_string(),
-        region: region.to_string(),
-        refresh_token: output.refresh_token.map(Secret::new),
-        registration: Some(registration.clone()),
-    })
-}
-
 /// What a `login_start` or `login_poll` answers when `login_cancel` (or `logout`) ended its login.
 fn login_cancelled(environment: &str) -> Error {
     Error::login_required(environment, "the login was cancelled")
@@ -304,7 +283,7 @@ mod tests {
             region: "us-east-1".into(),
             client_id: "client".into(),
             client_secret: Secret::new("CLIENT-SECRET"),
-            expires_at: SystemTime::now(),
+            expires_at: std::time::UNIX_EPOCH,
         };
         let exchange = CodeExchange {
             registration,

@@ -89,7 +89,7 @@ async fn device_step(
         return Ok(timed_out.then_some(LoginPoll::Pending));
     }
     let client = context.clients.oidc(&pending.region, &context.env)?;
-    let outcome = device::poll(&client, &pending, environment).await;
+    let outcome = device::poll(&client, &pending, environment, &context.clock).await;
     if let Some(done) = settle(context, environment, &pending, outcome).await? {
         return Ok(Some(done));
     }

@@ -5,6 +5,7 @@
 
 mod logout;
 mod renew;
+mod state;
 mod status;
 mod store;
 
@@ -12,8 +13,9 @@ use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub(crate) use logout::logout;
+pub(crate) use state::{Persistence, Registration, SsoToken};
 pub(crate) use status::status;
-pub(crate) use store::{cached_registration, persistence, write_sso_session, Persistence};
+pub(crate) use store::{cached_registration, persistence, write_sso_session};
 
 use crate::context::Context;
 use crate::error::{Error, ErrorCode, Result};
@@ -26,50 +28,6 @@ pub(crate) const REFRESH_AHEAD: Duration = Duration::from_secs(5 * 60);
 pub(crate) const REUSE_MARGIN: Duration = Duration::from_secs(5 * 60);
 /// Never two renewal attempts for one session within this long.
 const RENEWAL_COOLDOWN: Duration = Duration::from_secs(30);
-
-/// An OIDC public-client registration, reusable until it expires.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Registration {
-    pub region: String,
-    pub client_id: String,
-    pub client_secret: Secret,
-    pub expires_at: SystemTime,
-}
-
-impl Registration {
-    /// True when the registration is still valid `margin` after `now`.
-    pub(crate) fn valid_at(&self, now: SystemTime, margin: Duration) -> bool {
-        self.expires_at > now + margin
-    }
-}
-
-/// An SSO access token for one start URL, with what can renew it.
-#[derive(Clone, Debug)]
-pub(crate) struct SsoToken {
-    pub access_token: Secret,
-    pub expires_at: SystemTime,
-    pub start_url: String,
-    pub region: String,
-    pub refresh_token: Option<Secret>,
-    pub registration: Option<Registration>,
-}
-
-impl SsoToken {
-    /// True when the token is still usable `margin` after `now`.
-    pub(crate) fn valid_at(&self, now: SystemTime, margin: Duration) -> bool {
-        self.expires_at > now + margin
-    }
-
-    /// True when a refresh-token grant may renew it without the user.
-    pub(crate) fn refreshable_at(&self, now: SystemTime) -> bool {
-        self.refresh_token.is_some() && self.registration.as_ref().is_some_and(|r| r.valid_at(now, Duration::ZERO))
-    }
-
-    /// True when the token belongs to `start_url`, or no start URL is asked for.
-    pub(crate) fn is_for(&self, start_url: Option<&str>) -> bool {
-        start_url.is_none_or(|url| url == self.start_url)
-    }
-}
 
 /// The newest token known for the session: in memory, or in the cache file (another process may
 /// have logged in or renewed it since). A token the service refused is offered as expired.
