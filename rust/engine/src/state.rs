@@ -10,11 +10,11 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::watch;
 
 use crate::concurrency::lock;
-use crate::discovery::Listing;
+use crate::discovery::listing::Listing;
 use crate::files::FileLock;
-use crate::login::{PendingLogin, WaitingLogin};
+use crate::login::state::{PendingLogin, WaitingLogin};
 use crate::secret::Secret;
-use crate::token::{Registration, SsoToken};
+use crate::token::state::{Registration, SsoToken};
 
 /// What this process remembers about one environment (one SSO login).
 #[derive(Default, Debug)]

@@ -3,6 +3,7 @@
 //! credentials file ([`naming`]).
 
 mod filters;
+pub(crate) mod kept_listing;
 mod list;
 pub(crate) mod listing;
 mod naming;
@@ -57,7 +58,7 @@ pub(crate) async fn list_and_keep(
 ) -> Result<Arc<Listing>> {
     let client = context.clients.portal(&token.region, &context.env, cache_file)?;
     match list::list(client, &token.access_token, max_concurrency, filters, context.clock.now()).await {
-        Ok(listing) => Ok(listing::keep(context, environment, cache_file, listing).await),
+        Ok(listing) => Ok(kept_listing::keep(context, environment, cache_file, listing).await),
         Err(error) if error.code == ErrorCode::LoginRequired => {
             token::reject(context, environment, &token.access_token);
             Err(Error::login_required(environment, &error.message))

@@ -147,6 +147,22 @@ fn parse_cache_time(value: &str) -> Option<SystemTime> {
     }
 }
 
+/// The file of the accounts and roles listed with the token of `cache_file` (see
+/// `discovery::listing`), kept beside it and removed with it.
+pub(crate) fn listing_file(cache_file: &Path) -> PathBuf {
+    let stem = cache_file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    cache_file.with_file_name(format!("{stem}.accounts.json"))
+}
+
+/// Removes the listing file beside `cache_file`; a missing file is fine.
+pub(crate) fn remove_listing_file(cache_file: &Path) -> Result<()> {
+    let path = listing_file(cache_file);
+    match std::fs::remove_file(&path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io("cannot remove", &path, &e)),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

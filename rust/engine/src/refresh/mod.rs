@@ -20,7 +20,7 @@ pub use plan::RefreshPlan;
 use crate::api::{ProfileReport, RefreshReport};
 use crate::concurrency::blocking;
 use crate::context::Context;
-use crate::discovery::{self, listing};
+use crate::discovery::{self, kept_listing};
 use crate::error::Result;
 use crate::files::credentials;
 use crate::token::{self, SsoToken};
@@ -126,7 +126,7 @@ fn learn_from_refusals(
             token::reject(context, &session.environment, &access.token);
         }
         let refused = report::refused_roles(reports, jobs.iter().filter(|job| job.session == index));
-        listing::forget_if_refused(context, &session.environment, session.cache_file.as_deref(), &refused);
+        kept_listing::forget_if_refused(context, &session.environment, session.cache_file.as_deref(), &refused);
     }
 }
 

@@ -15,7 +15,7 @@ use crate::api::{DiscoveredAccount, InvalidProfile, ProfileReport, ProfileStatus
 use crate::concurrency::checked_max_concurrency;
 use crate::config_profiles::SsoSession;
 use crate::context::Context;
-use crate::discovery::{listing, name_profiles, AccountRole, Filters, Template};
+use crate::discovery::{kept_listing, name_profiles, AccountRole, Filters, Template};
 use crate::error::{Error, Result};
 use crate::files::credentials::{self, StoredProfile};
 use crate::token;
@@ -259,9 +259,13 @@ pub(crate) fn plan(context: &Context, request: RefreshRequest) -> Result<Refresh
     if let Some(discovery) = discovery {
         let kept = match request.force {
             true => None,
-            false => {
-                listing::reusable(context, environment, cache_file.as_deref(), start_url.as_deref(), &discovery.filters)
-            }
+            false => kept_listing::reusable(
+                context,
+                environment,
+                cache_file.as_deref(),
+                start_url.as_deref(),
+                &discovery.filters,
+            ),
         };
         match kept {
             Some(kept) => {

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use crate::api::{EnvironmentRequest, LogoutResult};
 use crate::context::Context;
-use crate::discovery;
 use crate::error::Result;
+use crate::files::token_cache::remove_listing_file;
 use crate::state::EnvironmentState;
 use crate::validate;
 
@@ -40,7 +40,7 @@ pub(crate) async fn logout(context: &Context, request: EnvironmentRequest) -> Re
     }
     if let Some(path) = &cache_file {
         super::store::remove(path)?;
-        discovery::listing::remove_file(path)?;
+        remove_listing_file(path)?;
     }
     Ok(LogoutResult { environment, logged_out: token.is_some() || had_login })
 }

@@ -5,7 +5,7 @@
 
 mod logout;
 mod renew;
-mod state;
+pub(crate) mod state;
 mod status;
 mod store;
 
