@@ -27,6 +27,8 @@ pub mod env;
 mod error;
 pub mod files;
 mod login;
+mod oidc;
+mod patterns;
 mod portal;
 pub mod refresh;
 pub mod run;

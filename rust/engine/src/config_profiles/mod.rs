@@ -13,10 +13,10 @@ use std::path::PathBuf;
 use classify::{classify, Kind};
 
 use crate::api::Skipped;
-use crate::discovery::{check_patterns, glob_match};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::files::config;
+use crate::patterns::{check_patterns, glob_match};
 use crate::validate::printable;
 
 /// One token the selected profiles use: an `[sso-session]`, or a start URL without one.

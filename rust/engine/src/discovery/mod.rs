@@ -11,7 +11,7 @@ mod naming;
 use std::path::Path;
 use std::sync::Arc;
 
-pub(crate) use filters::{check_patterns, glob_match, Filters};
+pub(crate) use filters::Filters;
 pub(crate) use listing::Listing;
 pub(crate) use naming::{name_profiles, AccountRole, Template};
 

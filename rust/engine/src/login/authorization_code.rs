@@ -8,11 +8,12 @@ use base64::Engine as _;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use sha2::{Digest, Sha256};
 
-use super::{CodeExchange, AUTHORIZATION_CODE_GRANT, SCOPE};
+use super::CodeExchange;
 use crate::clock::Clock;
 use crate::endpoint::{override_for, Service};
 use crate::env::Env;
 use crate::error::{Error, ErrorCode, Result};
+use crate::oidc::{AUTHORIZATION_CODE_GRANT, SCOPE};
 use crate::secret::Secret;
 use crate::service_error::ServiceFailure;
 use crate::token::SsoToken;

@@ -5,9 +5,10 @@ use std::time::{Duration, Instant, SystemTime};
 
 use aws_sdk_ssooidc::Client;
 
-use super::{DeviceLogin, DEVICE_CODE_GRANT};
+use super::DeviceLogin;
 use crate::clock::Clock;
 use crate::error::{Error, ErrorCode, Result};
+use crate::oidc::DEVICE_CODE_GRANT;
 use crate::secret::Secret;
 use crate::service_error::ServiceFailure;
 use crate::token::{Persistence, Registration, SsoToken};

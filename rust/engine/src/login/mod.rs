@@ -31,11 +31,6 @@ use crate::token::{self, Persistence, REUSE_MARGIN};
 use crate::validate;
 use flow::Flow;
 
-/// The one scope this tool asks for: the SSO portal's accounts and roles.
-pub(crate) const SCOPE: &str = "sso:account:access";
-pub(crate) const REFRESH_TOKEN_GRANT: &str = "refresh_token";
-const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
-const AUTHORIZATION_CODE_GRANT: &str = "authorization_code";
 /// Where the browser comes back to after an authorization-code login, as the AWS CLI has it.
 const CALLBACK_PATH: &str = "/oauth/callback";
 /// How long an authorization-code login waits for the browser by default (the AWS CLI's wait),

@@ -14,10 +14,11 @@ use std::time::Duration;
 
 use aws_sdk_ssooidc::Client;
 
-use super::{AUTHORIZATION_CODE_GRANT, CALLBACK_PATH, DEVICE_CODE_GRANT, REFRESH_TOKEN_GRANT, SCOPE};
+use super::CALLBACK_PATH;
 use crate::context::Context;
 use crate::endpoint::{override_for, Service};
 use crate::error::{Error, ErrorCode, Result};
+use crate::oidc::{AUTHORIZATION_CODE_GRANT, DEVICE_CODE_GRANT, REFRESH_TOKEN_GRANT, SCOPE};
 use crate::secret::Secret;
 use crate::service_error::ServiceFailure;
 use crate::token::{cached_registration, Registration};

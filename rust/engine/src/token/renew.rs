@@ -11,7 +11,7 @@ use crate::concurrency::blocking;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::files::{create_private_dir, lock_path, FileLock};
-use crate::login::REFRESH_TOKEN_GRANT;
+use crate::oidc::REFRESH_TOKEN_GRANT;
 use crate::service_error::ServiceFailure;
 use crate::time::format_rfc3339;
 

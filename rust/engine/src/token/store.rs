@@ -12,7 +12,7 @@ use crate::error::Result;
 use crate::files::config;
 use crate::files::ini::SectionUpdate;
 use crate::files::token_cache::{self, CachedToken};
-use crate::login::SCOPE;
+use crate::oidc::SCOPE;
 
 /// Where a session's token is kept: the AWS CLI v2 cache (unless `memory_only`), and the
 /// `[sso-session]` config section when asked for.
