@@ -80,7 +80,7 @@ fn checked_session(keys: &Keys, sso_sessions: &HashMap<String, Keys>) -> Result<
     if !missing.is_empty() {
         return Err(format!("is missing {}", missing.join(" and ")));
     }
-    let check = |result: crate::Result<()>| result.map_err(|e| e.message);
+    let check = |result: crate::error::Result<()>| result.map_err(|e| e.message);
     check(validate::account_id(&keys[SSO_ACCOUNT_ID], SSO_ACCOUNT_ID))?;
     check(validate::role_name(&keys[SSO_ROLE_NAME], SSO_ROLE_NAME))?;
     let (start_url_field, region_field) = match &session.sso_session {

@@ -11,7 +11,7 @@ use tokio::sync::watch;
 
 use super::authorization_code::{self, ExchangeRefused};
 use super::callback::{self, Heard};
-use super::poll::{end_login, end_with, finish};
+use super::end::{end_login, end_with, finish};
 use super::registration::{self, Grants};
 use super::{callback_timed_out, pause_until, CodeExchange, PendingLogin};
 use crate::api::LoginPoll;

@@ -10,6 +10,7 @@ mod begin;
 mod callback;
 mod code_poll;
 mod device;
+mod end;
 mod flow;
 mod other_process;
 mod poll;

@@ -8,14 +8,12 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 use super::device::{self, PollOutcome};
+use super::end::{end_login, end_with, finish};
 use super::{code_expired, code_poll, login_cancelled, other_process, pause_until, DeviceLogin, PendingLogin};
 use crate::api::{LoginPoll, LoginPollRequest};
 use crate::context::Context;
 use crate::error::{Error, ErrorCode, Result};
-use crate::secret::Secret;
-use crate::state::EnvironmentState;
 use crate::time::format_rfc3339;
-use crate::token::{self, Persistence, SsoToken};
 use crate::validate;
 
 /// RFC 8628: after slow_down the client must add 5 seconds to its polling interval.
@@ -137,58 +135,4 @@ async fn settle(
             Err(if same { error } else { login_cancelled(environment) })
         }
     }
-}
-
-/// The login with `key` was approved: its token is stored (the cache file first, so processes
-/// waiting for it find it, then the lock is released). Claimed only while it is still the
-/// session's login: a cancel made meanwhile wins, and the token is dropped.
-pub(super) async fn finish(
-    context: &Context,
-    environment: &str,
-    key: &Secret,
-    token: SsoToken,
-    persist: &Persistence,
-) -> Result<LoginPoll> {
-    let Some(lock) = context.state.with(environment, |s| {
-        is_same(s, key).then(|| {
-            s.pending = None;
-            s.rejected = None;
-            s.login_lock.take()
-        })
-    }) else {
-        return Err(login_cancelled(environment));
-    };
-    let expires_at = format_rfc3339(token.expires_at);
-    tracing::info!(environment, expires_at, "logged in");
-    let remembered = token::remember(context, environment, token, persist).await;
-    drop(lock);
-    remembered?;
-    Ok(LoginPoll::LoggedIn { expires_at })
-}
-
-/// Ends the login with `key` for good with `error`, if it is still the session's; otherwise the
-/// login was cancelled (or replaced), and that is the answer.
-pub(super) fn end_with(context: &Context, environment: &str, key: &Secret, error: Error) -> Error {
-    if end_login(context, environment, key) {
-        error
-    } else {
-        login_cancelled(environment)
-    }
-}
-
-/// Forgets the login with `key` (closing its listener, if it has one) and lets other processes
-/// log in, if it is still the session's. True when it was.
-pub(super) fn end_login(context: &Context, environment: &str, key: &Secret) -> bool {
-    context.state.with(environment, |s| {
-        let same = is_same(s, key);
-        if same {
-            s.pending = None;
-            s.login_lock = None;
-        }
-        same
-    })
-}
-
-fn is_same(session: &EnvironmentState, key: &Secret) -> bool {
-    session.pending.as_ref().is_some_and(|p| p.key() == key)
 }

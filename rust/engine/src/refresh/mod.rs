@@ -152,7 +152,7 @@ async fn session_token(context: &Context, session: &PlannedSession) -> Result<Ss
         (&session.environment, session.cache_file.as_deref(), session.start_url.as_deref());
     if session.from_config.is_some() {
         if let Some((code, why)) = token::availability(context, environment, cache_file, start_url)?.missing {
-            return Err(crate::Error::new(code, why));
+            return Err(crate::error::Error::new(code, why));
         }
     }
     token::usable(context, environment, cache_file, start_url).await
