@@ -7,8 +7,8 @@
 
 use std::collections::HashMap;
 
-use super::plan::{ConfigSource, PlannedSession, RefreshPlan};
-use super::report::profile_report;
+use super::plan::{PlannedSession, RefreshPlan};
+use super::report::{profile_report, ConfigSource};
 use super::{ConfigOrigin, Job};
 use crate::api::{ConfigSession, ConfigSessions, ConfigSessionsRequest, InvalidProfile, ProfileStatus, RefreshRequest};
 use crate::concurrency::checked_max_concurrency;

@@ -14,10 +14,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 pub(crate) use from_config::config_sessions;
-pub(crate) use plan::plan;
 pub use plan::RefreshPlan;
 
-use crate::api::{ProfileReport, RefreshReport};
+use crate::api::{ProfileReport, RefreshReport, RefreshRequest};
 use crate::concurrency::blocking;
 use crate::context::Context;
 use crate::discovery::{self, kept_listing};
@@ -54,6 +53,17 @@ pub(crate) struct Job {
 pub(crate) struct ConfigOrigin {
     pub profile: String,
     pub environment: Option<String>,
+}
+
+/// `plan_refresh`: fails with `InvalidInput` before anything is sent, and with `LoginRequired` (or
+/// `LoginPending`) only when something must be fetched or listed and no token is there that is
+/// valid or could be renewed. The profiles of the AWS config file (`fromConfig`) or of the request.
+pub(crate) fn plan(context: &Context, request: RefreshRequest) -> Result<RefreshPlan> {
+    if request.from_config {
+        from_config::plan(context, request)
+    } else {
+        plan::plan(context, request)
+    }
 }
 
 /// Gets the tokens the plan needs, lists the accounts when the plan still needs them, fetches what

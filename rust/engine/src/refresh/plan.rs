@@ -9,9 +9,9 @@ use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
-use super::report::profile_report;
-use super::{from_config, Job};
-use crate::api::{DiscoveredAccount, InvalidProfile, ProfileReport, ProfileStatus, RefreshRequest, Renamed, Skipped};
+use super::report::{profile_report, ConfigSource};
+use super::Job;
+use crate::api::{DiscoveredAccount, ProfileReport, ProfileStatus, RefreshRequest, Renamed};
 use crate::concurrency::checked_max_concurrency;
 use crate::config_profiles::SsoSession;
 use crate::context::Context;
@@ -59,17 +59,6 @@ pub(crate) struct PlannedSession {
     pub cache_file: Option<PathBuf>,
     /// A session of the AWS config file: without a token it fails its own profiles, not the run.
     pub from_config: Option<SsoSession>,
-}
-
-/// What `fromConfig` read.
-#[derive(Debug)]
-pub(super) struct ConfigSource {
-    pub config_file: PathBuf,
-    pub skipped: Vec<Skipped>,
-    /// For each session of the plan, the config profiles that use it, in file order.
-    pub profiles_by_session: Vec<Vec<String>>,
-    /// SSO profiles that cannot work (reported `failed`).
-    pub invalid: Vec<InvalidProfile>,
 }
 
 /// The credentials file's profiles and the rules by which they are current.
@@ -198,13 +187,9 @@ impl RefreshPlan {
     }
 }
 
-/// `plan_refresh`: fails with `InvalidInput` before anything is sent, and with `LoginRequired` (or
-/// `LoginPending`) only when something must be fetched or listed and no token is there that is
-/// valid or could be renewed.
-pub(crate) fn plan(context: &Context, request: RefreshRequest) -> Result<RefreshPlan> {
-    if request.from_config {
-        return from_config::plan(context, request);
-    }
+/// The plan of a request that names its profiles (a request with `fromConfig` is planned by
+/// `from_config`: see `refresh::plan`).
+pub(super) fn plan(context: &Context, request: RefreshRequest) -> Result<RefreshPlan> {
     if !request.config_profile.is_empty() {
         return Err(Error::invalid_input("configProfile chooses profiles of the AWS config file: it needs fromConfig"));
     }
