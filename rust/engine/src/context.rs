@@ -3,7 +3,7 @@
 //! clients.
 
 use crate::clock::Clock;
-use crate::env::Env;
+use crate::env::HostEnv;
 use crate::portal::Clients;
 use crate::state::ProcessState;
 
@@ -11,7 +11,7 @@ use crate::state::ProcessState;
 /// remembers per environment, and the SDK clients.
 #[derive(Default)]
 pub(crate) struct Context {
-    pub env: Env,
+    pub env: HostEnv,
     pub clock: Clock,
     pub state: ProcessState,
     pub clients: Clients,

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use crate::api::*;
 use crate::context::Context;
-use crate::env::Env;
+use crate::env::HostEnv;
 use crate::error::Result;
 use crate::refresh::{Progress, RefreshPlan};
 use crate::run::{RunHandle, RunRequest};
@@ -27,7 +27,7 @@ pub struct Engine {
 }
 
 impl Engine {
-    pub fn new(env: Env) -> Self {
+    pub fn new(env: HostEnv) -> Self {
         Engine { context: Arc::new(Context { env, ..Context::default() }) }
     }
 

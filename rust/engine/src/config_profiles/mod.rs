@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use classify::{classify, Kind};
 
 use crate::api::Skipped;
-use crate::env::Env;
+use crate::env::HostEnv;
 use crate::error::{Error, Result};
 use crate::files::config;
 use crate::patterns::{check_patterns, glob_match};
@@ -77,7 +77,7 @@ pub(crate) struct Selection {
 /// The SSO profiles of the config file (`AWS_CONFIG_FILE`, else `~/.aws/config`) that match one of
 /// `patterns` (every one when there is none). A pattern that matches no SSO profile is refused, as
 /// is a file with no SSO profile at all.
-pub(crate) fn select(env: &Env, patterns: &[String]) -> Result<Selection> {
+pub(crate) fn select(env: &HostEnv, patterns: &[String]) -> Result<Selection> {
     check_patterns("configProfile", patterns)?;
     let config_file = config::resolve_path(env)?;
     let map = config::read_profile_map(&config_file)?;

@@ -12,7 +12,7 @@ use serde_json::Value;
 use sha1::{Digest, Sha1};
 
 use super::paths;
-use crate::env::Env;
+use crate::env::HostEnv;
 use crate::error::{Error, ErrorCode, Result};
 use crate::secret::Secret;
 use crate::time::{format_rfc3339, parse_rfc3339};
@@ -41,7 +41,7 @@ pub struct CachedToken {
 }
 
 /// `~/.aws/sso/cache`.
-pub fn cache_dir(env: &Env) -> Result<PathBuf> {
+pub fn cache_dir(env: &HostEnv) -> Result<PathBuf> {
     paths::under_home(env, &[".aws", "sso", "cache"], "the SSO token cache")
 }
 

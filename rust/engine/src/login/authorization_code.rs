@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use super::CodeExchange;
 use crate::clock::Clock;
 use crate::endpoint::{override_for, Service};
-use crate::env::Env;
+use crate::env::HostEnv;
 use crate::error::{Error, ErrorCode, Result};
 use crate::oidc::{AUTHORIZATION_CODE_GRANT, SCOPE};
 use crate::secret::Secret;
@@ -64,7 +64,7 @@ fn random_text(bytes: usize) -> Result<Secret> {
 
 /// The OIDC endpoint of `region`, where `/authorize` is: the standard override, else the one the
 /// SDK would call (`https://oidc.<region>.amazonaws.com`, or the region's partition's).
-pub(super) async fn oidc_endpoint(region: &str, env: &Env) -> Result<String> {
+pub(super) async fn oidc_endpoint(region: &str, env: &HostEnv) -> Result<String> {
     if let Some(url) = override_for(Service::Oidc, env)? {
         return Ok(url.trim_end_matches('/').to_string());
     }
@@ -196,10 +196,10 @@ mod tests {
 
     #[tokio::test]
     async fn the_endpoint_is_the_sdks_or_the_override() {
-        let none = Env::from_pairs([("HOME", "/h")]);
+        let none = HostEnv::from_pairs([("HOME", "/h")]);
         assert_eq!(oidc_endpoint("eu-west-1", &none).await.unwrap(), "https://oidc.eu-west-1.amazonaws.com");
         assert_eq!(oidc_endpoint("cn-north-1", &none).await.unwrap(), "https://oidc.cn-north-1.amazonaws.com.cn");
-        let fake = Env::from_pairs([("AWS_ENDPOINT_URL_SSO_OIDC", "http://127.0.0.1:9000/")]);
+        let fake = HostEnv::from_pairs([("AWS_ENDPOINT_URL_SSO_OIDC", "http://127.0.0.1:9000/")]);
         assert_eq!(oidc_endpoint("us-east-1", &fake).await.unwrap(), "http://127.0.0.1:9000");
     }
 }

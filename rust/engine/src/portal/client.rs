@@ -30,7 +30,7 @@ use super::{
 };
 use crate::concurrency::lock;
 use crate::endpoint::{override_for, Service};
-use crate::env::Env;
+use crate::env::HostEnv;
 use crate::error::{Error, Result};
 
 type Key = (String, Option<String>);
@@ -44,7 +44,7 @@ pub struct Clients {
 }
 
 impl Clients {
-    pub fn oidc(&self, region: &str, env: &Env) -> Result<aws_sdk_ssooidc::Client> {
+    pub fn oidc(&self, region: &str, env: &HostEnv) -> Result<aws_sdk_ssooidc::Client> {
         let endpoint = override_for(Service::Oidc, env)?;
         let proxy = proxy_config(endpoint.as_deref(), env, "SSOCREDS_SYSTEM_PROXY_SSO_OIDC")?;
         let key = (region.to_string(), endpoint.clone());
@@ -54,7 +54,7 @@ impl Clients {
     /// The portal client of `region` and the endpoint `env` names. One pacer per client: what the
     /// service grants is learnt per endpoint, and remembered beside the session's token cache file;
     /// a session without one (`noTokenFile`) writes nothing to disk for it either.
-    pub fn portal(&self, region: &str, env: &Env, token_cache_file: Option<&Path>) -> Result<aws_sdk_sso::Client> {
+    pub fn portal(&self, region: &str, env: &HostEnv, token_cache_file: Option<&Path>) -> Result<aws_sdk_sso::Client> {
         let endpoint = override_for(Service::Portal, env)?;
         let proxy = proxy_config(endpoint.as_deref(), env, "SSOCREDS_SYSTEM_PROXY_SSO")?;
         let memory_dir = token_cache_file.and_then(Path::parent).map(Path::to_path_buf);
@@ -79,9 +79,9 @@ fn endpoint_host(region: &str, endpoint: Option<&str>) -> String {
     authority.rsplit('@').next().unwrap_or_default().to_ascii_lowercase()
 }
 
-/// Where the requests to `endpoint` (None: AWS) go: through the proxy [`Env::proxy`] names, else
+/// Where the requests to `endpoint` (None: AWS) go: through the proxy [`HostEnv::proxy`] names, else
 /// straight. A client keeps the proxy it was built with for the life of the engine.
-fn proxy_config(endpoint: Option<&str>, env: &Env, system_entry: &str) -> Result<ProxyConfig> {
+fn proxy_config(endpoint: Option<&str>, env: &HostEnv, system_entry: &str) -> Result<ProxyConfig> {
     let https = !endpoint.is_some_and(|url| url.to_ascii_lowercase().starts_with("http://"));
     let Some(proxy) = env.proxy(https, system_entry) else { return Ok(ProxyConfig::disabled()) };
     // The URL is not logged nor put in the error: it may hold the proxy's password.

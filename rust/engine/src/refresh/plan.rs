@@ -341,7 +341,7 @@ mod tests {
     use super::*;
     use crate::api::AccountRequest;
     use crate::clock::Clock;
-    use crate::env::Env;
+    use crate::env::HostEnv;
     use crate::error::ErrorCode;
     use crate::time::parse_rfc3339;
 
@@ -350,7 +350,7 @@ mod tests {
 
     fn context_at(home: &std::path::Path, now: &str) -> Context {
         Context {
-            env: Env::from_pairs([("HOME", home.display().to_string())]),
+            env: HostEnv::from_pairs([("HOME", home.display().to_string())]),
             clock: Clock::fixed(parse_rfc3339(now).unwrap()),
             ..Context::default()
         }

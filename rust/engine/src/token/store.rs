@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use super::{Persistence, Registration, SsoToken};
 use crate::concurrency::blocking;
-use crate::env::Env;
+use crate::env::HostEnv;
 use crate::error::Result;
 use crate::files::config;
 use crate::files::ini::SectionUpdate;
@@ -17,7 +17,7 @@ use crate::oidc::SCOPE;
 /// Where a session's token is kept: the AWS CLI v2 cache (unless `memory_only`), and the
 /// `[sso-session]` config section when asked for.
 pub(crate) fn persistence(
-    env: &Env,
+    env: &HostEnv,
     environment: &str,
     memory_only: bool,
     write_sso_session: bool,
