@@ -22,8 +22,8 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_runtime_api::http::Headers;
 use aws_smithy_types::date_time::{DateTime, Format};
 
-use super::memory::RateMemory;
 use super::pacer::{Answer, Change, Pacer, Sent, Start, Ticket, Turn};
+use super::rate_file::RateFile;
 use super::{
     CONNECT_TIMEOUT, INITIAL_BACKOFF, MAX_BACKOFF, MEMORY_CHANGE, MEMORY_WRITE_EVERY, OIDC_MAX_ATTEMPTS,
     OPERATION_ATTEMPT_TIMEOUT, PORTAL_ATTEMPT_TIMEOUT, PORTAL_MAX_ATTEMPTS, PORTAL_REQUEST_TIMEOUT,
@@ -57,15 +57,15 @@ impl Clients {
     pub fn portal(&self, region: &str, env: &HostEnv, token_cache_file: Option<&Path>) -> Result<aws_sdk_sso::Client> {
         let endpoint = override_for(Service::Portal, env)?;
         let proxy = proxy_config(endpoint.as_deref(), env, "SSOCREDS_SYSTEM_PROXY_SSO")?;
-        let memory_dir = token_cache_file.and_then(Path::parent).map(Path::to_path_buf);
-        let key = (region.to_string(), endpoint.clone(), memory_dir.clone());
+        let rate_file_dir = token_cache_file.and_then(Path::parent).map(Path::to_path_buf);
+        let key = (region.to_string(), endpoint.clone(), rate_file_dir.clone());
         let mut cache = lock(&self.portal);
         Ok(cache
             .entry(key)
             .or_insert_with(|| {
                 let host = endpoint_host(region, endpoint.as_deref());
-                let memory = memory_dir.as_deref().map(|dir| RateMemory::new(dir, &host));
-                build_portal(region, endpoint, memory, proxy)
+                let rate_file = rate_file_dir.as_deref().map(|dir| RateFile::new(dir, &host));
+                build_portal(region, endpoint, rate_file, proxy)
             })
             .clone())
     }
@@ -115,10 +115,10 @@ fn build_oidc(region: &str, endpoint: Option<String>, proxy: ProxyConfig) -> aws
 fn build_portal(
     region: &str,
     endpoint: Option<String>,
-    memory: Option<RateMemory>,
+    rate_file: Option<RateFile>,
     proxy: ProxyConfig,
 ) -> aws_sdk_sso::Client {
-    let start = memory.as_ref().and_then(|m| m.recall(SystemTime::now()));
+    let start = rate_file.as_ref().and_then(|m| m.recall(SystemTime::now()));
     if let Some(start) = start {
         tracing::debug!(rate = start.rate, throttled = start.throttled, "starting from the portal rate learnt before");
     }
@@ -130,7 +130,7 @@ fn build_portal(
     let mut config = aws_sdk_sso::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(region.to_string()))
-        .http_client(paced_https_client(Arc::new(Paced::new(start.unwrap_or_default(), memory)), proxy))
+        .http_client(paced_https_client(Arc::new(Paced::new(start.unwrap_or_default(), rate_file)), proxy))
         .retry_config(portal_retries())
         .retry_partition(portal_retry_partition(partition))
         .timeout_config(timeouts);
@@ -164,11 +164,11 @@ fn portal_retry_partition(name: String) -> RetryPartition {
 #[derive(Debug)]
 struct Paced {
     pacer: Mutex<Pacer>,
-    memory: Option<RateMemory>,
+    rate_file: Option<RateFile>,
     saved: Mutex<Saved>,
 }
 
-/// What was last written to (or read from) the memory.
+/// What was last written to (or read from) the rate file.
 #[derive(Debug)]
 struct Saved {
     learned: Start,
@@ -177,10 +177,10 @@ struct Saved {
 }
 
 impl Paced {
-    fn new(start: Start, memory: Option<RateMemory>) -> Paced {
+    fn new(start: Start, rate_file: Option<RateFile>) -> Paced {
         Paced {
             pacer: Mutex::new(Pacer::new(start)),
-            memory,
+            rate_file,
             saved: Mutex::new(Saved { learned: start, at: None, writing: false }),
         }
     }
@@ -249,7 +249,7 @@ impl Paced {
 
     /// Writes the learnt rate when it has moved, at most once a second, off the async workers.
     fn maybe_remember(self: &Arc<Self>, learned: Start, now: Instant) {
-        let Some(memory) = self.memory.clone() else { return };
+        let Some(rate_file) = self.rate_file.clone() else { return };
         {
             let mut saved = lock(&self.saved);
             let moved = learned.throttled != saved.learned.throttled
@@ -262,7 +262,7 @@ impl Paced {
         }
         let paced = self.clone();
         let write = move || {
-            if let Err(e) = memory.remember(learned, SystemTime::now()) {
+            if let Err(e) = rate_file.remember(learned, SystemTime::now()) {
                 tracing::debug!(error = %e, "cannot keep the learnt portal rate");
             }
             lock(&paced.saved).writing = false;
