@@ -28,7 +28,7 @@ use crate::api::{EnvironmentRequest, LoginCancelled, LoginStart, LoginStartReque
 use crate::context::Context;
 use crate::error::{Error, ErrorCode, Result};
 use crate::time::format_rfc3339;
-use crate::token::{self, Persistence, REUSE_MARGIN};
+use crate::token::{self, Persistence, TOKEN_LEFT_TO_REUSE};
 use crate::validate;
 use flow::Flow;
 
@@ -143,7 +143,7 @@ async fn reuse(
     persist: &Persistence,
 ) -> Result<Option<LoginStart>> {
     match token::usable(context, environment, persist.cache_file.as_deref(), Some(start_url)).await {
-        Ok(token) if token.valid_at(context.clock.now(), REUSE_MARGIN) => {
+        Ok(token) if token.valid_at(context.clock.now(), TOKEN_LEFT_TO_REUSE) => {
             tracing::debug!(environment, "reusing the stored SSO token");
             if let Some(config) = &persist.sso_session_config {
                 token::write_sso_session(environment, &token, config).await?;

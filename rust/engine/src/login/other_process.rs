@@ -14,7 +14,7 @@ use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::files::{create_private_dir, lock_path, FileLock};
 use crate::time::format_rfc3339;
-use crate::token::{self, REUSE_MARGIN};
+use crate::token::{self, TOKEN_LEFT_TO_REUSE};
 
 /// How long a process waits for another process's device login before giving up.
 const WAIT_LIMIT: Duration = Duration::from_secs(15 * 60);
@@ -111,7 +111,7 @@ pub(super) async fn wait(
 /// The other process's token, once it is in the cache file.
 async fn finished(context: &Context, environment: &str, waiting: &WaitingLogin) -> Result<Option<LoginPoll>> {
     let token = token::stored(context, environment, Some(&waiting.cache_file))?
-        .filter(|t| t.start_url == waiting.start_url && t.valid_at(context.clock.now(), REUSE_MARGIN));
+        .filter(|t| t.start_url == waiting.start_url && t.valid_at(context.clock.now(), TOKEN_LEFT_TO_REUSE));
     let Some(token) = token else { return Ok(None) };
     if let Some(config) = &waiting.persist.sso_session_config {
         token::write_sso_session(environment, &token, config).await?;

@@ -2,7 +2,7 @@
 //! client registered for the device-code grant, an authorization-code login one registered for
 //! that grant, its loopback redirect URI and the start URL as issuer. A registration belongs to the
 //! service that issued it, so one is kept per region, OIDC endpoint and flow, in memory, and reused
-//! while it outlives a whole login by [`REUSE_MARGIN`].
+//! while it outlives a whole login by [`REGISTRATION_LEFT_AFTER_LOGIN`].
 //!
 //! The session's cache file (the AWS CLI's format) also holds the registration of its token, but
 //! not the grants it was made for: it is reused for a device-code login only (a client made for
@@ -24,7 +24,7 @@ use crate::service_error::ServiceFailure;
 use crate::token::{cached_registration, Registration};
 
 /// A registration is reused while it outlives a whole login by this much.
-const REUSE_MARGIN: Duration = Duration::from_secs(60 * 60);
+const REGISTRATION_LEFT_AFTER_LOGIN: Duration = Duration::from_secs(60 * 60);
 const CLIENT_NAME: &str = "Set-AwsCliSsoCredentials";
 
 /// What a registration is for.
@@ -52,11 +52,11 @@ pub(super) async fn registration(
 ) -> Result<Registration> {
     let key = key(context, region, grants)?;
     let now = context.clock.now();
-    if let Some(registration) = context.state.registration(&key, now, REUSE_MARGIN) {
+    if let Some(registration) = context.state.registration(&key, now, REGISTRATION_LEFT_AFTER_LOGIN) {
         return Ok(registration);
     }
     if let Grants::DeviceCode = grants {
-        if let Some(registration) = cached_registration(cache_file, region, now, REUSE_MARGIN) {
+        if let Some(registration) = cached_registration(cache_file, region, now, REGISTRATION_LEFT_AFTER_LOGIN) {
             context.state.store_registration(&key, registration.clone());
             return Ok(registration);
         }

@@ -314,6 +314,6 @@ fn can_log_in_alone(run: &Run<'_>, environment: &str) -> std::result::Result<boo
     let request =
         EnvironmentRequest { environment: environment.to_string(), no_token_file: run.request.request.no_token_file };
     let status = token::status(run.context, request).map_err(|e| run.failed(&e, environment))?;
-    let margin = token::REUSE_MARGIN.as_secs();
+    let margin = token::TOKEN_LEFT_TO_REUSE.as_secs();
     Ok(status.refreshable || (status.status == SessionState::LoggedIn && status.seconds_left.unwrap_or(0) > margin))
 }

@@ -25,7 +25,7 @@ use crate::time::format_rfc3339;
 /// A token is renewed with its refresh token once it has less than this left.
 pub(crate) const REFRESH_AHEAD: Duration = Duration::from_secs(5 * 60);
 /// `login_start` reuses a stored token while it has more than this left.
-pub(crate) const REUSE_MARGIN: Duration = Duration::from_secs(5 * 60);
+pub(crate) const TOKEN_LEFT_TO_REUSE: Duration = Duration::from_secs(5 * 60);
 /// Never two renewal attempts for one session within this long.
 const RENEWAL_COOLDOWN: Duration = Duration::from_secs(30);
 
