@@ -19,9 +19,11 @@ use crate::files::config;
 use crate::patterns::{check_patterns, glob_match};
 use crate::validate::printable;
 
-/// One token the selected profiles use: an `[sso-session]`, or a start URL without one.
+/// One login (one token) the selected profiles use: an `[sso-session]`, or a start URL without
+/// one. Not `ssocreds`' in-process state (`crate::state`), nor a token the run plans to use
+/// (`refresh::plan::PlannedToken`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct SsoSession {
+pub(crate) struct ConfigLogin {
     /// The key of its token: the sso-session's name, else the start URL.
     pub environment: String,
     pub sso_session: Option<String>,
@@ -29,8 +31,8 @@ pub(crate) struct SsoSession {
     pub region: String,
 }
 
-impl SsoSession {
-    /// The session as people know it, for messages.
+impl ConfigLogin {
+    /// The login as people know it, for messages.
     pub(crate) fn describe(&self) -> String {
         match &self.sso_session {
             Some(name) => format!("sso-session '{name}'"),
@@ -68,7 +70,7 @@ pub(crate) struct ConfigProfile {
 pub(crate) struct Selection {
     pub config_file: PathBuf,
     /// In the order of their first profile.
-    pub sessions: Vec<SsoSession>,
+    pub sessions: Vec<ConfigLogin>,
     /// In the order of the file.
     pub profiles: Vec<ConfigProfile>,
     pub skipped: Vec<Skipped>,
@@ -126,7 +128,7 @@ pub(crate) fn select(env: &HostEnv, patterns: &[String]) -> Result<Selection> {
 impl Selection {
     /// The index of `session`, added when new. Two sessions with one key would share one token
     /// cache file (a start URL given with two regions): the later profile is refused.
-    fn session_index(&mut self, session: SsoSession) -> Result<usize, String> {
+    fn session_index(&mut self, session: ConfigLogin) -> Result<usize, String> {
         let Some(index) = self.sessions.iter().position(|s| s.environment == session.environment) else {
             self.sessions.push(session);
             return Ok(self.sessions.len() - 1);

@@ -7,12 +7,12 @@
 
 use std::collections::HashMap;
 
-use super::plan::{PlannedSession, RefreshPlan};
+use super::plan::{PlannedToken, RefreshPlan};
 use super::report::{profile_report, ConfigSource};
 use super::{ConfigOrigin, Job};
 use crate::api::{ConfigSession, ConfigSessions, ConfigSessionsRequest, InvalidProfile, ProfileStatus, RefreshRequest};
 use crate::concurrency::checked_max_concurrency;
-use crate::config_profiles::{self, Selection, SsoSession};
+use crate::config_profiles::{self, ConfigLogin, Selection};
 use crate::context::Context;
 use crate::error::{Error, ErrorCode, Result};
 use crate::time::format_rfc3339;
@@ -116,7 +116,7 @@ impl RefreshPlan {
 }
 
 /// The error of one profile whose session has no usable token.
-fn without_token(error: &Error, session: &SsoSession, profile: &str) -> Error {
+fn without_token(error: &Error, session: &ConfigLogin, profile: &str) -> Error {
     let mut message = format!("profile '{profile}' ({}): {}", session.describe(), error.message);
     if matches!(error.code, ErrorCode::LoginRequired | ErrorCode::LoginPending) {
         message = format!("{message}; {}", session.how_to_log_in(profile));
@@ -177,12 +177,12 @@ fn credentials_names(template: &ConfigTemplate, selection: &Selection) -> Result
 }
 
 /// The token each session of the selection uses: the AWS CLI's cache file of its name.
-fn planned_sessions(context: &Context, selection: &Selection) -> Result<Vec<PlannedSession>> {
+fn planned_sessions(context: &Context, selection: &Selection) -> Result<Vec<PlannedToken>> {
     selection
         .sessions
         .iter()
         .map(|session| {
-            Ok(PlannedSession {
+            Ok(PlannedToken {
                 environment: session.environment.clone(),
                 start_url: Some(session.start_url.clone()),
                 cache_file: token::persistence(&context.env, &session.environment, false, false)?.cache_file,

@@ -24,7 +24,7 @@ use crate::error::Result;
 use crate::files::credentials;
 use crate::token::{self, SsoToken};
 use fetch::SessionAccess;
-use plan::PlannedSession;
+use plan::PlannedToken;
 
 /// How far a refresh has come; shared with callers that show progress.
 #[derive(Debug, Default)]
@@ -126,7 +126,7 @@ fn settle_tokens(plan: &mut RefreshPlan, outcomes: Vec<Option<Result<SsoToken>>>
 /// listing of accounts that names a refused role is dropped.
 fn learn_from_refusals(
     context: &Context,
-    sessions: &[PlannedSession],
+    sessions: &[PlannedToken],
     access: &[Option<Arc<SessionAccess>>],
     reports: &[Option<ProfileReport>],
     jobs: &[Job],
@@ -157,7 +157,7 @@ async fn session_tokens(context: &Context, plan: &RefreshPlan) -> Vec<Option<Res
 /// The session's token, renewed with its refresh token when needed. For a session of the config
 /// file, a missing token is told without the engine's "log in again", which the profiles' errors
 /// say in full.
-async fn session_token(context: &Context, session: &PlannedSession) -> Result<SsoToken> {
+async fn session_token(context: &Context, session: &PlannedToken) -> Result<SsoToken> {
     let (environment, cache_file, start_url) =
         (&session.environment, session.cache_file.as_deref(), session.start_url.as_deref());
     if session.from_config.is_some() {
@@ -171,7 +171,7 @@ async fn session_token(context: &Context, session: &PlannedSession) -> Result<Ss
 /// Each session's portal client and token, for the sessions that have one.
 fn session_access(
     context: &Context,
-    sessions: &[PlannedSession],
+    sessions: &[PlannedToken],
     tokens: &[Option<SsoToken>],
 ) -> Result<Vec<Option<Arc<SessionAccess>>>> {
     sessions

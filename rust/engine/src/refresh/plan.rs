@@ -13,7 +13,7 @@ use super::report::{profile_report, ConfigSource};
 use super::Job;
 use crate::api::{DiscoveredAccount, ProfileReport, ProfileStatus, RefreshRequest, Renamed};
 use crate::concurrency::checked_max_concurrency;
-use crate::config_profiles::SsoSession;
+use crate::config_profiles::ConfigLogin;
 use crate::context::Context;
 use crate::discovery::{kept_listing, name_profiles, AccountRole, Filters, Template};
 use crate::error::{Error, Result};
@@ -32,7 +32,7 @@ const MAX_ACCOUNTS: usize = 10_000;
 pub struct RefreshPlan {
     /// The sessions whose tokens the run may use: the request's environment (always one, index 0),
     /// or with `fromConfig` each session of the selected profiles.
-    pub(super) sessions: Vec<PlannedSession>,
+    pub(super) sessions: Vec<PlannedToken>,
     /// The credentials file.
     pub(super) path: PathBuf,
     /// One slot per profile, in request order (discovered profiles after them); empty while the
@@ -49,16 +49,16 @@ pub struct RefreshPlan {
     pub(super) config: Option<ConfigSource>,
 }
 
-/// A session whose token the run may use.
+/// A token the run may use, by its environment (the key of its cache file).
 #[derive(Debug)]
-pub(crate) struct PlannedSession {
+pub(crate) struct PlannedToken {
     pub environment: String,
     /// When given, a stored token for another start URL is not used.
     pub start_url: Option<String>,
     /// The token cache file, when the run may need the token (or the listing beside it).
     pub cache_file: Option<PathBuf>,
-    /// A session of the AWS config file: without a token it fails its own profiles, not the run.
-    pub from_config: Option<SsoSession>,
+    /// A login of the AWS config file: without a token it fails its own profiles, not the run.
+    pub from_config: Option<ConfigLogin>,
 }
 
 /// The credentials file's profiles and the rules by which they are current.
@@ -98,7 +98,7 @@ struct UnnamedEntry {
 
 impl RefreshPlan {
     /// A plan with `slots` profiles to report, none decided yet.
-    pub(super) fn new(stored: Stored, sessions: Vec<PlannedSession>, slots: usize, max_concurrency: usize) -> Self {
+    pub(super) fn new(stored: Stored, sessions: Vec<PlannedToken>, slots: usize, max_concurrency: usize) -> Self {
         RefreshPlan {
             sessions,
             path: stored.path,
@@ -230,7 +230,7 @@ pub(super) fn plan(context: &Context, request: RefreshRequest) -> Result<Refresh
         requested: named.iter().map(|j| (j.account_id.clone(), j.role_name.clone())).collect(),
     });
     let session =
-        PlannedSession { environment, start_url: request.start_url.clone(), cache_file: None, from_config: None };
+        PlannedToken { environment, start_url: request.start_url.clone(), cache_file: None, from_config: None };
     let mut plan = RefreshPlan::new(stored, vec![session], named.len(), max_concurrency);
     plan.renamed = renamed;
     plan.set_aside_current(named);
@@ -239,7 +239,7 @@ pub(super) fn plan(context: &Context, request: RefreshRequest) -> Result<Refresh
     if plan.jobs.is_empty() && discovery.is_none() {
         return Ok(plan);
     }
-    let PlannedSession { environment, start_url, .. } = &plan.sessions[0];
+    let PlannedToken { environment, start_url, .. } = &plan.sessions[0];
     let cache_file = token::persistence(&context.env, environment, request.no_token_file, false)?.cache_file;
     if let Some(discovery) = discovery {
         let kept = match request.force {
