@@ -56,7 +56,7 @@ pub(crate) async fn list_and_keep(
     max_concurrency: usize,
     filters: &Filters,
 ) -> Result<Arc<Listing>> {
-    let client = context.clients.portal(&token.region, &context.env, cache_file)?;
+    let client = context.clients.portal(&token.region, &context.env, &context.clock, cache_file)?;
     match list::list(client, &token.access_token, max_concurrency, filters, context.clock.now()).await {
         Ok(listing) => Ok(kept_listing::keep(context, environment, cache_file, listing).await),
         Err(error) if error.code == ErrorCode::LoginRequired => {

@@ -46,6 +46,7 @@ pub(super) async fn start(
     registration: &Registration,
     start_url: &str,
     persist: &Persistence,
+    clock: &Clock,
 ) -> std::result::Result<DeviceAuthorization, StartRefused> {
     let output = client
         .start_device_authorization()
@@ -89,7 +90,7 @@ pub(super) async fn start(
         user_code,
         verification_uri,
         verification_uri_complete,
-        expires_at: SystemTime::now() + lifetime,
+        expires_at: clock.now() + lifetime,
     })
 }
 

@@ -28,6 +28,7 @@ use super::{
     CONNECT_TIMEOUT, INITIAL_BACKOFF, MAX_BACKOFF, MEMORY_CHANGE, MEMORY_WRITE_EVERY, OIDC_MAX_ATTEMPTS,
     OPERATION_ATTEMPT_TIMEOUT, PORTAL_ATTEMPT_TIMEOUT, PORTAL_MAX_ATTEMPTS, PORTAL_REQUEST_TIMEOUT,
 };
+use crate::clock::Clock;
 use crate::concurrency::lock;
 use crate::endpoint::{override_for, Service};
 use crate::env::HostEnv;
@@ -53,8 +54,15 @@ impl Clients {
 
     /// The portal client of `region` and the endpoint `env` names. One pacer per client: what the
     /// service grants is learnt per endpoint, and remembered beside the session's token cache file;
-    /// a session without one (`noTokenFile`) writes nothing to disk for it either.
-    pub fn portal(&self, region: &str, env: &HostEnv, token_cache_file: Option<&Path>) -> Result<aws_sdk_sso::Client> {
+    /// a session without one (`noTokenFile`) writes nothing to disk for it either. When a rate was
+    /// learnt (and whether a Retry-After date has passed) is read on `clock`.
+    pub(crate) fn portal(
+        &self,
+        region: &str,
+        env: &HostEnv,
+        clock: &Clock,
+        token_cache_file: Option<&Path>,
+    ) -> Result<aws_sdk_sso::Client> {
         let endpoint = override_for(Service::Portal, env)?;
         let proxy = proxy_config(endpoint.as_deref(), env, "SSOCREDS_SYSTEM_PROXY_SSO")?;
         let rate_file_dir = token_cache_file.and_then(Path::parent).map(Path::to_path_buf);
@@ -65,7 +73,7 @@ impl Clients {
             .or_insert_with(|| {
                 let host = endpoint_host(region, endpoint.as_deref());
                 let rate_file = rate_file_dir.as_deref().map(|dir| RateFile::new(dir, &host));
-                build_portal(region, endpoint, rate_file, proxy)
+                build_portal(region, endpoint, rate_file, proxy, clock.clone())
             })
             .clone())
     }
@@ -117,8 +125,9 @@ fn build_portal(
     endpoint: Option<String>,
     rate_file: Option<RateFile>,
     proxy: ProxyConfig,
+    clock: Clock,
 ) -> aws_sdk_sso::Client {
-    let start = rate_file.as_ref().and_then(|m| m.recall(SystemTime::now()));
+    let start = rate_file.as_ref().and_then(|m| m.recall(clock.now()));
     if let Some(start) = start {
         tracing::debug!(rate = start.rate, throttled = start.throttled, "starting from the portal rate learnt before");
     }
@@ -130,7 +139,7 @@ fn build_portal(
     let mut config = aws_sdk_sso::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(region.to_string()))
-        .http_client(paced_https_client(Arc::new(Paced::new(start.unwrap_or_default(), rate_file)), proxy))
+        .http_client(paced_https_client(Arc::new(Paced::new(start.unwrap_or_default(), rate_file, clock)), proxy))
         .retry_config(portal_retries())
         .retry_partition(portal_retry_partition(partition))
         .timeout_config(timeouts);
@@ -166,6 +175,9 @@ struct Paced {
     pacer: Mutex<Pacer>,
     rate_file: Option<RateFile>,
     saved: Mutex<Saved>,
+    /// The wall clock (Retry-After dates, when a rate was learnt); the pacer's turns are on
+    /// `Instant`, monotonic, which no clock change can make jump.
+    clock: Clock,
 }
 
 /// What was last written to (or read from) the rate file.
@@ -177,11 +189,12 @@ struct Saved {
 }
 
 impl Paced {
-    fn new(start: Start, rate_file: Option<RateFile>) -> Paced {
+    fn new(start: Start, rate_file: Option<RateFile>, clock: Clock) -> Paced {
         Paced {
             pacer: Mutex::new(Pacer::new(start)),
             rate_file,
             saved: Mutex::new(Saved { learned: start, at: None, writing: false }),
+            clock,
         }
     }
 
@@ -220,7 +233,7 @@ impl Paced {
         };
         let outcome = match &answer {
             Ok(response) if response.status().as_u16() == 429 => {
-                Answer::Throttled { retry_after: retry_after(response.headers(), SystemTime::now()) }
+                Answer::Throttled { retry_after: retry_after(response.headers(), self.clock.now()) }
             }
             Ok(_) => Answer::Accepted,
             Err(_) => Answer::Unknown,
@@ -260,9 +273,9 @@ impl Paced {
             }
             *saved = Saved { learned, at: Some(now), writing: true };
         }
-        let paced = self.clone();
+        let (paced, learned_at) = (self.clone(), self.clock.now());
         let write = move || {
-            if let Err(e) = rate_file.remember(learned, SystemTime::now()) {
+            if let Err(e) = rate_file.remember(learned, learned_at) {
                 tracing::debug!(error = %e, "cannot keep the learnt portal rate");
             }
             lock(&paced.saved).writing = false;

@@ -36,7 +36,7 @@ impl SessionAccess {
         Ok(Arc::new(SessionAccess {
             environment: environment.to_string(),
             token: token.access_token.clone(),
-            client: context.clients.portal(&token.region, &context.env, token_cache_file)?,
+            client: context.clients.portal(&token.region, &context.env, &context.clock, token_cache_file)?,
             token_rejected: AtomicBool::new(false),
         }))
     }

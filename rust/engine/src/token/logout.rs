@@ -25,7 +25,7 @@ pub(crate) async fn logout(context: &Context, request: EnvironmentRequest) -> Re
     });
     context.state.notify_login_forgotten();
     if let Some(token) = token.as_ref().filter(|t| t.valid_at(context.clock.now(), Duration::ZERO)) {
-        match context.clients.portal(&token.region, &context.env, cache_file.as_deref()) {
+        match context.clients.portal(&token.region, &context.env, &context.clock, cache_file.as_deref()) {
             Ok(client) => {
                 let signed_out = client.logout().access_token(token.access_token.expose()).send();
                 if tokio::time::timeout(SIGN_OUT_TIMEOUT, signed_out).await.map_or(true, |r| r.is_err()) {

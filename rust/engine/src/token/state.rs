@@ -85,3 +85,30 @@ pub(crate) struct Persistence {
     /// Also write `[sso-session <environment>]` into this AWS config file.
     pub sso_session_config: Option<PathBuf>,
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::UNIX_EPOCH;
+
+    use super::*;
+
+    #[test]
+    fn an_issued_token_ends_its_lifetime_after_the_clock_s_time_not_the_system_s() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let registration = Registration {
+            region: "us-east-1".into(),
+            client_id: "client".into(),
+            client_secret: Secret::new("CLIENT-SECRET"),
+            expires_at: now + Duration::from_secs(86_400),
+        };
+        let output =
+            CreateTokenOutput::builder().access_token("aoa-ACCESS").expires_in(3600).refresh_token("aor-R").build();
+        let token = SsoToken::issued(output, "https://x", "us-east-1", &registration, now).unwrap();
+        assert_eq!(token.expires_at, now + Duration::from_secs(3600));
+        assert!(token.refresh_token.is_some() && token.registration == Some(registration.clone()));
+
+        let no_token = CreateTokenOutput::builder().expires_in(3600).build();
+        let error = SsoToken::issued(no_token, "https://x", "us-east-1", &registration, now).unwrap_err();
+        assert_eq!(error.code, ErrorCode::ServiceError);
+    }
+}
