@@ -1,9 +1,9 @@
-//! The process environment (`HostEnv`: "environment" alone names an SSO session's key), injectable so tests are hermetic, and overridable by a host whose own
-//! view of the environment is not the C library's (.NET on Linux and macOS keeps a private copy, so
-//! `$env:HOME = ...` in PowerShell never reaches `getenv`). Besides the variables, it answers the
-//! other questions the engine asks about the machine it runs on: which operating system and whether
-//! a marker file such as `/.dockerenv` exists (to choose a login flow), and which proxy requests go
-//! through.
+//! The process environment (`HostEnv`: "environment" alone names an SSO login's key), injectable
+//! so tests are hermetic, and overridable by a host whose own view of the environment is not the C
+//! library's (.NET on Linux and macOS keeps a private copy, so `$env:HOME = ...` in PowerShell never
+//! reaches `getenv`). Besides the variables, it answers the other questions the engine asks about
+//! the machine it runs on: which operating system and whether a marker file such as `/.dockerenv`
+//! exists (to choose a login flow), and which proxy requests go through.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};

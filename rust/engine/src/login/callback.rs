@@ -409,7 +409,7 @@ mod tests {
     fn each_request_gets_its_page() {
         let get = |target: &str| page_for(&format!("GET {target} HTTP/1.1\r\nHost: x"));
         let (status, text, heard) = get("/oauth/callback?code=c&state=S1");
-        assert!(status == 200 && text.contains("'HostEnv'") && heard);
+        assert!(status == 200 && text.contains("'Env'") && heard);
         let (status, text, heard) = get("/oauth/callback?error=access_denied&state=S1");
         assert!(status == 400 && text.contains("denied") && heard);
         let (status, text, heard) = get("/oauth/callback?code=c&state=S2");
@@ -472,7 +472,7 @@ mod tests {
         let error = bind(Some(port), "Env").unwrap_err();
         assert_eq!(error.code, ErrorCode::Io);
         assert!(
-            error.message.contains(&format!("port {port} (redirectPort)")) && error.message.contains("'HostEnv'"),
+            error.message.contains(&format!("port {port} (redirectPort)")) && error.message.contains("'Env'"),
             "{}",
             error.message
         );
