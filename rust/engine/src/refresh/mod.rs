@@ -75,21 +75,21 @@ pub(crate) async fn run(context: &Context, mut plan: RefreshPlan, progress: Arc<
     let tokens = settle_tokens(&mut plan, outcomes)?;
     let mut discovery_errors = Vec::new();
     if let (Some(Some(token)), Some(pending)) = (tokens.first(), plan.discovery.take()) {
-        let session = &plan.sessions[0];
+        let session = &plan.planned_tokens[0];
         let (limit, filters, cache_file) = (plan.max_concurrency, &pending.filters, session.cache_file.as_deref());
         let listing =
             discovery::list_and_keep(context, &session.environment, token, cache_file, limit, filters).await?;
         discovery_errors = plan.add_listed(&pending, &listing.select(filters));
     }
     progress.total.store(plan.jobs.len(), Ordering::Relaxed);
-    let RefreshPlan { path, mut reports, jobs, renamed, max_concurrency, sessions, config, .. } = plan;
+    let RefreshPlan { path, mut reports, jobs, renamed, max_concurrency, planned_tokens, config, .. } = plan;
     let mut warnings = Vec::new();
     if !jobs.is_empty() {
-        let access = session_access(context, &sessions, &tokens)?;
+        let access = session_access(context, &planned_tokens, &tokens)?;
         let work = jobs.iter().filter_map(|job| Some((job.clone(), access[job.session].clone()?))).collect();
         let outcomes = fetch::fetch_all(work, max_concurrency, progress).await;
         let credentials = report::record(&mut reports, &jobs, outcomes);
-        learn_from_refusals(context, &sessions, &access, &reports, &jobs);
+        learn_from_refusals(context, &planned_tokens, &access, &reports, &jobs);
         let (target, writes_secrets) = (path.clone(), !credentials.is_empty());
         blocking("writing the credentials file", move || credentials::merge(&target, &credentials)).await?;
         if writes_secrets {
@@ -111,7 +111,7 @@ fn settle_tokens(plan: &mut RefreshPlan, outcomes: Vec<Option<Result<SsoToken>>>
     for (index, outcome) in outcomes.into_iter().enumerate() {
         tokens.push(match outcome {
             Some(Ok(token)) => Some(token),
-            Some(Err(error)) if plan.sessions[index].from_config.is_none() => return Err(error),
+            Some(Err(error)) if plan.planned_tokens[index].from_config.is_none() => return Err(error),
             Some(Err(error)) => {
                 plan.fail_for_want_of_token(index, &error);
                 None
@@ -145,7 +145,7 @@ fn learn_from_refusals(
 async fn session_tokens(context: &Context, plan: &RefreshPlan) -> Vec<Option<Result<SsoToken>>> {
     let wanted =
         |index: usize| plan.jobs.iter().any(|job| job.session == index) || (index == 0 && plan.discovery.is_some());
-    let tokens = plan.sessions.iter().enumerate().map(|(index, session)| async move {
+    let tokens = plan.planned_tokens.iter().enumerate().map(|(index, session)| async move {
         match wanted(index) {
             true => Some(session_token(context, session).await),
             false => None,

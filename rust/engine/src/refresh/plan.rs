@@ -30,9 +30,9 @@ const MAX_ACCOUNTS: usize = 10_000;
 /// current and which must be fetched. Made before anything is sent, so bad input fails early.
 #[derive(Debug)]
 pub struct RefreshPlan {
-    /// The sessions whose tokens the run may use: the request's environment (always one, index 0),
-    /// or with `fromConfig` each session of the selected profiles.
-    pub(super) sessions: Vec<PlannedToken>,
+    /// The tokens the run may use: the request's environment's (always one, index 0), or with
+    /// `fromConfig` the token of each login the selected profiles use.
+    pub(super) planned_tokens: Vec<PlannedToken>,
     /// The credentials file.
     pub(super) path: PathBuf,
     /// One slot per profile, in request order (discovered profiles after them); empty while the
@@ -98,9 +98,9 @@ struct UnnamedEntry {
 
 impl RefreshPlan {
     /// A plan with `slots` profiles to report, none decided yet.
-    pub(super) fn new(stored: Stored, sessions: Vec<PlannedToken>, slots: usize, max_concurrency: usize) -> Self {
+    pub(super) fn new(stored: Stored, planned_tokens: Vec<PlannedToken>, slots: usize, max_concurrency: usize) -> Self {
         RefreshPlan {
-            sessions,
+            planned_tokens,
             path: stored.path,
             reports: vec![None; slots],
             jobs: Vec::new(),
@@ -239,7 +239,7 @@ pub(super) fn plan(context: &Context, request: RefreshRequest) -> Result<Refresh
     if plan.jobs.is_empty() && discovery.is_none() {
         return Ok(plan);
     }
-    let PlannedToken { environment, start_url, .. } = &plan.sessions[0];
+    let PlannedToken { environment, start_url, .. } = &plan.planned_tokens[0];
     let cache_file = token::persistence(&context.env, environment, request.no_token_file, false)?.cache_file;
     if let Some(discovery) = discovery {
         let kept = match request.force {
@@ -261,7 +261,7 @@ pub(super) fn plan(context: &Context, request: RefreshRequest) -> Result<Refresh
         }
     }
     let needs_token = plan.needs_token();
-    let session = &mut plan.sessions[0];
+    let session = &mut plan.planned_tokens[0];
     session.cache_file = cache_file;
     if needs_token {
         let (environment, start_url) = (&session.environment, session.start_url.as_deref());
