@@ -29,7 +29,7 @@ use ssocreds_engine::api::{
     AccountRequest, DiscoverRequest, LoginPoll, LoginPollRequest, LoginStartRequest, ProfileStatus, RefreshRequest,
 };
 use ssocreds_engine::refresh::Progress;
-use ssocreds_engine::{Engine, Env, ErrorCode};
+use ssocreds_engine::{Engine, ErrorCode, HostEnv};
 
 const ROLE: &str = "ReadOnly";
 const LATENCY: Duration = Duration::from_millis(40);
@@ -133,7 +133,11 @@ fn accounts_of(config: &FakeConfig) -> Vec<AccountRequest> {
 }
 
 fn engine_for(url: &str, home: &str) -> Engine {
-    Engine::new(Env::from_pairs([("AWS_ENDPOINT_URL_SSO_OIDC", url), ("AWS_ENDPOINT_URL_SSO", url), ("HOME", home)]))
+    Engine::new(HostEnv::from_pairs([
+        ("AWS_ENDPOINT_URL_SSO_OIDC", url),
+        ("AWS_ENDPOINT_URL_SSO", url),
+        ("HOME", home),
+    ]))
 }
 
 async fn login(engine: &Engine) {

@@ -2,7 +2,7 @@
 //! way (`AWS_ENDPOINT_URL_SSO_OIDC`, `AWS_ENDPOINT_URL_SSO`, `AWS_ENDPOINT_URL`), which is how tests
 //! reach the bundled fake. A token is never sent over plain http to a host that is not loopback.
 
-use crate::env::Env;
+use crate::env::HostEnv;
 use crate::error::{Error, ErrorCode, Result};
 use crate::validate::{parse_http_url, printable};
 
@@ -25,7 +25,7 @@ impl Service {
 }
 
 /// The endpoint override for `service`, checked; `None` means the SDK's regional default (https).
-pub fn override_for(service: Service, env: &Env) -> Result<Option<String>> {
+pub fn override_for(service: Service, env: &HostEnv) -> Result<Option<String>> {
     if env.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
         return Ok(None);
     }
@@ -55,7 +55,7 @@ mod tests {
 
     #[test]
     fn specific_variable_wins_over_the_general_one() {
-        let env = Env::from_pairs([
+        let env = HostEnv::from_pairs([
             ("AWS_ENDPOINT_URL", "https://general.example"),
             ("AWS_ENDPOINT_URL_SSO", "http://127.0.0.1:9000"),
         ]);
@@ -65,7 +65,7 @@ mod tests {
 
     #[test]
     fn plain_http_to_a_remote_host_is_refused() {
-        let env = Env::from_pairs([("AWS_ENDPOINT_URL_SSO", "http://sso.example.com")]);
+        let env = HostEnv::from_pairs([("AWS_ENDPOINT_URL_SSO", "http://sso.example.com")]);
         let err = override_for(Service::Portal, &env).unwrap_err();
         assert_eq!(err.code, ErrorCode::InsecureEndpoint);
         assert!(err.message.contains("AWS_ENDPOINT_URL_SSO"));
@@ -73,7 +73,7 @@ mod tests {
 
     #[test]
     fn overrides_can_be_ignored() {
-        let env = Env::from_pairs([
+        let env = HostEnv::from_pairs([
             ("AWS_ENDPOINT_URL", "http://sso.example.com"),
             ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"),
         ]);

@@ -1,26 +1,25 @@
-//! The engine's public face: one method per operation, each a call into the module that does it.
-//! Safe, async, and free of FFI and SDK types; the C ABI and the command line are thin layers over
-//! it.
+//! The engine's public face, the top floor: one method per operation, each a call into the module
+//! that does it. Safe, async, and free of FFI and SDK types; the C ABI and the command line are thin
+//! layers over it. What the operations share ([`crate::context::Context`]) lives below the
+//! features, in `context.rs`; this file only holds it (see the layers in the crate's docs).
 //!
 //! | operation | module |
 //! |---|---|
-//! | `login_start`, `login_poll`, `login_cancel` | [`crate::login`]: the authorization-code (PKCE) and device-code flows, the cross-process login lock |
+//! | `login_start`, `login_poll`, `login_cancel` | [`crate::login`]: the authorization-code (PKCE) and device-code flows, the cross-process login lock; the OIDC words in [`crate::oidc`] |
 //! | `plan_refresh`, `run_refresh`, `refresh` | [`crate::refresh`]: plan, fetch, report |
-//! | `config_sessions` | [`crate::refresh`] (the plan of `fromConfig`), with [`crate::config_profiles`] |
-//! | `discover` | [`crate::discovery`]: accounts and roles, and the listing kept beside the token |
+//! | `config_sessions` | [`crate::refresh`] (the plan of `fromConfig`), with [`crate::config_profiles`] (its `ConfigLogin`s) |
+//! | `discover` | [`crate::discovery`]: accounts and roles, and the listing kept beside the token (`kept_listing`) |
 //! | `session_status`, `logout` | [`crate::token`]: the stored token, its renewal and its end |
 //! | `start_run` | [`crate::run`]: a whole run that a front end drives, over the operations above |
 
 use std::sync::Arc;
 
 use crate::api::*;
-use crate::clock::Clock;
-use crate::env::Env;
+use crate::context::Context;
+use crate::env::HostEnv;
 use crate::error::Result;
-use crate::portal::Clients;
 use crate::refresh::{Progress, RefreshPlan};
 use crate::run::{RunHandle, RunRequest};
-use crate::session::Sessions;
 use crate::{discovery, login, refresh, run, token};
 
 pub struct Engine {
@@ -28,18 +27,8 @@ pub struct Engine {
     context: Arc<Context>,
 }
 
-/// What every operation works with: the environment, the clock, what this process remembers per
-/// session, and the SDK clients.
-#[derive(Default)]
-pub(crate) struct Context {
-    pub env: Env,
-    pub clock: Clock,
-    pub sessions: Sessions,
-    pub clients: Clients,
-}
-
 impl Engine {
-    pub fn new(env: Env) -> Self {
+    pub fn new(env: HostEnv) -> Self {
         Engine { context: Arc::new(Context { env, ..Context::default() }) }
     }
 

@@ -1,9 +1,9 @@
-//! The process environment, injectable so tests are hermetic, and overridable by a host whose own
-//! view of the environment is not the C library's (.NET on Linux and macOS keeps a private copy, so
-//! `$env:HOME = ...` in PowerShell never reaches `getenv`). Besides the variables, it answers the
-//! other questions the engine asks about the machine it runs on: which operating system and whether
-//! a marker file such as `/.dockerenv` exists (to choose a login flow), and which proxy requests go
-//! through.
+//! The process environment (`HostEnv`: "environment" alone names an SSO login's key), injectable
+//! so tests are hermetic, and overridable by a host whose own view of the environment is not the C
+//! library's (.NET on Linux and macOS keeps a private copy, so `$env:HOME = ...` in PowerShell never
+//! reaches `getenv`). Besides the variables, it answers the other questions the engine asks about
+//! the machine it runs on: which operating system and whether a marker file such as `/.dockerenv`
+//! exists (to choose a login flow), and which proxy requests go through.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -14,40 +14,40 @@ pub type Overrides = Arc<RwLock<HashMap<String, Option<String>>>>;
 
 /// Reads environment variables from the real process (under any overrides), or from a fixed map.
 #[derive(Clone, Debug, Default)]
-pub struct Env {
+pub struct HostEnv {
     fixed: Option<Arc<HashMap<String, String>>>,
     overrides: Option<Overrides>,
     /// The operating system to act as (`std::env::consts::OS` names); `None`: the real one.
     os: Option<String>,
-    /// The only files [`Env::file_exists`] reports; `None`: the real file system.
+    /// The only files [`HostEnv::file_exists`] reports; `None`: the real file system.
     files: Option<Arc<HashSet<PathBuf>>>,
 }
 
-impl Env {
+impl HostEnv {
     /// The real process environment.
     pub fn real() -> Self {
-        Env::default()
+        HostEnv::default()
     }
 
     /// The real process environment, except where `overrides` says otherwise.
     pub fn with_overrides(overrides: Overrides) -> Self {
-        Env { overrides: Some(overrides), ..Env::default() }
+        HostEnv { overrides: Some(overrides), ..HostEnv::default() }
     }
 
-    /// A fixed environment: only these variables exist, and no marker file (see [`Env::with_files`]).
+    /// A fixed environment: only these variables exist, and no marker file (see [`HostEnv::with_files`]).
     pub fn from_pairs<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
         let map = pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
-        Env { fixed: Some(Arc::new(map)), files: Some(Arc::default()), ..Env::default() }
+        HostEnv { fixed: Some(Arc::new(map)), files: Some(Arc::default()), ..HostEnv::default() }
     }
 
     /// The same environment, acting as the operating system `os` (`linux`, `macos`, `windows`...).
     pub fn with_os(self, os: &str) -> Self {
-        Env { os: Some(os.to_string()), ..self }
+        HostEnv { os: Some(os.to_string()), ..self }
     }
 
-    /// The same environment, where exactly these files exist for [`Env::file_exists`].
+    /// The same environment, where exactly these files exist for [`HostEnv::file_exists`].
     pub fn with_files<P: Into<PathBuf>>(self, paths: impl IntoIterator<Item = P>) -> Self {
-        Env { files: Some(Arc::new(paths.into_iter().map(Into::into).collect())), ..self }
+        HostEnv { files: Some(Arc::new(paths.into_iter().map(Into::into).collect())), ..self }
     }
 
     /// The operating system, as `std::env::consts::OS` names it.
@@ -89,7 +89,7 @@ pub struct Proxy {
     pub no_proxy: Option<String>,
 }
 
-impl Env {
+impl HostEnv {
     /// The proxy for an `https` (else plain http) endpoint, as the AWS CLI and the SDKs read it: the
     /// proxy variables first (`https_proxy` or `HTTPS_PROXY` for https, `http_proxy` or
     /// `HTTP_PROXY` for http, then `all_proxy`, `ALL_PROXY`; lower case first, as curl and Python
@@ -116,7 +116,7 @@ mod tests {
     #[test]
     fn overrides_replace_or_hide_process_variables() {
         let overrides: Overrides = Arc::default();
-        let env = Env::with_overrides(overrides.clone());
+        let env = HostEnv::with_overrides(overrides.clone());
         let path = std::env::var("PATH").ok();
         assert_eq!(env.get("PATH"), path.filter(|p| !p.trim().is_empty()));
         overrides.write().unwrap().insert("PATH".into(), Some("/overridden".into()));
@@ -130,7 +130,8 @@ mod tests {
     #[test]
     fn the_proxy_variables_win_over_the_system_proxy_and_no_proxy_applies_to_both() {
         const SYSTEM: &str = "SSOCREDS_SYSTEM_PROXY_SSO";
-        let proxy = |pairs: &[(&str, &str)], https: bool| Env::from_pairs(pairs.iter().copied()).proxy(https, SYSTEM);
+        let proxy =
+            |pairs: &[(&str, &str)], https: bool| HostEnv::from_pairs(pairs.iter().copied()).proxy(https, SYSTEM);
         let source = |pairs: &[(&str, &str)], https: bool| proxy(pairs, https).map(|p| p.source);
         let all = [
             ("HTTPS_PROXY", "http://upper:1"),
@@ -153,7 +154,7 @@ mod tests {
 
     #[test]
     fn a_fixed_environment_has_no_marker_file_unless_given_and_any_os() {
-        let env = Env::from_pairs([("HOME", "/h")]);
+        let env = HostEnv::from_pairs([("HOME", "/h")]);
         assert!(!env.file_exists(Path::new("/.dockerenv")));
         assert_eq!(env.os(), std::env::consts::OS);
         let env = env.with_files(["/.dockerenv"]).with_os("windows");

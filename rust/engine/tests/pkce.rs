@@ -15,7 +15,7 @@ use ssocreds_engine::api::{
     EnvironmentRequest, LoginPoll, LoginPollRequest, LoginPrompt, LoginStart, LoginStartRequest, ProfileStatus,
     SessionState,
 };
-use ssocreds_engine::{Engine, Env, Error, ErrorCode};
+use ssocreds_engine::{Engine, Error, ErrorCode, HostEnv};
 
 mod common;
 use common::{
@@ -493,7 +493,7 @@ async fn bad_flow_options_are_named() {
 }
 
 /// The flow `env` makes `login_start` choose, with its reason.
-async fn chosen(env: Env, use_device_code: Option<bool>, no_browser: bool) -> (String, Option<String>) {
+async fn chosen(env: HostEnv, use_device_code: Option<bool>, no_browser: bool) -> (String, Option<String>) {
     let engine = Engine::new(env);
     let request = LoginStartRequest { use_device_code, no_browser, ..common::login_request(ENVIRONMENT) };
     let started = serde_json::to_value(engine.login_start(request).await.unwrap()).unwrap();
@@ -507,7 +507,7 @@ async fn the_device_code_is_chosen_where_no_browser_here_can_reach_a_loopback_re
     let home = tempfile::tempdir().unwrap();
     let env = |extra: &[(&str, &str)]| env_for(&fake, home.path(), extra);
     let desktop = [("DISPLAY", ":0")];
-    let cases: Vec<(Env, bool, &str)> = vec![
+    let cases: Vec<(HostEnv, bool, &str)> = vec![
         (env(&[]).with_os("linux"), false, "no DISPLAY or WAYLAND_DISPLAY"),
         (env(&desktop).with_os("linux"), true, "noBrowser"),
         (

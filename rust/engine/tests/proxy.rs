@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use fake_identity_center::{Approval, FakeConfig, FakeServer};
 use ssocreds_engine::api::ProfileStatus;
-use ssocreds_engine::{Engine, Env};
+use ssocreds_engine::{Engine, HostEnv};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -80,7 +80,7 @@ fn fake() -> FakeServer {
 }
 
 /// A device login and the refresh of one profile in `env`; panics unless both succeed.
-async fn log_in_and_refresh(env: Env, home: &Path) {
+async fn log_in_and_refresh(env: HostEnv, home: &Path) {
     let engine = Engine::new(env);
     log_in(&engine, login_request(ENVIRONMENT)).await;
     let report = engine.refresh(one_profile_request(ENVIRONMENT, home)).await.unwrap();
@@ -139,7 +139,7 @@ async fn an_https_endpoint_is_reached_through_a_connect_tunnel_of_the_https_prox
     let (https_proxy, http_proxy) = (TestProxy::start().await, TestProxy::start().await);
     let authority = fake.url().trim_start_matches("http://").to_string();
     let https = format!("https://{authority}");
-    let env = Env::from_pairs([
+    let env = HostEnv::from_pairs([
         ("AWS_ENDPOINT_URL_SSO_OIDC", https.as_str()),
         ("HOME", &home.path().display().to_string()),
         ("HTTPS_PROXY", &https_proxy.url),

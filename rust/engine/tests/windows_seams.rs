@@ -5,7 +5,7 @@
 
 use fake_identity_center::{Approval, FakeConfig, FakeServer};
 use ssocreds_engine::api::LoginStartRequest;
-use ssocreds_engine::{Engine, Env};
+use ssocreds_engine::{Engine, HostEnv};
 
 mod common;
 use common::env_for;
@@ -18,7 +18,7 @@ fn fake() -> FakeServer {
 }
 
 /// The flow `login_start` chooses in `env` (and why), with `use_device_code` as given.
-async fn chosen(env: Env, use_device_code: Option<bool>) -> (String, Option<String>) {
+async fn chosen(env: HostEnv, use_device_code: Option<bool>) -> (String, Option<String>) {
     let engine = Engine::new(env);
     let request = LoginStartRequest { use_device_code, ..common::login_request(ENVIRONMENT) };
     let started = serde_json::to_value(engine.login_start(request).await.unwrap()).unwrap();

@@ -12,10 +12,10 @@ use ssocreds_engine::api::{
     ConfigSessionsRequest, DiscoverRequest, EnvironmentRequest, LoginPollRequest, LoginStartRequest, RefreshRequest,
 };
 use ssocreds_engine::env::Overrides;
-use ssocreds_engine::{Engine, Env};
+use ssocreds_engine::{Engine, HostEnv};
 
 mod boundary;
-mod environment;
+mod host_env;
 mod operations;
 mod run;
 
@@ -31,11 +31,12 @@ pub(crate) static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| 
         .expect("the ssocreds runtime could not start")
 });
 
-/// Environment values the host has set through `ssocreds_set_environment`.
-pub(crate) static ENVIRONMENT: LazyLock<Overrides> = LazyLock::new(Overrides::default);
+/// Process environment values the host has set through `ssocreds_set_environment`.
+pub(crate) static HOST_ENV_OVERRIDES: LazyLock<Overrides> = LazyLock::new(Overrides::default);
 
 /// The engine, with the sessions it keeps for the life of the process.
-pub(crate) static ENGINE: LazyLock<Engine> = LazyLock::new(|| Engine::new(Env::with_overrides(ENVIRONMENT.clone())));
+pub(crate) static ENGINE: LazyLock<Engine> =
+    LazyLock::new(|| Engine::new(HostEnv::with_overrides(HOST_ENV_OVERRIDES.clone())));
 
 static VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "\0");
 
@@ -164,7 +165,7 @@ pub extern "C" fn ssocreds_logout(request_json: *const c_char) -> *mut c_char {
 /// is not the C library's, like .NET on Linux and macOS.
 #[no_mangle]
 pub extern "C" fn ssocreds_set_environment(request_json: *const c_char) -> *mut c_char {
-    call(request_json, environment::set)
+    call(request_json, host_env::set)
 }
 
 /// Frees a string returned by this library. NULL is fine. Must not be called twice on one string.

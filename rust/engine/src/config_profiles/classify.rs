@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use super::SsoSession;
+use super::ConfigLogin;
 use crate::files::profile_map::Keys;
 use crate::validate;
 
@@ -26,7 +26,7 @@ pub(super) enum Kind {
     NotSso(String),
     /// botocore would fetch role credentials through SSO for it. The account and role are as
     /// written (empty when missing); `session` is its token's session, or what is wrong.
-    Sso { account_id: String, role_name: String, session: Result<SsoSession, String> },
+    Sso { account_id: String, role_name: String, session: Result<ConfigLogin, String> },
 }
 
 pub(super) fn classify(keys: &Keys, sso_sessions: &HashMap<String, Keys>) -> Kind {
@@ -71,7 +71,7 @@ fn not_sso(keys: &Keys) -> Option<String> {
 }
 
 /// The profile's token session with every value checked, or what is wrong, naming the key.
-fn checked_session(keys: &Keys, sso_sessions: &HashMap<String, Keys>) -> Result<SsoSession, String> {
+fn checked_session(keys: &Keys, sso_sessions: &HashMap<String, Keys>) -> Result<ConfigLogin, String> {
     let session = match keys.get(SSO_SESSION) {
         Some(name) => named_session(name, keys, sso_sessions)?,
         None => legacy_session(keys)?,
@@ -80,7 +80,7 @@ fn checked_session(keys: &Keys, sso_sessions: &HashMap<String, Keys>) -> Result<
     if !missing.is_empty() {
         return Err(format!("is missing {}", missing.join(" and ")));
     }
-    let check = |result: crate::Result<()>| result.map_err(|e| e.message);
+    let check = |result: crate::error::Result<()>| result.map_err(|e| e.message);
     check(validate::account_id(&keys[SSO_ACCOUNT_ID], SSO_ACCOUNT_ID))?;
     check(validate::role_name(&keys[SSO_ROLE_NAME], SSO_ROLE_NAME))?;
     let (start_url_field, region_field) = match &session.sso_session {
@@ -96,7 +96,7 @@ fn checked_session(keys: &Keys, sso_sessions: &HashMap<String, Keys>) -> Result<
 
 /// The `[sso-session]` the profile names. botocore refuses a profile that gives a key of its
 /// session another value, and the token provider a session without a start URL or region.
-fn named_session(name: &str, keys: &Keys, sso_sessions: &HashMap<String, Keys>) -> Result<SsoSession, String> {
+fn named_session(name: &str, keys: &Keys, sso_sessions: &HashMap<String, Keys>) -> Result<ConfigLogin, String> {
     let Some(session) = sso_sessions.get(name) else {
         return Err(format!("sso_session '{name}' names no [sso-session {name}] section"));
     };
@@ -112,7 +112,7 @@ fn named_session(name: &str, keys: &Keys, sso_sessions: &HashMap<String, Keys>) 
         ));
     }
     let value = |key: &str| session.get(key).cloned().ok_or_else(|| format!("[sso-session {name}] has no {key}"));
-    Ok(SsoSession {
+    Ok(ConfigLogin {
         environment: name.to_string(),
         sso_session: Some(name.to_string()),
         start_url: value(SSO_START_URL)?,
@@ -122,14 +122,14 @@ fn named_session(name: &str, keys: &Keys, sso_sessions: &HashMap<String, Keys>) 
 
 /// A profile without an sso-session (the AWS CLI's legacy configuration): its token is kept under
 /// its start URL.
-fn legacy_session(keys: &Keys) -> Result<SsoSession, String> {
+fn legacy_session(keys: &Keys) -> Result<ConfigLogin, String> {
     let Some(start_url) = keys.get(SSO_START_URL) else {
         return Err("has neither sso_session nor sso_start_url, which say where to log in".to_string());
     };
     let Some(region) = keys.get(SSO_REGION) else {
         return Err("has sso_start_url but no sso_region (or an sso_session)".to_string());
     };
-    Ok(SsoSession {
+    Ok(ConfigLogin {
         environment: start_url.clone(),
         sso_session: None,
         start_url: start_url.clone(),
@@ -151,7 +151,7 @@ mod tests {
         [("corp".to_string(), keys(&[(SSO_START_URL, URL), (SSO_REGION, "eu-west-1")]))].into()
     }
 
-    fn session_of(pairs: &[(&str, &str)]) -> Result<SsoSession, String> {
+    fn session_of(pairs: &[(&str, &str)]) -> Result<ConfigLogin, String> {
         match classify(&keys(pairs), &sessions()) {
             Kind::Sso { session, .. } => session,
             other => panic!("not SSO: {other:?}"),
@@ -173,7 +173,7 @@ mod tests {
         let session = session_of(&[(SSO_SESSION, "corp"), ACCOUNT, ROLE]).unwrap();
         assert_eq!(
             session,
-            SsoSession {
+            ConfigLogin {
                 environment: "corp".into(),
                 sso_session: Some("corp".into()),
                 start_url: URL.into(),

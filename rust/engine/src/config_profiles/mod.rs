@@ -13,15 +13,17 @@ use std::path::PathBuf;
 use classify::{classify, Kind};
 
 use crate::api::Skipped;
-use crate::discovery::{check_patterns, glob_match};
-use crate::env::Env;
+use crate::env::HostEnv;
 use crate::error::{Error, Result};
 use crate::files::config;
+use crate::patterns::{check_patterns, glob_match};
 use crate::validate::printable;
 
-/// One token the selected profiles use: an `[sso-session]`, or a start URL without one.
+/// One login (one token) the selected profiles use: an `[sso-session]`, or a start URL without
+/// one. Not `ssocreds`' in-process state (`crate::state`), nor a token the run plans to use
+/// (`refresh::plan::PlannedToken`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct SsoSession {
+pub(crate) struct ConfigLogin {
     /// The key of its token: the sso-session's name, else the start URL.
     pub environment: String,
     pub sso_session: Option<String>,
@@ -29,8 +31,8 @@ pub(crate) struct SsoSession {
     pub region: String,
 }
 
-impl SsoSession {
-    /// The session as people know it, for messages.
+impl ConfigLogin {
+    /// The login as people know it, for messages.
     pub(crate) fn describe(&self) -> String {
         match &self.sso_session {
             Some(name) => format!("sso-session '{name}'"),
@@ -68,7 +70,7 @@ pub(crate) struct ConfigProfile {
 pub(crate) struct Selection {
     pub config_file: PathBuf,
     /// In the order of their first profile.
-    pub sessions: Vec<SsoSession>,
+    pub sessions: Vec<ConfigLogin>,
     /// In the order of the file.
     pub profiles: Vec<ConfigProfile>,
     pub skipped: Vec<Skipped>,
@@ -77,7 +79,7 @@ pub(crate) struct Selection {
 /// The SSO profiles of the config file (`AWS_CONFIG_FILE`, else `~/.aws/config`) that match one of
 /// `patterns` (every one when there is none). A pattern that matches no SSO profile is refused, as
 /// is a file with no SSO profile at all.
-pub(crate) fn select(env: &Env, patterns: &[String]) -> Result<Selection> {
+pub(crate) fn select(env: &HostEnv, patterns: &[String]) -> Result<Selection> {
     check_patterns("configProfile", patterns)?;
     let config_file = config::resolve_path(env)?;
     let map = config::read_profile_map(&config_file)?;
@@ -126,7 +128,7 @@ pub(crate) fn select(env: &Env, patterns: &[String]) -> Result<Selection> {
 impl Selection {
     /// The index of `session`, added when new. Two sessions with one key would share one token
     /// cache file (a start URL given with two regions): the later profile is refused.
-    fn session_index(&mut self, session: SsoSession) -> Result<usize, String> {
+    fn session_index(&mut self, session: ConfigLogin) -> Result<usize, String> {
         let Some(index) = self.sessions.iter().position(|s| s.environment == session.environment) else {
             self.sessions.push(session);
             return Ok(self.sessions.len() - 1);

@@ -1,8 +1,9 @@
-//! Which discovered accounts and roles to keep: patterns with `*` and `?`, case-insensitive. An
+//! Which discovered accounts and roles to keep: patterns with `*` and `?`, case-insensitive
+//! ([`crate::patterns`]). An
 //! account matches by id or by name, a role by name.
 
-use crate::error::{Error, Result};
-use crate::validate::printable;
+use crate::error::Result;
+use crate::patterns::{check_patterns, glob_match};
 
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Filters {
@@ -36,53 +37,9 @@ impl Filters {
     }
 }
 
-/// Refuses an empty or unprintable pattern of the request's `field`.
-pub(crate) fn check_patterns(field: &str, patterns: &[String]) -> Result<()> {
-    match patterns.iter().find(|p| p.trim().is_empty() || p.chars().any(char::is_control)) {
-        Some(bad) => {
-            Err(Error::invalid_input(format!("{field} has an empty or unprintable pattern '{}'", printable(bad))))
-        }
-        None => Ok(()),
-    }
-}
-
-/// `*` matches any run of characters, `?` one character; case-insensitive.
-pub(crate) fn glob_match(pattern: &str, text: &str) -> bool {
-    let pattern: Vec<char> = pattern.to_lowercase().chars().collect();
-    let text: Vec<char> = text.to_lowercase().chars().collect();
-    let (mut p, mut t, mut star, mut resume) = (0, 0, None, 0);
-    while t < text.len() {
-        if p < pattern.len() && (pattern[p] == '?' || pattern[p] == text[t]) {
-            p += 1;
-            t += 1;
-        } else if p < pattern.len() && pattern[p] == '*' {
-            star = Some(p);
-            resume = t;
-            p += 1;
-        } else if let Some(s) = star {
-            p = s + 1;
-            resume += 1;
-            t = resume;
-        } else {
-            return false;
-        }
-    }
-    pattern[p..].iter().all(|c| *c == '*')
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn globs() {
-        assert!(glob_match("prod-*", "PROD-eu"));
-        assert!(glob_match("*", ""));
-        assert!(glob_match("1234????????", "123456789012"));
-        assert!(!glob_match("1234????????", "1234567890123"));
-        assert!(glob_match("*-sandbox-*", "team-sandbox-7"));
-        assert!(!glob_match("dev", "dev2"));
-    }
 
     #[test]
     fn filters_match_accounts_by_id_or_name_and_roles_by_name() {

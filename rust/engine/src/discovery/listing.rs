@@ -1,28 +1,26 @@
 //! The session's last listing of accounts and roles, kept beside its token so that a refresh of
 //! every account (`discover`) whose profiles are all current makes no call at all.
 //!
-//! It is kept in this process's memory and, unless `noTokenFile`, in `<cache file>.accounts.json`
-//! next to the session's token cache file (0600, written atomically). It names the token it was
+//! This file holds the listing and its file format, with no function of the features, so that the
+//! per-process state holds it from below them; [`super::kept_listing`] keeps it in this process's
+//! memory and, unless `noTokenFile`, in `<cache file>.accounts.json` next to the session's token
+//! cache file (0600, written atomically). It names the token it was
 //! listed with by a hash, never by the token itself, and is reused while it is younger than
 //! [`MAX_AGE`] and the session's token is the same one. A refresh with `force` lists again, and a
 //! listed role the service refuses (Forbidden, NotFound) drops it.
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 use sha1::{Digest, Sha1};
 
-use super::Filters;
+use super::filters::Filters;
 use crate::api::DiscoveredAccount;
-use crate::concurrency::blocking;
-use crate::engine::Context;
 use crate::error::{Error, ErrorCode, Result};
 use crate::files::{create_private_dir, write_atomically};
 use crate::secret::Secret;
 use crate::time::{format_rfc3339, parse_rfc3339};
-use crate::token;
 use crate::validate;
 
 /// A listing is reused for at most this long.
@@ -70,13 +68,13 @@ impl Listing {
 
     /// True when this listing may stand for a new one at `now`: listed with `token`, less than
     /// [`MAX_AGE`] ago.
-    fn is_fresh_for(&self, token: &Secret, now: SystemTime) -> bool {
+    pub(super) fn is_fresh_for(&self, token: &Secret, now: SystemTime) -> bool {
         let age = now.duration_since(self.listed_at).unwrap_or(Duration::MAX);
         self.version == FORMAT_VERSION && age < MAX_AGE && self.token_hash == token_hash(token)
     }
 
     /// True when the roles of every account `filters` keeps were listed.
-    fn covers(&self, filters: &Filters) -> bool {
+    pub(super) fn covers(&self, filters: &Filters) -> bool {
         self.accounts
             .iter()
             .filter(|a| filters.keeps_account(&a.account_id, &a.account_name))
@@ -102,7 +100,7 @@ impl Listing {
     }
 
     /// True when the listing says this login may use `role_name` in `account_id`.
-    fn lists(&self, account_id: &str, role_name: &str) -> bool {
+    pub(super) fn lists(&self, account_id: &str, role_name: &str) -> bool {
         self.accounts
             .binary_search_by(|a| a.account_id.as_str().cmp(account_id))
             .ok()
@@ -135,97 +133,11 @@ fn token_hash(token: &Secret) -> String {
     hex::encode(hasher.finalize())
 }
 
-/// The listing file of the session whose token cache file is `cache_file`.
-pub(crate) fn file_beside(cache_file: &Path) -> PathBuf {
-    let stem = cache_file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    cache_file.with_file_name(format!("{stem}.accounts.json"))
-}
-
-/// The session's listing, if it can stand for a new one now: kept in memory or in the file beside
-/// the cache file, listed with the session's current token (valid, for `start_url` when given),
-/// less than [`MAX_AGE`] ago, and covering every account `filters` keeps. No network call.
-pub(crate) fn reusable(
-    context: &Context,
-    environment: &str,
-    cache_file: Option<&Path>,
-    start_url: Option<&str>,
-    filters: &Filters,
-) -> Option<Arc<Listing>> {
-    let now = context.clock.now();
-    let token = token::stored(context, environment, cache_file)
-        .ok()
-        .flatten()
-        .filter(|t| t.is_for(start_url) && t.valid_at(now, Duration::ZERO))?;
-    let usable = |listing: &Listing| listing.is_fresh_for(&token.access_token, now) && listing.covers(filters);
-    if let Some(listing) = context.sessions.with(environment, |s| s.listing.clone()).filter(|l| usable(l)) {
-        return Some(listing);
-    }
-    let listing = Arc::new(read(&file_beside(cache_file?))?);
-    if !usable(&listing) {
-        return None;
-    }
-    context.sessions.with(environment, |s| s.listing = Some(listing.clone()));
-    Some(listing)
-}
-
-/// Keeps a new listing in memory and, with a cache file, beside it. Failing to write the file only
-/// means the next run lists again, so it is logged, not reported.
-pub(crate) async fn keep(
-    context: &Context,
-    environment: &str,
-    cache_file: Option<&Path>,
-    listing: Listing,
-) -> Arc<Listing> {
-    let listing = Arc::new(listing);
-    context.sessions.with(environment, |s| s.listing = Some(listing.clone()));
-    if let Some(cache_file) = cache_file {
-        let (path, kept) = (file_beside(cache_file), listing.clone());
-        if let Err(error) = blocking("writing the listing of accounts", move || write(&path, &kept)).await {
-            tracing::warn!(environment, %error, "the listing of accounts was not kept; the next run lists again");
-        }
-    }
-    listing
-}
-
-/// Drops the session's listing when it lists one of `refused` (account, role) pairs: the service
-/// refused a role it listed, so the listing is out of date.
-pub(crate) fn forget_if_refused(
-    context: &Context,
-    environment: &str,
-    cache_file: Option<&Path>,
-    refused: &[(String, String)],
-) {
-    if refused.is_empty() {
-        return;
-    }
-    let lists_one = |listing: &Listing| refused.iter().any(|(account, role)| listing.lists(account, role));
-    let in_memory = context.sessions.with(environment, |s| s.listing.clone());
-    let on_disk = cache_file.and_then(|path| read(&file_beside(path)));
-    if in_memory.as_deref().is_some_and(lists_one) || on_disk.as_ref().is_some_and(lists_one) {
-        tracing::info!(environment, "the service refused a listed role; the listing of accounts is dropped");
-        context.sessions.with(environment, |s| s.listing = None);
-        if let Some(path) = cache_file {
-            if let Err(error) = remove_file(path) {
-                tracing::warn!(environment, %error, "could not remove the listing of accounts");
-            }
-        }
-    }
-}
-
-/// Removes the listing file beside `cache_file`; a missing file is fine.
-pub(crate) fn remove_file(cache_file: &Path) -> Result<()> {
-    let path = file_beside(cache_file);
-    match std::fs::remove_file(&path) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io("cannot remove", &path, &e)),
-        _ => Ok(()),
-    }
-}
-
 /// The listing in `path`; `None` when there is none, or none that this tool could have written: the
 /// file is anyone's to edit, so one that is too large, is not JSON of this shape, or names an
 /// account or role the service could not have listed, is read as no listing (the next run lists
 /// again and replaces it).
-fn read(path: &Path) -> Option<Listing> {
+pub(super) fn read(path: &Path) -> Option<Listing> {
     let text = crate::files::read_at_most(path, MAX_FILE_BYTES)?;
     match serde_json::from_slice::<Listing>(&text) {
         Ok(listing) if listing.is_well_formed() => Some(listing),
@@ -236,7 +148,7 @@ fn read(path: &Path) -> Option<Listing> {
     }
 }
 
-fn write(path: &Path, listing: &Listing) -> Result<()> {
+pub(super) fn write(path: &Path, listing: &Listing) -> Result<()> {
     let json = serde_json::to_vec(listing).map_err(|e| Error::new(ErrorCode::Io, e.to_string()))?;
     let folder = path.parent().unwrap_or(Path::new("."));
     create_private_dir(folder).map_err(|e| Error::io("cannot create", folder, &e))?;
@@ -261,6 +173,7 @@ mod rfc3339 {
 mod tests {
     use super::*;
     use crate::files::hostile_json::{damaged, padded, Rng};
+    use crate::files::token_cache::{listing_file, remove_listing_file};
     use serde_json::json;
     use std::panic::{catch_unwind, AssertUnwindSafe};
     use std::time::UNIX_EPOCH;
@@ -310,7 +223,7 @@ mod tests {
     fn the_file_is_private_holds_no_token_and_reads_back() {
         let dir = tempfile::tempdir().unwrap();
         let cache_file = dir.path().join("sso").join("cache").join("0ad374308c5a4e22f723adf10145eafad7c4031c.json");
-        let path = file_beside(&cache_file);
+        let path = listing_file(&cache_file);
         assert_eq!(path.file_name().unwrap(), "0ad374308c5a4e22f723adf10145eafad7c4031c.accounts.json");
         let l = listing(UNIX_EPOCH + Duration::from_secs(1_800_000_000));
         write(&path, &l).unwrap();
@@ -325,8 +238,8 @@ mod tests {
         }
         std::fs::write(&path, "{broken").unwrap();
         assert_eq!(read(&path), None);
-        remove_file(&cache_file).unwrap();
-        remove_file(&cache_file).unwrap();
+        remove_listing_file(&cache_file).unwrap();
+        remove_listing_file(&cache_file).unwrap();
         assert!(!path.exists());
     }
 

@@ -3,6 +3,7 @@
 //! credentials file ([`naming`]).
 
 mod filters;
+pub(crate) mod kept_listing;
 mod list;
 pub(crate) mod listing;
 mod naming;
@@ -10,13 +11,13 @@ mod naming;
 use std::path::Path;
 use std::sync::Arc;
 
-pub(crate) use filters::{check_patterns, glob_match, Filters};
+pub(crate) use filters::Filters;
 pub(crate) use listing::Listing;
 pub(crate) use naming::{name_profiles, AccountRole, Template};
 
 use crate::api::{DiscoverRequest, DiscoverResult};
 use crate::concurrency::checked_max_concurrency;
-use crate::engine::Context;
+use crate::context::Context;
 use crate::error::{Error, ErrorCode, Result};
 use crate::token::{self, SsoToken};
 use crate::validate;
@@ -55,9 +56,9 @@ pub(crate) async fn list_and_keep(
     max_concurrency: usize,
     filters: &Filters,
 ) -> Result<Arc<Listing>> {
-    let client = context.clients.portal(&token.region, &context.env, cache_file)?;
+    let client = context.clients.portal(&token.region, &context.env, &context.clock, cache_file)?;
     match list::list(client, &token.access_token, max_concurrency, filters, context.clock.now()).await {
-        Ok(listing) => Ok(listing::keep(context, environment, cache_file, listing).await),
+        Ok(listing) => Ok(kept_listing::keep(context, environment, cache_file, listing).await),
         Err(error) if error.code == ErrorCode::LoginRequired => {
             token::reject(context, environment, &token.access_token);
             Err(Error::login_required(environment, &error.message))

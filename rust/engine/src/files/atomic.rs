@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::paths::folder_of;
-use super::replace::{replace_patiently, system_step, Patience, ReplaceStep, BUSY_PATIENCE};
+use super::replace::{replace_patiently, Patience, ReplaceStep, BUSY_PATIENCE};
 
 /// Writes `contents` to a temporary file beside `target`, flushes it to disk and puts it in the
 /// place of `target`, so the file is always either the old or the new version.
@@ -15,6 +15,16 @@ use super::replace::{replace_patiently, system_step, Patience, ReplaceStep, BUSY
 /// its ACL and attributes too).
 pub(crate) fn write_atomically(target: &Path, contents: &[u8], private: bool) -> io::Result<()> {
     write_atomically_with(target, contents, private, system_step(), BUSY_PATIENCE, &mut std::thread::sleep)
+}
+
+/// The step on this system (chosen here, so that `replace` and `replace_windows` need not know
+/// each other both ways): `ReplaceFileW` on Windows, which keeps the replaced file's ACL and
+/// attributes; `rename` elsewhere, where an open file never stops a rename.
+fn system_step() -> &'static dyn ReplaceStep {
+    #[cfg(windows)]
+    return &super::replace_windows::ReplaceFile;
+    #[cfg(not(windows))]
+    return &super::replace::Rename;
 }
 
 /// [`write_atomically`] with the replace step, how long a busy target is waited for, and the

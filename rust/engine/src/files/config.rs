@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 use super::ini::{self, SectionUpdate};
 use super::paths;
 use super::profile_map::ProfileMap;
-use crate::env::Env;
+use crate::env::HostEnv;
 use crate::error::{Error, Result};
 
 /// `AWS_CONFIG_FILE` (a leading `~` expanded), else `~/.aws/config`.
-pub(crate) fn resolve_path(env: &Env) -> Result<PathBuf> {
+pub(crate) fn resolve_path(env: &HostEnv) -> Result<PathBuf> {
     match env.get("AWS_CONFIG_FILE") {
         Some(path) => paths::expand_home(&path, env, "AWS_CONFIG_FILE"),
         None => paths::under_home(env, &[".aws", "config"], "the AWS config file"),
@@ -44,11 +44,11 @@ mod tests {
 
     #[test]
     fn the_config_file_is_aws_config_file_else_in_the_home_folder() {
-        let env = Env::from_pairs([("HOME", "/home/u"), ("USERPROFILE", "/home/u"), ("AWS_CONFIG_FILE", "~/c")]);
+        let env = HostEnv::from_pairs([("HOME", "/home/u"), ("USERPROFILE", "/home/u"), ("AWS_CONFIG_FILE", "~/c")]);
         assert_eq!(resolve_path(&env).unwrap(), PathBuf::from("/home/u/c"));
-        let env = Env::from_pairs([("HOME", "/home/u"), ("USERPROFILE", "/home/u")]);
+        let env = HostEnv::from_pairs([("HOME", "/home/u"), ("USERPROFILE", "/home/u")]);
         assert_eq!(resolve_path(&env).unwrap(), PathBuf::from("/home/u/.aws/config"));
-        assert!(resolve_path(&Env::from_pairs::<&str, &str>([])).is_err());
+        assert!(resolve_path(&HostEnv::from_pairs::<&str, &str>([])).is_err());
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use super::ini::SectionUpdate;
 use super::paths;
-use crate::env::Env;
+use crate::env::HostEnv;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 use crate::time::{format_rfc3339, parse_rfc3339};
@@ -57,7 +57,7 @@ impl StoredProfile {
 
 /// The file named by the request, else `AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/credentials`.
 /// A leading `~` is expanded like the AWS CLI does.
-pub fn resolve_path(explicit: Option<&str>, env: &Env) -> Result<PathBuf> {
+pub fn resolve_path(explicit: Option<&str>, env: &HostEnv) -> Result<PathBuf> {
     match explicit.map(str::to_string).or_else(|| env.get("AWS_SHARED_CREDENTIALS_FILE")) {
         Some(path) => paths::expand_home(&path, env, "the credentials file"),
         None => paths::under_home(env, &[".aws", "credentials"], "the credentials file")
@@ -245,12 +245,12 @@ mod tests {
 
     #[test]
     fn path_resolution_order() {
-        let env = Env::from_pairs([("HOME", "/home/u"), ("AWS_SHARED_CREDENTIALS_FILE", "~/alt/creds")]);
+        let env = HostEnv::from_pairs([("HOME", "/home/u"), ("AWS_SHARED_CREDENTIALS_FILE", "~/alt/creds")]);
         assert_eq!(resolve_path(Some("/x/y"), &env).unwrap(), PathBuf::from("/x/y"));
         assert_eq!(resolve_path(None, &env).unwrap(), PathBuf::from("/home/u/alt/creds"));
-        let env = Env::from_pairs([("USERPROFILE", "C:\\Users\\u")]);
+        let env = HostEnv::from_pairs([("USERPROFILE", "C:\\Users\\u")]);
         assert_eq!(resolve_path(None, &env).unwrap(), Path::new("C:\\Users\\u").join(".aws").join("credentials"));
-        let err = resolve_path(None, &Env::from_pairs::<&str, &str>([])).unwrap_err();
+        let err = resolve_path(None, &HostEnv::from_pairs::<&str, &str>([])).unwrap_err();
         assert!(err.message.contains("pass credentialsFile"), "{err}");
     }
 }

@@ -95,7 +95,7 @@ mod subject {
     fn read_profiles(dir: &Path, before: &[u8]) {
         let path = dir.join("config");
         std::fs::write(&path, before).unwrap();
-        let env = crate::env::Env::from_pairs([("AWS_CONFIG_FILE", path.display().to_string())]);
+        let env = crate::env::HostEnv::from_pairs([("AWS_CONFIG_FILE", path.display().to_string())]);
         if let Ok(selection) = crate::config_profiles::select(&env, &[]) {
             for profile in &selection.profiles {
                 let _ = profile.session.as_ref().map(|&index| selection.sessions[index].describe());

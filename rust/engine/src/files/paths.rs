@@ -5,14 +5,14 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::env::Env;
+use crate::env::HostEnv;
 use crate::error::{Error, Result};
 
 /// The user's home folder as the AWS CLI finds it (botocore's `os.path.expanduser`, Python 3.8 and
 /// later). On Windows: `USERPROFILE`, else `HOMEDRIVE` + `HOMEPATH`; Python ignores `HOME` there,
 /// so it comes last, where the AWS CLI would find no home at all (the Rust SDK reads it first).
 /// Elsewhere: `HOME`, else `USERPROFILE`.
-pub(crate) fn home_dir(env: &Env) -> Option<PathBuf> {
+pub(crate) fn home_dir(env: &HostEnv) -> Option<PathBuf> {
     if env.os() != "windows" {
         return ["HOME", "USERPROFILE"].iter().find_map(|name| env.get(name)).map(PathBuf::from);
     }
@@ -21,7 +21,7 @@ pub(crate) fn home_dir(env: &Env) -> Option<PathBuf> {
 }
 
 /// The variables [`home_dir`] reads, for an error saying none is set.
-fn home_variables(env: &Env) -> &'static str {
+fn home_variables(env: &HostEnv) -> &'static str {
     if env.os() == "windows" {
         "none of USERPROFILE, HOMEPATH (with HOMEDRIVE) and HOME is set"
     } else {
@@ -30,14 +30,14 @@ fn home_variables(env: &Env) -> &'static str {
 }
 
 /// `<home>/<parts...>`, or an error naming `what` when there is no home folder.
-pub(crate) fn under_home(env: &Env, parts: &[&str], what: &str) -> Result<PathBuf> {
+pub(crate) fn under_home(env: &HostEnv, parts: &[&str], what: &str) -> Result<PathBuf> {
     let home =
         home_dir(env).ok_or_else(|| Error::invalid_input(format!("cannot find {what}: {}", home_variables(env))))?;
     Ok(parts.iter().fold(home, |path, part| path.join(part)))
 }
 
 /// `path` with a leading `~` (alone, or before `/` or `\`) replaced by the home folder.
-pub(crate) fn expand_home(path: &str, env: &Env, what: &str) -> Result<PathBuf> {
+pub(crate) fn expand_home(path: &str, env: &HostEnv, what: &str) -> Result<PathBuf> {
     match path.strip_prefix('~') {
         Some(rest) if rest.is_empty() || rest.starts_with(['/', '\\']) => {
             let home = home_dir(env)
@@ -78,7 +78,7 @@ mod tests {
     use super::*;
 
     fn home_on(os: &str, pairs: &[(&str, &str)]) -> Option<PathBuf> {
-        home_dir(&Env::from_pairs(pairs.iter().copied()).with_os(os))
+        home_dir(&HostEnv::from_pairs(pairs.iter().copied()).with_os(os))
     }
 
     #[test]
@@ -105,7 +105,7 @@ mod tests {
     #[test]
     fn no_home_says_which_variables_were_looked_at() {
         let message = |os: &str| {
-            under_home(&Env::from_pairs([("HOMEDRIVE", "D:")]).with_os(os), &[".aws"], "the AWS config file")
+            under_home(&HostEnv::from_pairs([("HOMEDRIVE", "D:")]).with_os(os), &[".aws"], "the AWS config file")
                 .unwrap_err()
                 .to_string()
         };
@@ -121,10 +121,10 @@ mod tests {
 
     #[test]
     fn a_leading_tilde_is_the_home_folder() {
-        let env = Env::from_pairs([("HOME", "/home/u"), ("USERPROFILE", "/home/u")]);
+        let env = HostEnv::from_pairs([("HOME", "/home/u"), ("USERPROFILE", "/home/u")]);
         assert_eq!(expand_home("~/a/b", &env, "x").unwrap(), PathBuf::from("/home/u/a/b"));
         assert_eq!(expand_home("~", &env, "x").unwrap(), PathBuf::from("/home/u"));
         assert_eq!(expand_home("~other/a", &env, "x").unwrap(), PathBuf::from("~other/a"));
-        assert!(expand_home("~/a", &Env::from_pairs::<&str, &str>([]), "x").is_err());
+        assert!(expand_home("~/a", &HostEnv::from_pairs::<&str, &str>([]), "x").is_err());
     }
 }

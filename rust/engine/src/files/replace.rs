@@ -98,17 +98,9 @@ fn still_busy(error: &io::Error, waited: Duration) -> io::Error {
     )
 }
 
-/// The step on this system: `ReplaceFileW` on Windows, which keeps the replaced file's ACL and
-/// attributes; `rename` elsewhere, where an open file never stops a rename.
-pub(crate) fn system_step() -> &'static dyn ReplaceStep {
-    #[cfg(windows)]
-    return &super::replace_windows::ReplaceFile;
-    #[cfg(not(windows))]
-    return &Rename;
-}
-
+/// The step outside Windows: `rename`.
 #[cfg(not(windows))]
-struct Rename;
+pub(super) struct Rename;
 
 #[cfg(not(windows))]
 impl ReplaceStep for Rename {

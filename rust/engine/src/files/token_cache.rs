@@ -12,7 +12,7 @@ use serde_json::Value;
 use sha1::{Digest, Sha1};
 
 use super::paths;
-use crate::env::Env;
+use crate::env::HostEnv;
 use crate::error::{Error, ErrorCode, Result};
 use crate::secret::Secret;
 use crate::time::{format_rfc3339, parse_rfc3339};
@@ -41,7 +41,7 @@ pub struct CachedToken {
 }
 
 /// `~/.aws/sso/cache`.
-pub fn cache_dir(env: &Env) -> Result<PathBuf> {
+pub fn cache_dir(env: &HostEnv) -> Result<PathBuf> {
     paths::under_home(env, &[".aws", "sso", "cache"], "the SSO token cache")
 }
 
@@ -144,6 +144,22 @@ fn parse_cache_time(value: &str) -> Option<SystemTime> {
     match value.strip_suffix("UTC") {
         Some(base) => parse_rfc3339(&format!("{base}Z")),
         None => parse_rfc3339(value),
+    }
+}
+
+/// The file of the accounts and roles listed with the token of `cache_file` (see
+/// `discovery::listing`), kept beside it and removed with it.
+pub(crate) fn listing_file(cache_file: &Path) -> PathBuf {
+    let stem = cache_file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    cache_file.with_file_name(format!("{stem}.accounts.json"))
+}
+
+/// Removes the listing file beside `cache_file`; a missing file is fine.
+pub(crate) fn remove_listing_file(cache_file: &Path) -> Result<()> {
+    let path = listing_file(cache_file);
+    match std::fs::remove_file(&path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io("cannot remove", &path, &e)),
+        _ => Ok(()),
     }
 }
 

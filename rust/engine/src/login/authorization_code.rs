@@ -8,10 +8,12 @@ use base64::Engine as _;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use sha2::{Digest, Sha256};
 
-use super::{issued_token, CodeExchange, AUTHORIZATION_CODE_GRANT, SCOPE};
+use super::CodeExchange;
+use crate::clock::Clock;
 use crate::endpoint::{override_for, Service};
-use crate::env::Env;
+use crate::env::HostEnv;
 use crate::error::{Error, ErrorCode, Result};
+use crate::oidc::{AUTHORIZATION_CODE_GRANT, SCOPE};
 use crate::secret::Secret;
 use crate::service_error::ServiceFailure;
 use crate::token::SsoToken;
@@ -62,7 +64,7 @@ fn random_text(bytes: usize) -> Result<Secret> {
 
 /// The OIDC endpoint of `region`, where `/authorize` is: the standard override, else the one the
 /// SDK would call (`https://oidc.<region>.amazonaws.com`, or the region's partition's).
-pub(super) async fn oidc_endpoint(region: &str, env: &Env) -> Result<String> {
+pub(super) async fn oidc_endpoint(region: &str, env: &HostEnv) -> Result<String> {
     if let Some(url) = override_for(Service::Oidc, env)? {
         return Ok(url.trim_end_matches('/').to_string());
     }
@@ -111,6 +113,7 @@ pub(super) async fn exchange(
     login: &CodeExchange,
     code: &Secret,
     environment: &str,
+    clock: &Clock,
 ) -> Result<SsoToken, ExchangeRefused> {
     let registration = &login.registration;
     let answer = client
@@ -124,7 +127,7 @@ pub(super) async fn exchange(
         .send()
         .await;
     let output = answer.map_err(|e| refused(&ServiceFailure::from_sdk(&e), environment))?;
-    issued_token(output, &login.start_url, &login.region, registration).map_err(ExchangeRefused::Other)
+    SsoToken::issued(output, &login.start_url, &login.region, registration, clock.now()).map_err(ExchangeRefused::Other)
 }
 
 fn refused(failure: &ServiceFailure, environment: &str) -> ExchangeRefused {
@@ -193,10 +196,10 @@ mod tests {
 
     #[tokio::test]
     async fn the_endpoint_is_the_sdks_or_the_override() {
-        let none = Env::from_pairs([("HOME", "/h")]);
+        let none = HostEnv::from_pairs([("HOME", "/h")]);
         assert_eq!(oidc_endpoint("eu-west-1", &none).await.unwrap(), "https://oidc.eu-west-1.amazonaws.com");
         assert_eq!(oidc_endpoint("cn-north-1", &none).await.unwrap(), "https://oidc.cn-north-1.amazonaws.com.cn");
-        let fake = Env::from_pairs([("AWS_ENDPOINT_URL_SSO_OIDC", "http://127.0.0.1:9000/")]);
+        let fake = HostEnv::from_pairs([("AWS_ENDPOINT_URL_SSO_OIDC", "http://127.0.0.1:9000/")]);
         assert_eq!(oidc_endpoint("us-east-1", &fake).await.unwrap(), "http://127.0.0.1:9000");
     }
 }

@@ -2,7 +2,7 @@
 //! holds the session's login lock: what the user is shown, and the pending login the session keeps
 //! for `login_poll`.
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use aws_sdk_ssooidc::Client;
 
@@ -11,7 +11,7 @@ use super::device::{self, StartRefused};
 use super::registration::{self, Grants};
 use super::{callback, store_pending, CodeExchange, CodeLogin, PendingLogin, CALLBACK_PATH};
 use crate::api::{LoginPrompt, LoginStart, LoginStartRequest};
-use crate::engine::Context;
+use crate::context::Context;
 use crate::error::{Error, ErrorCode, Result};
 use crate::time::format_rfc3339;
 use crate::token::Persistence;
@@ -28,14 +28,14 @@ pub(super) async fn device(
     let (environment, region) = (&request.environment, &request.region);
     let registration =
         registration::registration(context, client, region, Grants::DeviceCode, persist.cache_file.as_deref()).await?;
-    let authorization = match device::start(client, &registration, &request.start_url, persist).await {
+    let authorization = match device::start(client, &registration, &request.start_url, persist, &context.clock).await {
         Ok(authorization) => authorization,
         Err(StartRefused::Other(error)) => return Err(error.context(format!("environment '{environment}'"))),
         Err(StartRefused::Registration) => {
             tracing::debug!(environment, "the client registration was rejected; registering again");
             registration::forget(context, region, Grants::DeviceCode)?;
             let registration = registration::registration(context, client, region, Grants::DeviceCode, None).await?;
-            device::start(client, &registration, &request.start_url, persist).await.map_err(
+            device::start(client, &registration, &request.start_url, persist, &context.clock).await.map_err(
                 |refused| match refused {
                     StartRefused::Other(error) => error,
                     StartRefused::Registration => Error::new(
@@ -106,7 +106,7 @@ pub(super) async fn authorization_code(
     Ok(LoginStart::Pending {
         prompt: LoginPrompt::AuthorizationCode { authorization_url, redirect_uri },
         flow_reason: None,
-        expires_at: format_rfc3339(SystemTime::now() + timeout),
+        expires_at: format_rfc3339(context.clock.now() + timeout),
     })
 }
 
@@ -114,7 +114,7 @@ pub(super) async fn authorization_code(
 /// it is stored: that login's listener may hold the port this one asks for. A `login_poll`
 /// serving that listener is woken, and lets it go.
 fn drop_pending_code_login(context: &Context, environment: &str) {
-    let dropped = context.sessions.with(environment, |s| {
+    let dropped = context.state.with(environment, |s| {
         let is_code_login = matches!(s.pending, Some(PendingLogin::AuthorizationCode(_)));
         if is_code_login {
             s.pending = None;
@@ -122,6 +122,6 @@ fn drop_pending_code_login(context: &Context, environment: &str) {
         is_code_login
     });
     if dropped {
-        context.sessions.notify_login_forgotten();
+        context.state.notify_login_forgotten();
     }
 }

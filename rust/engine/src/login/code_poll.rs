@@ -11,11 +11,11 @@ use tokio::sync::watch;
 
 use super::authorization_code::{self, ExchangeRefused};
 use super::callback::{self, Heard};
-use super::poll::{end_login, end_with, finish};
+use super::end::{end_login, end_with, finish};
 use super::registration::{self, Grants};
 use super::{callback_timed_out, pause_until, CodeExchange, PendingLogin};
 use crate::api::LoginPoll;
-use crate::engine::Context;
+use crate::context::Context;
 use crate::error::{Error, ErrorCode, Result};
 use crate::secret::Secret;
 
@@ -79,7 +79,7 @@ async fn exchange(context: &Context, environment: &str, login: &CodeExchange, co
         .clients
         .oidc(&login.region, &context.env)
         .map_err(|error| end_with(context, environment, &login.state, error))?;
-    match authorization_code::exchange(&client, login, code, environment).await {
+    match authorization_code::exchange(&client, login, code, environment, &context.clock).await {
         Ok(token) => finish(context, environment, &login.state, token, &login.persist).await,
         Err(ExchangeRefused::Registration(error)) => {
             let error = end_with(context, environment, &login.state, error);
@@ -97,7 +97,7 @@ async fn exchange(context: &Context, environment: &str, login: &CodeExchange, co
 
 /// The session's authorization-code login, and its listener unless another poll serves it.
 fn take_listener(context: &Context, environment: &str) -> Option<(CodeExchange, Option<std::net::TcpListener>)> {
-    context.sessions.with(environment, |s| match &mut s.pending {
+    context.state.with(environment, |s| match &mut s.pending {
         Some(PendingLogin::AuthorizationCode(login)) => Some((login.exchange.clone(), login.listener.take())),
         _ => None,
     })
@@ -111,7 +111,7 @@ fn give_back(context: &Context, environment: &str, state: &Secret, listener: Tcp
         return;
     };
     let mut listener = Some(listener);
-    context.sessions.with(environment, |s| {
+    context.state.with(environment, |s| {
         if let Some(PendingLogin::AuthorizationCode(login)) = &mut s.pending {
             if &login.exchange.state == state && login.listener.is_none() {
                 login.listener = listener.take();

@@ -5,8 +5,10 @@ use std::time::{Duration, Instant, SystemTime};
 
 use aws_sdk_ssooidc::Client;
 
-use super::{issued_token, DeviceLogin, DEVICE_CODE_GRANT};
+use super::DeviceLogin;
+use crate::clock::Clock;
 use crate::error::{Error, ErrorCode, Result};
+use crate::oidc::DEVICE_CODE_GRANT;
 use crate::secret::Secret;
 use crate::service_error::ServiceFailure;
 use crate::token::{Persistence, Registration, SsoToken};
@@ -44,6 +46,7 @@ pub(super) async fn start(
     registration: &Registration,
     start_url: &str,
     persist: &Persistence,
+    clock: &Clock,
 ) -> std::result::Result<DeviceAuthorization, StartRefused> {
     let output = client
         .start_device_authorization()
@@ -87,12 +90,17 @@ pub(super) async fn start(
         user_code,
         verification_uri,
         verification_uri_complete,
-        expires_at: SystemTime::now() + lifetime,
+        expires_at: clock.now() + lifetime,
     })
 }
 
 /// One CreateToken call for a pending device login.
-pub(super) async fn poll(client: &Client, pending: &DeviceLogin, environment: &str) -> Result<PollOutcome> {
+pub(super) async fn poll(
+    client: &Client,
+    pending: &DeviceLogin,
+    environment: &str,
+    clock: &Clock,
+) -> Result<PollOutcome> {
     let registration = &pending.registration;
     let answer = client
         .create_token()
@@ -124,6 +132,6 @@ pub(super) async fn poll(client: &Client, pending: &DeviceLogin, environment: &s
             };
         }
     };
-    let token = issued_token(output, &pending.start_url, &pending.region, registration)?;
+    let token = SsoToken::issued(output, &pending.start_url, &pending.region, registration, clock.now())?;
     Ok(PollOutcome::Token(token))
 }

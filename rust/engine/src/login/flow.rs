@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use crate::api::LoginStartRequest;
-use crate::env::Env;
+use crate::env::HostEnv;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Flow {
@@ -28,7 +28,7 @@ pub(crate) const POWERSHELL_REMOTING: &str = "SSOCREDS_POWERSHELL_REMOTING";
 /// Files that exist inside a container: Docker's and Podman's.
 const CONTAINER_FILES: [&str; 2] = ["/.dockerenv", "/run/.containerenv"];
 
-pub(super) fn choose(request: &LoginStartRequest, env: &Env) -> Choice {
+pub(super) fn choose(request: &LoginStartRequest, env: &HostEnv) -> Choice {
     match request.use_device_code {
         Some(true) => Choice { flow: Flow::DeviceCode, reason: None },
         Some(false) => Choice { flow: Flow::AuthorizationCode, reason: None },
@@ -46,7 +46,7 @@ pub(super) fn choose(request: &LoginStartRequest, env: &Env) -> Choice {
 /// will be opened, or the one the user has runs on another machine (PowerShell remoting, SSH,
 /// including Windows' OpenSSH server, which sets the same variables) or outside this container,
 /// or there is no desktop for one here.
-fn no_loopback_browser(no_browser: bool, env: &Env) -> Option<String> {
+fn no_loopback_browser(no_browser: bool, env: &HostEnv) -> Option<String> {
     if no_browser {
         return Some("noBrowser: no browser is opened on this machine, so the login is approved on any device".into());
     }
@@ -76,7 +76,7 @@ fn no_loopback_browser(no_browser: bool, env: &Env) -> Option<String> {
 }
 
 /// What shows that this process runs in a container, if anything does.
-fn container_marker(env: &Env) -> Option<String> {
+fn container_marker(env: &HostEnv) -> Option<String> {
     if let Some(file) = CONTAINER_FILES.into_iter().find(|f| env.file_exists(Path::new(f))) {
         return Some(format!("{file} exists"));
     }
@@ -87,22 +87,22 @@ fn container_marker(env: &Env) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn choice(env: Env, use_device_code: Option<bool>, no_browser: bool) -> Choice {
+    fn choice(env: HostEnv, use_device_code: Option<bool>, no_browser: bool) -> Choice {
         let request = LoginStartRequest { use_device_code, no_browser, ..Default::default() };
         choose(&request, &env)
     }
 
-    fn linux_desktop() -> Env {
-        Env::from_pairs([("DISPLAY", ":0")]).with_os("linux")
+    fn linux_desktop() -> HostEnv {
+        HostEnv::from_pairs([("DISPLAY", ":0")]).with_os("linux")
     }
 
     #[test]
     fn a_desktop_gets_the_authorization_code() {
         assert_eq!(choice(linux_desktop(), None, false), Choice { flow: Flow::AuthorizationCode, reason: None });
-        let wayland = Env::from_pairs([("WAYLAND_DISPLAY", "wayland-0")]).with_os("freebsd");
+        let wayland = HostEnv::from_pairs([("WAYLAND_DISPLAY", "wayland-0")]).with_os("freebsd");
         assert_eq!(choice(wayland, None, false).flow, Flow::AuthorizationCode);
         for os in ["windows", "macos"] {
-            let desktop = Env::from_pairs([("HOME", "/h")]).with_os(os);
+            let desktop = HostEnv::from_pairs([("HOME", "/h")]).with_os(os);
             assert_eq!(choice(desktop, None, false).flow, Flow::AuthorizationCode, "{os} needs no DISPLAY");
         }
     }
@@ -110,21 +110,33 @@ mod tests {
     #[test]
     fn each_rule_picks_the_device_code_and_says_why() {
         let cases = [
-            (Env::from_pairs([("HOME", "/h")]).with_os("linux"), false, "no DISPLAY or WAYLAND_DISPLAY"),
+            (HostEnv::from_pairs([("HOME", "/h")]).with_os("linux"), false, "no DISPLAY or WAYLAND_DISPLAY"),
             (linux_desktop(), true, "noBrowser"),
-            (Env::from_pairs([("SSH_CONNECTION", "10.0.0.1 5 10.0.0.2 22")]).with_os("macos"), false, "SSH_CONNECTION"),
-            (Env::from_pairs([("SSH_TTY", "/dev/pts/1"), ("DISPLAY", ":0")]).with_os("linux"), false, "SSH_TTY"),
             (
-                Env::from_pairs([("SSH_CLIENT", "10.0.0.1 5 22"), ("SSH_CONNECTION", "10.0.0.1 5 10.0.0.2 22")])
+                HostEnv::from_pairs([("SSH_CONNECTION", "10.0.0.1 5 10.0.0.2 22")]).with_os("macos"),
+                false,
+                "SSH_CONNECTION",
+            ),
+            (HostEnv::from_pairs([("SSH_TTY", "/dev/pts/1"), ("DISPLAY", ":0")]).with_os("linux"), false, "SSH_TTY"),
+            (
+                HostEnv::from_pairs([("SSH_CLIENT", "10.0.0.1 5 22"), ("SSH_CONNECTION", "10.0.0.1 5 10.0.0.2 22")])
                     .with_os("windows"),
                 false,
                 "SSH_CONNECTION",
             ),
-            (Env::from_pairs([(POWERSHELL_REMOTING, "1")]).with_os("windows"), false, "a PowerShell remoting session"),
+            (
+                HostEnv::from_pairs([(POWERSHELL_REMOTING, "1")]).with_os("windows"),
+                false,
+                "a PowerShell remoting session",
+            ),
             (linux_desktop().with_files(["/.dockerenv"]), false, "/.dockerenv exists"),
             (linux_desktop().with_files(["/run/.containerenv"]), false, "/run/.containerenv exists"),
-            (Env::from_pairs([("container", "podman"), ("DISPLAY", ":0")]).with_os("linux"), false, "container is set"),
-            (Env::from_pairs([("KUBERNETES_SERVICE_HOST", "10.96.0.1")]).with_os("windows"), false, "KUBERNETES"),
+            (
+                HostEnv::from_pairs([("container", "podman"), ("DISPLAY", ":0")]).with_os("linux"),
+                false,
+                "container is set",
+            ),
+            (HostEnv::from_pairs([("KUBERNETES_SERVICE_HOST", "10.96.0.1")]).with_os("windows"), false, "KUBERNETES"),
         ];
         for (env, no_browser, why) in cases {
             let chosen = choice(env, None, no_browser);
@@ -136,7 +148,7 @@ mod tests {
 
     #[test]
     fn an_explicit_choice_wins_and_has_no_reason() {
-        let headless = Env::from_pairs([("SSH_TTY", "/dev/pts/1")]).with_os("linux").with_files(["/.dockerenv"]);
+        let headless = HostEnv::from_pairs([("SSH_TTY", "/dev/pts/1")]).with_os("linux").with_files(["/.dockerenv"]);
         assert_eq!(choice(headless, Some(false), true), Choice { flow: Flow::AuthorizationCode, reason: None });
         assert_eq!(choice(linux_desktop(), Some(true), false), Choice { flow: Flow::DeviceCode, reason: None });
     }

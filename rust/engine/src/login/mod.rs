@@ -10,102 +10,34 @@ mod begin;
 mod callback;
 mod code_poll;
 mod device;
+mod end;
 mod flow;
 mod other_process;
 mod poll;
 mod registration;
+pub(crate) mod state;
 
-use std::path::PathBuf;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use aws_sdk_ssooidc::operation::create_token::CreateTokenOutput;
 use tokio::sync::watch;
 
 pub(crate) use poll::poll;
+pub(crate) use state::{CodeExchange, CodeLogin, DeviceLogin, PendingLogin, WaitingLogin};
 
 use crate::api::{EnvironmentRequest, LoginCancelled, LoginStart, LoginStartRequest};
-use crate::engine::Context;
+use crate::context::Context;
 use crate::error::{Error, ErrorCode, Result};
-use crate::secret::Secret;
 use crate::time::format_rfc3339;
-use crate::token::{self, Persistence, Registration, SsoToken, REUSE_MARGIN};
+use crate::token::{self, Persistence, TOKEN_LEFT_TO_REUSE};
 use crate::validate;
 use flow::Flow;
 
-/// The one scope this tool asks for: the SSO portal's accounts and roles.
-pub(crate) const SCOPE: &str = "sso:account:access";
-pub(crate) const REFRESH_TOKEN_GRANT: &str = "refresh_token";
-const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
-const AUTHORIZATION_CODE_GRANT: &str = "authorization_code";
 /// Where the browser comes back to after an authorization-code login, as the AWS CLI has it.
 const CALLBACK_PATH: &str = "/oauth/callback";
 /// How long an authorization-code login waits for the browser by default (the AWS CLI's wait),
 /// and at most.
 const DEFAULT_CALLBACK_TIMEOUT: Duration = Duration::from_secs(600);
 const MAX_CALLBACK_TIMEOUT: Duration = Duration::from_secs(3600);
-
-/// A login waiting for the user's approval.
-#[derive(Debug)]
-pub(crate) enum PendingLogin {
-    Device(DeviceLogin),
-    AuthorizationCode(CodeLogin),
-}
-
-impl PendingLogin {
-    /// What tells this login from every other: its device code, or its state.
-    pub(crate) fn key(&self) -> &Secret {
-        match self {
-            PendingLogin::Device(login) => &login.device_code,
-            PendingLogin::AuthorizationCode(login) => &login.exchange.state,
-        }
-    }
-}
-
-/// A device authorization waiting for the user's approval.
-#[derive(Clone, Debug)]
-pub(crate) struct DeviceLogin {
-    pub registration: Registration,
-    pub device_code: Secret,
-    pub start_url: String,
-    pub region: String,
-    pub interval: Duration,
-    pub next_poll: Instant,
-    pub expires: Instant,
-    pub persist: Persistence,
-}
-
-/// An authorization-code login waiting for the browser to come back to its listener.
-#[derive(Debug)]
-pub(crate) struct CodeLogin {
-    pub exchange: CodeExchange,
-    /// Listens on 127.0.0.1 for the browser; `None` while a `login_poll` serves it. Dropped (so
-    /// the port is free) when the login ends, however it ends.
-    pub listener: Option<std::net::TcpListener>,
-}
-
-/// What the exchange of an authorization code needs.
-#[derive(Clone, Debug)]
-pub(crate) struct CodeExchange {
-    pub registration: Registration,
-    pub start_url: String,
-    pub region: String,
-    /// `http://127.0.0.1:<port>/oauth/callback`, sent with the authorization and the exchange.
-    pub redirect_uri: String,
-    pub state: Secret,
-    pub verifier: Secret,
-    pub expires: Instant,
-    pub timeout: Duration,
-    pub persist: Persistence,
-}
-
-/// Another process is running the login for this session; this one waits for its token.
-#[derive(Clone, Debug)]
-pub(crate) struct WaitingLogin {
-    pub since: Instant,
-    pub start_url: String,
-    pub cache_file: PathBuf,
-    pub persist: Persistence,
-}
 
 /// `login_start`.
 pub(crate) async fn start(context: &Context, request: LoginStartRequest) -> Result<LoginStart> {
@@ -117,7 +49,7 @@ pub(crate) async fn start(context: &Context, request: LoginStartRequest) -> Resu
     let client = context.clients.oidc(&request.region, &context.env)?;
     let persist = token::persistence(&context.env, environment, request.no_token_file, request.write_sso_session)?;
     // A `login_cancel` (or `logout`) from now on leaves nothing of this start behind.
-    let generation = context.sessions.with(environment, |s| s.generation);
+    let generation = context.state.with(environment, |s| s.generation);
     if !request.force_login {
         if let Some(done) = reuse(context, environment, &request.start_url, &persist).await? {
             return Ok(done);
@@ -131,7 +63,7 @@ pub(crate) async fn start(context: &Context, request: LoginStartRequest) -> Resu
                 cache_file: cache_file.clone(),
                 persist: persist.clone(),
             };
-            let current = context.sessions.with(environment, |s| {
+            let current = context.state.with(environment, |s| {
                 let current = s.generation == generation;
                 if current {
                     s.waiting = Some(waiting);
@@ -195,8 +127,8 @@ fn flow_options(request: &LoginStartRequest) -> Result<Duration> {
 pub(crate) fn cancel(context: &Context, request: EnvironmentRequest) -> Result<LoginCancelled> {
     let environment = request.environment;
     validate::profile_name(&environment, "environment")?;
-    let cancelled = context.sessions.with(&environment, |s| s.forget_login());
-    context.sessions.notify_login_forgotten();
+    let cancelled = context.state.with(&environment, |s| s.forget_login());
+    context.state.notify_login_forgotten();
     if cancelled {
         tracing::info!(environment, "login cancelled");
     }
@@ -211,7 +143,7 @@ async fn reuse(
     persist: &Persistence,
 ) -> Result<Option<LoginStart>> {
     match token::usable(context, environment, persist.cache_file.as_deref(), Some(start_url)).await {
-        Ok(token) if token.valid_at(context.clock.now(), REUSE_MARGIN) => {
+        Ok(token) if token.valid_at(context.clock.now(), TOKEN_LEFT_TO_REUSE) => {
             tracing::debug!(environment, "reusing the stored SSO token");
             if let Some(config) = &persist.sso_session_config {
                 token::write_sso_session(environment, &token, config).await?;
@@ -226,7 +158,7 @@ async fn reuse(
 
 /// Keeps `pending` as the session's login, unless a cancel came since `generation`.
 fn store_pending(context: &Context, environment: &str, generation: u64, pending: PendingLogin) -> Result<()> {
-    let current = context.sessions.with(environment, |s| {
+    let current = context.state.with(environment, |s| {
         let current = s.generation == generation;
         if current {
             s.pending = Some(pending);
@@ -238,26 +170,6 @@ fn store_pending(context: &Context, environment: &str, generation: u64, pending:
     } else {
         Err(login_cancelled(environment))
     }
-}
-
-/// The token a CreateToken call issued, for `start_url`, renewable with `registration`.
-fn issued_token(
-    output: CreateTokenOutput,
-    start_url: &str,
-    region: &str,
-    registration: &Registration,
-) -> Result<SsoToken> {
-    let access_token = output
-        .access_token
-        .ok_or_else(|| Error::new(ErrorCode::ServiceError, "CreateToken returned no access token"))?;
-    Ok(SsoToken {
-        access_token: Secret::new(access_token),
-        expires_at: SystemTime::now() + Duration::from_secs(output.expires_in.max(0) as u64),
-        start_url: start_url.to_string(),
-        region: region.to_string(),
-        refresh_token: output.refresh_token.map(Secret::new),
-        registration: Some(registration.clone()),
-    })
 }
 
 /// What a `login_start` or `login_poll` answers when `login_cancel` (or `logout`) ended its login.
@@ -297,6 +209,8 @@ async fn pause_until(until: Instant, forgotten: &mut watch::Receiver<u64>) -> bo
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::secret::Secret;
+    use crate::token::Registration;
 
     #[test]
     fn debug_output_of_a_pending_login_shows_no_secret() {
@@ -304,7 +218,7 @@ mod tests {
             region: "us-east-1".into(),
             client_id: "client".into(),
             client_secret: Secret::new("CLIENT-SECRET"),
-            expires_at: SystemTime::now(),
+            expires_at: std::time::UNIX_EPOCH,
         };
         let exchange = CodeExchange {
             registration,

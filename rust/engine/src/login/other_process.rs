@@ -10,11 +10,11 @@ use tokio::sync::watch;
 
 use super::{login_cancelled, pause_until, WaitingLogin};
 use crate::api::LoginPoll;
-use crate::engine::Context;
+use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::files::{create_private_dir, lock_path, FileLock};
 use crate::time::format_rfc3339;
-use crate::token::{self, REUSE_MARGIN};
+use crate::token::{self, TOKEN_LEFT_TO_REUSE};
 
 /// How long a process waits for another process's device login before giving up.
 const WAIT_LIMIT: Duration = Duration::from_secs(15 * 60);
@@ -24,14 +24,14 @@ const CHECK_EVERY: Duration = Duration::from_millis(250);
 /// Takes the session's login lock without waiting; false when another process holds it.
 /// Fails with `LoginRequired` when the login was cancelled since `generation`.
 pub(super) fn take_lock(context: &Context, environment: &str, cache_file: &Path, generation: u64) -> Result<bool> {
-    if context.sessions.with(environment, |s| s.login_lock.is_some()) {
+    if context.state.with(environment, |s| s.login_lock.is_some()) {
         return Ok(true);
     }
     if let Some(folder) = cache_file.parent() {
         create_private_dir(folder).map_err(|e| Error::io("cannot create", folder, &e))?;
     }
     let Some(lock) = FileLock::try_acquire(&lock_path(cache_file))? else { return Ok(false) };
-    let current = context.sessions.with(environment, |s| {
+    let current = context.state.with(environment, |s| {
         let current = s.generation == generation;
         if current {
             s.login_lock = Some(lock);
@@ -49,7 +49,7 @@ pub(super) fn take_lock(context: &Context, environment: &str, cache_file: &Path,
 /// Releases the login lock this process holds, unless a cancel already did (and a new login may
 /// hold it now).
 pub(super) fn release_lock(context: &Context, environment: &str, generation: u64) {
-    context.sessions.with(environment, |s| {
+    context.state.with(environment, |s| {
         if s.generation == generation {
             s.login_lock = None;
         }
@@ -67,14 +67,14 @@ pub(super) async fn wait(
     forgotten: &mut watch::Receiver<u64>,
 ) -> Result<LoginPoll> {
     let stop_waiting = || {
-        context.sessions.with(environment, |s| {
+        context.state.with(environment, |s| {
             if s.generation == generation {
                 s.waiting = None;
             }
         })
     };
     loop {
-        if context.sessions.with(environment, |s| s.generation != generation) {
+        if context.state.with(environment, |s| s.generation != generation) {
             return Err(login_cancelled(environment));
         }
         if let Some(done) = finished(context, environment, &waiting).await? {
@@ -111,7 +111,7 @@ pub(super) async fn wait(
 /// The other process's token, once it is in the cache file.
 async fn finished(context: &Context, environment: &str, waiting: &WaitingLogin) -> Result<Option<LoginPoll>> {
     let token = token::stored(context, environment, Some(&waiting.cache_file))?
-        .filter(|t| t.start_url == waiting.start_url && t.valid_at(context.clock.now(), REUSE_MARGIN));
+        .filter(|t| t.start_url == waiting.start_url && t.valid_at(context.clock.now(), TOKEN_LEFT_TO_REUSE));
     let Some(token) = token else { return Ok(None) };
     if let Some(config) = &waiting.persist.sso_session_config {
         token::write_sso_session(environment, &token, config).await?;

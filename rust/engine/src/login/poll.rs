@@ -8,14 +8,12 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 use super::device::{self, PollOutcome};
+use super::end::{end_login, end_with, finish};
 use super::{code_expired, code_poll, login_cancelled, other_process, pause_until, DeviceLogin, PendingLogin};
 use crate::api::{LoginPoll, LoginPollRequest};
-use crate::engine::Context;
+use crate::context::Context;
 use crate::error::{Error, ErrorCode, Result};
-use crate::secret::Secret;
-use crate::session::Session;
 use crate::time::format_rfc3339;
-use crate::token::{self, Persistence, SsoToken};
 use crate::validate;
 
 /// RFC 8628: after slow_down the client must add 5 seconds to its polling interval.
@@ -38,13 +36,13 @@ pub(crate) async fn poll(context: &Context, request: LoginPollRequest) -> Result
     let wait = request.wait_ms.map_or(DEFAULT_WAIT, Duration::from_millis).min(MAX_WAIT);
     let deadline = Instant::now() + wait;
     // Subscribed before the session is read, so that no `login_cancel` goes unnoticed.
-    let mut forgotten = context.sessions.forgotten_logins();
+    let mut forgotten = context.state.forgotten_logins();
     loop {
-        let (waiting, generation) = context.sessions.with(environment, |s| (s.waiting.clone(), s.generation));
+        let (waiting, generation) = context.state.with(environment, |s| (s.waiting.clone(), s.generation));
         if let Some(waiting) = waiting {
             return other_process::wait(context, environment, waiting, deadline, generation, &mut forgotten).await;
         }
-        let current = context.sessions.with(environment, |s| match &s.pending {
+        let current = context.state.with(environment, |s| match &s.pending {
             None => Current::None,
             Some(PendingLogin::Device(login)) => Current::Device(Box::new(login.clone())),
             Some(PendingLogin::AuthorizationCode(_)) => Current::AuthorizationCode,
@@ -63,7 +61,7 @@ pub(crate) async fn poll(context: &Context, request: LoginPollRequest) -> Result
 /// With no login in progress: the token this process holds, if it is valid.
 fn token_or_none(context: &Context, environment: &str) -> Result<LoginPoll> {
     let now = context.clock.now();
-    match context.sessions.with(environment, |s| s.token.clone()).filter(|t| t.valid_at(now, Duration::ZERO)) {
+    match context.state.with(environment, |s| s.token.clone()).filter(|t| t.valid_at(now, Duration::ZERO)) {
         Some(token) => Ok(LoginPoll::LoggedIn { expires_at: format_rfc3339(token.expires_at) }),
         None => Err(Error::login_required(environment, "no login is in progress (call login_start first)")),
     }
@@ -89,7 +87,7 @@ async fn device_step(
         return Ok(timed_out.then_some(LoginPoll::Pending));
     }
     let client = context.clients.oidc(&pending.region, &context.env)?;
-    let outcome = device::poll(&client, &pending, environment).await;
+    let outcome = device::poll(&client, &pending, environment, &context.clock).await;
     if let Some(done) = settle(context, environment, &pending, outcome).await? {
         return Ok(Some(done));
     }
@@ -110,7 +108,7 @@ async fn settle(
             finish(context, environment, &pending.device_code, token, &pending.persist).await.map(Some)
         }
         Ok(outcome) => {
-            context.sessions.with(environment, |s| {
+            context.state.with(environment, |s| {
                 if let Some(PendingLogin::Device(p)) = s.pending.as_mut().filter(|p| p.key() == &pending.device_code) {
                     if matches!(outcome, PollOutcome::SlowDown) {
                         p.interval += SLOW_DOWN_STEP;
@@ -127,7 +125,7 @@ async fn settle(
             if final_ {
                 return Err(end_with(context, environment, &pending.device_code, error));
             }
-            let same = context.sessions.with(environment, |s| match s.pending.as_mut() {
+            let same = context.state.with(environment, |s| match s.pending.as_mut() {
                 Some(PendingLogin::Device(p)) if p.device_code == pending.device_code => {
                     p.next_poll = Instant::now() + p.interval;
                     true
@@ -137,58 +135,4 @@ async fn settle(
             Err(if same { error } else { login_cancelled(environment) })
         }
     }
-}
-
-/// The login with `key` was approved: its token is stored (the cache file first, so processes
-/// waiting for it find it, then the lock is released). Claimed only while it is still the
-/// session's login: a cancel made meanwhile wins, and the token is dropped.
-pub(super) async fn finish(
-    context: &Context,
-    environment: &str,
-    key: &Secret,
-    token: SsoToken,
-    persist: &Persistence,
-) -> Result<LoginPoll> {
-    let Some(lock) = context.sessions.with(environment, |s| {
-        is_same(s, key).then(|| {
-            s.pending = None;
-            s.rejected = None;
-            s.login_lock.take()
-        })
-    }) else {
-        return Err(login_cancelled(environment));
-    };
-    let expires_at = format_rfc3339(token.expires_at);
-    tracing::info!(environment, expires_at, "logged in");
-    let remembered = token::remember(context, environment, token, persist).await;
-    drop(lock);
-    remembered?;
-    Ok(LoginPoll::LoggedIn { expires_at })
-}
-
-/// Ends the login with `key` for good with `error`, if it is still the session's; otherwise the
-/// login was cancelled (or replaced), and that is the answer.
-pub(super) fn end_with(context: &Context, environment: &str, key: &Secret, error: Error) -> Error {
-    if end_login(context, environment, key) {
-        error
-    } else {
-        login_cancelled(environment)
-    }
-}
-
-/// Forgets the login with `key` (closing its listener, if it has one) and lets other processes
-/// log in, if it is still the session's. True when it was.
-pub(super) fn end_login(context: &Context, environment: &str, key: &Secret) -> bool {
-    context.sessions.with(environment, |s| {
-        let same = is_same(s, key);
-        if same {
-            s.pending = None;
-            s.login_lock = None;
-        }
-        same
-    })
-}
-
-fn is_same(session: &Session, key: &Secret) -> bool {
-    session.pending.as_ref().is_some_and(|p| p.key() == key)
 }

@@ -2,7 +2,7 @@
 //! client registered for the device-code grant, an authorization-code login one registered for
 //! that grant, its loopback redirect URI and the start URL as issuer. A registration belongs to the
 //! service that issued it, so one is kept per region, OIDC endpoint and flow, in memory, and reused
-//! while it outlives a whole login by [`REUSE_MARGIN`].
+//! while it outlives a whole login by [`REGISTRATION_LEFT_AFTER_LOGIN`].
 //!
 //! The session's cache file (the AWS CLI's format) also holds the registration of its token, but
 //! not the grants it was made for: it is reused for a device-code login only (a client made for
@@ -14,16 +14,17 @@ use std::time::Duration;
 
 use aws_sdk_ssooidc::Client;
 
-use super::{AUTHORIZATION_CODE_GRANT, CALLBACK_PATH, DEVICE_CODE_GRANT, REFRESH_TOKEN_GRANT, SCOPE};
+use super::CALLBACK_PATH;
+use crate::context::Context;
 use crate::endpoint::{override_for, Service};
-use crate::engine::Context;
 use crate::error::{Error, ErrorCode, Result};
+use crate::oidc::{AUTHORIZATION_CODE_GRANT, DEVICE_CODE_GRANT, REFRESH_TOKEN_GRANT, SCOPE};
 use crate::secret::Secret;
 use crate::service_error::ServiceFailure;
 use crate::token::{cached_registration, Registration};
 
 /// A registration is reused while it outlives a whole login by this much.
-const REUSE_MARGIN: Duration = Duration::from_secs(60 * 60);
+const REGISTRATION_LEFT_AFTER_LOGIN: Duration = Duration::from_secs(60 * 60);
 const CLIENT_NAME: &str = "Set-AwsCliSsoCredentials";
 
 /// What a registration is for.
@@ -51,23 +52,23 @@ pub(super) async fn registration(
 ) -> Result<Registration> {
     let key = key(context, region, grants)?;
     let now = context.clock.now();
-    if let Some(registration) = context.sessions.registration(&key, now, REUSE_MARGIN) {
+    if let Some(registration) = context.state.registration(&key, now, REGISTRATION_LEFT_AFTER_LOGIN) {
         return Ok(registration);
     }
     if let Grants::DeviceCode = grants {
-        if let Some(registration) = cached_registration(cache_file, region, now, REUSE_MARGIN) {
-            context.sessions.store_registration(&key, registration.clone());
+        if let Some(registration) = cached_registration(cache_file, region, now, REGISTRATION_LEFT_AFTER_LOGIN) {
+            context.state.store_registration(&key, registration.clone());
             return Ok(registration);
         }
     }
     let registration = register(client, region, grants).await?;
-    context.sessions.store_registration(&key, registration.clone());
+    context.state.store_registration(&key, registration.clone());
     Ok(registration)
 }
 
 /// The service refused the registration: the next login of that flow registers again.
 pub(super) fn forget(context: &Context, region: &str, grants: Grants<'_>) -> Result<()> {
-    context.sessions.forget_registration(&key(context, region, grants)?);
+    context.state.forget_registration(&key(context, region, grants)?);
     Ok(())
 }
 

@@ -22,15 +22,16 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_runtime_api::http::Headers;
 use aws_smithy_types::date_time::{DateTime, Format};
 
-use super::memory::RateMemory;
 use super::pacer::{Answer, Change, Pacer, Sent, Start, Ticket, Turn};
+use super::rate_file::RateFile;
 use super::{
     CONNECT_TIMEOUT, INITIAL_BACKOFF, MAX_BACKOFF, MEMORY_CHANGE, MEMORY_WRITE_EVERY, OIDC_MAX_ATTEMPTS,
     OPERATION_ATTEMPT_TIMEOUT, PORTAL_ATTEMPT_TIMEOUT, PORTAL_MAX_ATTEMPTS, PORTAL_REQUEST_TIMEOUT,
 };
+use crate::clock::Clock;
 use crate::concurrency::lock;
 use crate::endpoint::{override_for, Service};
-use crate::env::Env;
+use crate::env::HostEnv;
 use crate::error::{Error, Result};
 
 type Key = (String, Option<String>);
@@ -44,7 +45,7 @@ pub struct Clients {
 }
 
 impl Clients {
-    pub fn oidc(&self, region: &str, env: &Env) -> Result<aws_sdk_ssooidc::Client> {
+    pub fn oidc(&self, region: &str, env: &HostEnv) -> Result<aws_sdk_ssooidc::Client> {
         let endpoint = override_for(Service::Oidc, env)?;
         let proxy = proxy_config(endpoint.as_deref(), env, "SSOCREDS_SYSTEM_PROXY_SSO_OIDC")?;
         let key = (region.to_string(), endpoint.clone());
@@ -53,19 +54,26 @@ impl Clients {
 
     /// The portal client of `region` and the endpoint `env` names. One pacer per client: what the
     /// service grants is learnt per endpoint, and remembered beside the session's token cache file;
-    /// a session without one (`noTokenFile`) writes nothing to disk for it either.
-    pub fn portal(&self, region: &str, env: &Env, token_cache_file: Option<&Path>) -> Result<aws_sdk_sso::Client> {
+    /// a session without one (`noTokenFile`) writes nothing to disk for it either. When a rate was
+    /// learnt (and whether a Retry-After date has passed) is read on `clock`.
+    pub(crate) fn portal(
+        &self,
+        region: &str,
+        env: &HostEnv,
+        clock: &Clock,
+        token_cache_file: Option<&Path>,
+    ) -> Result<aws_sdk_sso::Client> {
         let endpoint = override_for(Service::Portal, env)?;
         let proxy = proxy_config(endpoint.as_deref(), env, "SSOCREDS_SYSTEM_PROXY_SSO")?;
-        let memory_dir = token_cache_file.and_then(Path::parent).map(Path::to_path_buf);
-        let key = (region.to_string(), endpoint.clone(), memory_dir.clone());
+        let rate_file_dir = token_cache_file.and_then(Path::parent).map(Path::to_path_buf);
+        let key = (region.to_string(), endpoint.clone(), rate_file_dir.clone());
         let mut cache = lock(&self.portal);
         Ok(cache
             .entry(key)
             .or_insert_with(|| {
                 let host = endpoint_host(region, endpoint.as_deref());
-                let memory = memory_dir.as_deref().map(|dir| RateMemory::new(dir, &host));
-                build_portal(region, endpoint, memory, proxy)
+                let rate_file = rate_file_dir.as_deref().map(|dir| RateFile::new(dir, &host));
+                build_portal(region, endpoint, rate_file, proxy, clock.clone())
             })
             .clone())
     }
@@ -79,9 +87,9 @@ fn endpoint_host(region: &str, endpoint: Option<&str>) -> String {
     authority.rsplit('@').next().unwrap_or_default().to_ascii_lowercase()
 }
 
-/// Where the requests to `endpoint` (None: AWS) go: through the proxy [`Env::proxy`] names, else
+/// Where the requests to `endpoint` (None: AWS) go: through the proxy [`HostEnv::proxy`] names, else
 /// straight. A client keeps the proxy it was built with for the life of the engine.
-fn proxy_config(endpoint: Option<&str>, env: &Env, system_entry: &str) -> Result<ProxyConfig> {
+fn proxy_config(endpoint: Option<&str>, env: &HostEnv, system_entry: &str) -> Result<ProxyConfig> {
     let https = !endpoint.is_some_and(|url| url.to_ascii_lowercase().starts_with("http://"));
     let Some(proxy) = env.proxy(https, system_entry) else { return Ok(ProxyConfig::disabled()) };
     // The URL is not logged nor put in the error: it may hold the proxy's password.
@@ -115,10 +123,11 @@ fn build_oidc(region: &str, endpoint: Option<String>, proxy: ProxyConfig) -> aws
 fn build_portal(
     region: &str,
     endpoint: Option<String>,
-    memory: Option<RateMemory>,
+    rate_file: Option<RateFile>,
     proxy: ProxyConfig,
+    clock: Clock,
 ) -> aws_sdk_sso::Client {
-    let start = memory.as_ref().and_then(|m| m.recall(SystemTime::now()));
+    let start = rate_file.as_ref().and_then(|m| m.recall(clock.now()));
     if let Some(start) = start {
         tracing::debug!(rate = start.rate, throttled = start.throttled, "starting from the portal rate learnt before");
     }
@@ -130,7 +139,7 @@ fn build_portal(
     let mut config = aws_sdk_sso::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(region.to_string()))
-        .http_client(paced_https_client(Arc::new(Paced::new(start.unwrap_or_default(), memory)), proxy))
+        .http_client(paced_https_client(Arc::new(Paced::new(start.unwrap_or_default(), rate_file, clock)), proxy))
         .retry_config(portal_retries())
         .retry_partition(portal_retry_partition(partition))
         .timeout_config(timeouts);
@@ -164,11 +173,14 @@ fn portal_retry_partition(name: String) -> RetryPartition {
 #[derive(Debug)]
 struct Paced {
     pacer: Mutex<Pacer>,
-    memory: Option<RateMemory>,
+    rate_file: Option<RateFile>,
     saved: Mutex<Saved>,
+    /// The wall clock (Retry-After dates, when a rate was learnt); the pacer's turns are on
+    /// `Instant`, monotonic, which no clock change can make jump.
+    clock: Clock,
 }
 
-/// What was last written to (or read from) the memory.
+/// What was last written to (or read from) the rate file.
 #[derive(Debug)]
 struct Saved {
     learned: Start,
@@ -177,11 +189,12 @@ struct Saved {
 }
 
 impl Paced {
-    fn new(start: Start, memory: Option<RateMemory>) -> Paced {
+    fn new(start: Start, rate_file: Option<RateFile>, clock: Clock) -> Paced {
         Paced {
             pacer: Mutex::new(Pacer::new(start)),
-            memory,
+            rate_file,
             saved: Mutex::new(Saved { learned: start, at: None, writing: false }),
+            clock,
         }
     }
 
@@ -220,7 +233,7 @@ impl Paced {
         };
         let outcome = match &answer {
             Ok(response) if response.status().as_u16() == 429 => {
-                Answer::Throttled { retry_after: retry_after(response.headers(), SystemTime::now()) }
+                Answer::Throttled { retry_after: retry_after(response.headers(), self.clock.now()) }
             }
             Ok(_) => Answer::Accepted,
             Err(_) => Answer::Unknown,
@@ -249,7 +262,7 @@ impl Paced {
 
     /// Writes the learnt rate when it has moved, at most once a second, off the async workers.
     fn maybe_remember(self: &Arc<Self>, learned: Start, now: Instant) {
-        let Some(memory) = self.memory.clone() else { return };
+        let Some(rate_file) = self.rate_file.clone() else { return };
         {
             let mut saved = lock(&self.saved);
             let moved = learned.throttled != saved.learned.throttled
@@ -260,9 +273,9 @@ impl Paced {
             }
             *saved = Saved { learned, at: Some(now), writing: true };
         }
-        let paced = self.clone();
+        let (paced, learned_at) = (self.clone(), self.clock.now());
         let write = move || {
-            if let Err(e) = memory.remember(learned, SystemTime::now()) {
+            if let Err(e) = rate_file.remember(learned, learned_at) {
                 tracing::debug!(error = %e, "cannot keep the learnt portal rate");
             }
             lock(&paced.saved).writing = false;

@@ -5,11 +5,11 @@
 //! - `pacer`: the pacing algorithm, pure (time and answers in, when to send out);
 //! - `client`: the SDK clients, their retries and timeouts, and the HTTPS connector that applies the
 //!   pacer to every portal request, first attempts and the SDK's retries alike;
-//! - `memory`: the rate learnt per endpoint, kept beside the SSO token cache for the next process.
+//! - `rate_file`: the rate learnt per endpoint, kept beside the SSO token cache for the next process.
 
 mod client;
-mod memory;
 mod pacer;
+mod rate_file;
 
 use std::time::Duration;
 
@@ -72,12 +72,12 @@ const REPOLL: Duration = Duration::from_millis(100);
 /// A `Retry-After` longer than this is taken as this.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
 
-// ---- The learnt rate (see `memory`) ----
+// ---- The learnt rate (see `rate_file`) ----
 
 /// The file, in the SSO token cache folder (`~/.aws/sso/cache`); the AWS CLI ignores it.
 const RATES_FILE: &str = "ssocreds-portal-rates.json";
 /// A rate learnt from 429s longer ago than this is grown from, not probed under.
-const MEMORY_TRUSTED_FOR: Duration = Duration::from_secs(7 * 24 * 3600);
+const RATE_FILE_TRUSTED_FOR: Duration = Duration::from_secs(7 * 24 * 3600);
 /// The file is written when the learnt rate has moved this much since the last write, at most once
 /// per `MEMORY_WRITE_EVERY`.
 const MEMORY_CHANGE: f64 = 0.02;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use super::{Job, Progress};
 use crate::concurrency::fan_out;
-use crate::engine::Context;
+use crate::context::Context;
 use crate::error::{Error, ErrorCode, Result};
 use crate::files::credentials::ProfileCredentials;
 use crate::secret::Secret;
@@ -36,7 +36,7 @@ impl SessionAccess {
         Ok(Arc::new(SessionAccess {
             environment: environment.to_string(),
             token: token.access_token.clone(),
-            client: context.clients.portal(&token.region, &context.env, token_cache_file)?,
+            client: context.clients.portal(&token.region, &context.env, &context.clock, token_cache_file)?,
             token_rejected: AtomicBool::new(false),
         }))
     }

@@ -7,13 +7,13 @@
 
 use std::collections::HashMap;
 
-use super::plan::{ConfigSource, PlannedSession, RefreshPlan};
-use super::report::profile_report;
+use super::plan::{PlannedToken, RefreshPlan};
+use super::report::{profile_report, ConfigSource};
 use super::{ConfigOrigin, Job};
 use crate::api::{ConfigSession, ConfigSessions, ConfigSessionsRequest, InvalidProfile, ProfileStatus, RefreshRequest};
 use crate::concurrency::checked_max_concurrency;
-use crate::config_profiles::{self, Selection, SsoSession};
-use crate::engine::Context;
+use crate::config_profiles::{self, ConfigLogin, Selection};
+use crate::context::Context;
 use crate::error::{Error, ErrorCode, Result};
 use crate::time::format_rfc3339;
 use crate::token;
@@ -28,7 +28,7 @@ pub(super) fn plan(context: &Context, request: RefreshRequest) -> Result<Refresh
     let selection = config_profiles::select(&context.env, &request.config_profile)?;
     let names = credentials_names(&template, &selection)?;
     let stored = super::plan::stored(context, &request)?;
-    let sessions = planned_sessions(context, &selection)?;
+    let sessions = planned_tokens(context, &selection)?;
     let mut plan = RefreshPlan::new(stored, sessions, selection.profiles.len(), max_concurrency);
     let mut source = ConfigSource {
         config_file: selection.config_file,
@@ -47,7 +47,7 @@ pub(super) fn plan(context: &Context, request: RefreshRequest) -> Result<Refresh
             session: session.unwrap_or_default(),
             from_config: Some(ConfigOrigin {
                 profile: profile.name.clone(),
-                environment: session.map(|s| plan.sessions[s].environment.clone()),
+                environment: session.map(|s| plan.planned_tokens[s].environment.clone()),
             }),
         };
         match profile.session.err().or(name.err()) {
@@ -74,8 +74,8 @@ pub(crate) fn config_sessions(context: &Context, request: ConfigSessionsRequest)
     let Some(source) = plan.config else {
         return Err(Error::new(ErrorCode::Panic, "a plan from the config file lost its source"));
     };
-    let mut sessions = Vec::with_capacity(plan.sessions.len());
-    for (index, (session, profiles)) in plan.sessions.iter().zip(source.profiles_by_session).enumerate() {
+    let mut sessions = Vec::with_capacity(plan.planned_tokens.len());
+    for (index, (session, profiles)) in plan.planned_tokens.iter().zip(source.profiles_by_session).enumerate() {
         let Some(from_config) = &session.from_config else { continue };
         let (environment, cache_file) = (&session.environment, session.cache_file.as_deref());
         let token = token::availability(context, environment, cache_file, session.start_url.as_deref())?;
@@ -102,7 +102,7 @@ impl RefreshPlan {
     /// Fails the profiles of a session of the config file that has no usable token, each error
     /// naming the profile, the session and how to log in; they are not fetched.
     pub(super) fn fail_for_want_of_token(&mut self, session: usize, error: &Error) {
-        let Some(config_session) = self.sessions[session].from_config.clone() else { return };
+        let Some(config_session) = self.planned_tokens[session].from_config.clone() else { return };
         tracing::info!(environment = %config_session.environment, %error, "no usable SSO token; its profiles fail");
         let (failing, others): (Vec<Job>, Vec<Job>) =
             std::mem::take(&mut self.jobs).into_iter().partition(|job| job.session == session);
@@ -116,7 +116,7 @@ impl RefreshPlan {
 }
 
 /// The error of one profile whose session has no usable token.
-fn without_token(error: &Error, session: &SsoSession, profile: &str) -> Error {
+fn without_token(error: &Error, session: &ConfigLogin, profile: &str) -> Error {
     let mut message = format!("profile '{profile}' ({}): {}", session.describe(), error.message);
     if matches!(error.code, ErrorCode::LoginRequired | ErrorCode::LoginPending) {
         message = format!("{message}; {}", session.how_to_log_in(profile));
@@ -177,12 +177,12 @@ fn credentials_names(template: &ConfigTemplate, selection: &Selection) -> Result
 }
 
 /// The token each session of the selection uses: the AWS CLI's cache file of its name.
-fn planned_sessions(context: &Context, selection: &Selection) -> Result<Vec<PlannedSession>> {
+fn planned_tokens(context: &Context, selection: &Selection) -> Result<Vec<PlannedToken>> {
     selection
         .sessions
         .iter()
         .map(|session| {
-            Ok(PlannedSession {
+            Ok(PlannedToken {
                 environment: session.environment.clone(),
                 start_url: Some(session.start_url.clone()),
                 cache_file: token::persistence(&context.env, &session.environment, false, false)?.cache_file,

@@ -14,18 +14,17 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 pub(crate) use from_config::config_sessions;
-pub(crate) use plan::plan;
 pub use plan::RefreshPlan;
 
-use crate::api::{ProfileReport, RefreshReport};
+use crate::api::{ProfileReport, RefreshReport, RefreshRequest};
 use crate::concurrency::blocking;
-use crate::discovery::{self, listing};
-use crate::engine::Context;
+use crate::context::Context;
+use crate::discovery::{self, kept_listing};
 use crate::error::Result;
 use crate::files::credentials;
 use crate::token::{self, SsoToken};
 use fetch::SessionAccess;
-use plan::PlannedSession;
+use plan::PlannedToken;
 
 /// How far a refresh has come; shared with callers that show progress.
 #[derive(Debug, Default)]
@@ -56,6 +55,17 @@ pub(crate) struct ConfigOrigin {
     pub environment: Option<String>,
 }
 
+/// `plan_refresh`: fails with `InvalidInput` before anything is sent, and with `LoginRequired` (or
+/// `LoginPending`) only when something must be fetched or listed and no token is there that is
+/// valid or could be renewed. The profiles of the AWS config file (`fromConfig`) or of the request.
+pub(crate) fn plan(context: &Context, request: RefreshRequest) -> Result<RefreshPlan> {
+    if request.from_config {
+        from_config::plan(context, request)
+    } else {
+        plan::plan(context, request)
+    }
+}
+
 /// Gets the tokens the plan needs, lists the accounts when the plan still needs them, fetches what
 /// it must, and merges what was fetched into the credentials file in one locked, atomic write.
 /// Without a token, the request's own environment fails the whole run; a session of the config
@@ -65,21 +75,21 @@ pub(crate) async fn run(context: &Context, mut plan: RefreshPlan, progress: Arc<
     let tokens = settle_tokens(&mut plan, outcomes)?;
     let mut discovery_errors = Vec::new();
     if let (Some(Some(token)), Some(pending)) = (tokens.first(), plan.discovery.take()) {
-        let session = &plan.sessions[0];
+        let session = &plan.planned_tokens[0];
         let (limit, filters, cache_file) = (plan.max_concurrency, &pending.filters, session.cache_file.as_deref());
         let listing =
             discovery::list_and_keep(context, &session.environment, token, cache_file, limit, filters).await?;
         discovery_errors = plan.add_listed(&pending, &listing.select(filters));
     }
     progress.total.store(plan.jobs.len(), Ordering::Relaxed);
-    let RefreshPlan { path, mut reports, jobs, renamed, max_concurrency, sessions, config, .. } = plan;
+    let RefreshPlan { path, mut reports, jobs, renamed, max_concurrency, planned_tokens, config, .. } = plan;
     let mut warnings = Vec::new();
     if !jobs.is_empty() {
-        let access = session_access(context, &sessions, &tokens)?;
+        let access = session_access(context, &planned_tokens, &tokens)?;
         let work = jobs.iter().filter_map(|job| Some((job.clone(), access[job.session].clone()?))).collect();
         let outcomes = fetch::fetch_all(work, max_concurrency, progress).await;
         let credentials = report::record(&mut reports, &jobs, outcomes);
-        learn_from_refusals(context, &sessions, &access, &reports, &jobs);
+        learn_from_refusals(context, &planned_tokens, &access, &reports, &jobs);
         let (target, writes_secrets) = (path.clone(), !credentials.is_empty());
         blocking("writing the credentials file", move || credentials::merge(&target, &credentials)).await?;
         if writes_secrets {
@@ -101,7 +111,7 @@ fn settle_tokens(plan: &mut RefreshPlan, outcomes: Vec<Option<Result<SsoToken>>>
     for (index, outcome) in outcomes.into_iter().enumerate() {
         tokens.push(match outcome {
             Some(Ok(token)) => Some(token),
-            Some(Err(error)) if plan.sessions[index].from_config.is_none() => return Err(error),
+            Some(Err(error)) if plan.planned_tokens[index].from_config.is_none() => return Err(error),
             Some(Err(error)) => {
                 plan.fail_for_want_of_token(index, &error);
                 None
@@ -116,7 +126,7 @@ fn settle_tokens(plan: &mut RefreshPlan, outcomes: Vec<Option<Result<SsoToken>>>
 /// listing of accounts that names a refused role is dropped.
 fn learn_from_refusals(
     context: &Context,
-    sessions: &[PlannedSession],
+    sessions: &[PlannedToken],
     access: &[Option<Arc<SessionAccess>>],
     reports: &[Option<ProfileReport>],
     jobs: &[Job],
@@ -126,7 +136,7 @@ fn learn_from_refusals(
             token::reject(context, &session.environment, &access.token);
         }
         let refused = report::refused_roles(reports, jobs.iter().filter(|job| job.session == index));
-        listing::forget_if_refused(context, &session.environment, session.cache_file.as_deref(), &refused);
+        kept_listing::forget_if_refused(context, &session.environment, session.cache_file.as_deref(), &refused);
     }
 }
 
@@ -135,7 +145,7 @@ fn learn_from_refusals(
 async fn session_tokens(context: &Context, plan: &RefreshPlan) -> Vec<Option<Result<SsoToken>>> {
     let wanted =
         |index: usize| plan.jobs.iter().any(|job| job.session == index) || (index == 0 && plan.discovery.is_some());
-    let tokens = plan.sessions.iter().enumerate().map(|(index, session)| async move {
+    let tokens = plan.planned_tokens.iter().enumerate().map(|(index, session)| async move {
         match wanted(index) {
             true => Some(session_token(context, session).await),
             false => None,
@@ -147,12 +157,12 @@ async fn session_tokens(context: &Context, plan: &RefreshPlan) -> Vec<Option<Res
 /// The session's token, renewed with its refresh token when needed. For a session of the config
 /// file, a missing token is told without the engine's "log in again", which the profiles' errors
 /// say in full.
-async fn session_token(context: &Context, session: &PlannedSession) -> Result<SsoToken> {
+async fn session_token(context: &Context, session: &PlannedToken) -> Result<SsoToken> {
     let (environment, cache_file, start_url) =
         (&session.environment, session.cache_file.as_deref(), session.start_url.as_deref());
     if session.from_config.is_some() {
         if let Some((code, why)) = token::availability(context, environment, cache_file, start_url)?.missing {
-            return Err(crate::Error::new(code, why));
+            return Err(crate::error::Error::new(code, why));
         }
     }
     token::usable(context, environment, cache_file, start_url).await
@@ -161,7 +171,7 @@ async fn session_token(context: &Context, session: &PlannedSession) -> Result<Ss
 /// Each session's portal client and token, for the sessions that have one.
 fn session_access(
     context: &Context,
-    sessions: &[PlannedSession],
+    sessions: &[PlannedToken],
     tokens: &[Option<SsoToken>],
 ) -> Result<Vec<Option<Arc<SessionAccess>>>> {
     sessions

@@ -9,13 +9,13 @@ use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
-use super::report::profile_report;
-use super::{from_config, Job};
-use crate::api::{DiscoveredAccount, InvalidProfile, ProfileReport, ProfileStatus, RefreshRequest, Renamed, Skipped};
+use super::report::{profile_report, ConfigSource};
+use super::Job;
+use crate::api::{DiscoveredAccount, ProfileReport, ProfileStatus, RefreshRequest, Renamed};
 use crate::concurrency::checked_max_concurrency;
-use crate::config_profiles::SsoSession;
-use crate::discovery::{listing, name_profiles, AccountRole, Filters, Template};
-use crate::engine::Context;
+use crate::config_profiles::ConfigLogin;
+use crate::context::Context;
+use crate::discovery::{kept_listing, name_profiles, AccountRole, Filters, Template};
 use crate::error::{Error, Result};
 use crate::files::credentials::{self, StoredProfile};
 use crate::token;
@@ -30,9 +30,9 @@ const MAX_ACCOUNTS: usize = 10_000;
 /// current and which must be fetched. Made before anything is sent, so bad input fails early.
 #[derive(Debug)]
 pub struct RefreshPlan {
-    /// The sessions whose tokens the run may use: the request's environment (always one, index 0),
-    /// or with `fromConfig` each session of the selected profiles.
-    pub(super) sessions: Vec<PlannedSession>,
+    /// The tokens the run may use: the request's environment's (always one, index 0), or with
+    /// `fromConfig` the token of each login the selected profiles use.
+    pub(super) planned_tokens: Vec<PlannedToken>,
     /// The credentials file.
     pub(super) path: PathBuf,
     /// One slot per profile, in request order (discovered profiles after them); empty while the
@@ -49,27 +49,16 @@ pub struct RefreshPlan {
     pub(super) config: Option<ConfigSource>,
 }
 
-/// A session whose token the run may use.
+/// A token the run may use, by its environment (the key of its cache file).
 #[derive(Debug)]
-pub(crate) struct PlannedSession {
+pub(crate) struct PlannedToken {
     pub environment: String,
     /// When given, a stored token for another start URL is not used.
     pub start_url: Option<String>,
     /// The token cache file, when the run may need the token (or the listing beside it).
     pub cache_file: Option<PathBuf>,
-    /// A session of the AWS config file: without a token it fails its own profiles, not the run.
-    pub from_config: Option<SsoSession>,
-}
-
-/// What `fromConfig` read.
-#[derive(Debug)]
-pub(super) struct ConfigSource {
-    pub config_file: PathBuf,
-    pub skipped: Vec<Skipped>,
-    /// For each session of the plan, the config profiles that use it, in file order.
-    pub profiles_by_session: Vec<Vec<String>>,
-    /// SSO profiles that cannot work (reported `failed`).
-    pub invalid: Vec<InvalidProfile>,
+    /// A login of the AWS config file: without a token it fails its own profiles, not the run.
+    pub from_config: Option<ConfigLogin>,
 }
 
 /// The credentials file's profiles and the rules by which they are current.
@@ -109,9 +98,9 @@ struct UnnamedEntry {
 
 impl RefreshPlan {
     /// A plan with `slots` profiles to report, none decided yet.
-    pub(super) fn new(stored: Stored, sessions: Vec<PlannedSession>, slots: usize, max_concurrency: usize) -> Self {
+    pub(super) fn new(stored: Stored, planned_tokens: Vec<PlannedToken>, slots: usize, max_concurrency: usize) -> Self {
         RefreshPlan {
-            sessions,
+            planned_tokens,
             path: stored.path,
             reports: vec![None; slots],
             jobs: Vec::new(),
@@ -198,13 +187,9 @@ impl RefreshPlan {
     }
 }
 
-/// `plan_refresh`: fails with `InvalidInput` before anything is sent, and with `LoginRequired` (or
-/// `LoginPending`) only when something must be fetched or listed and no token is there that is
-/// valid or could be renewed.
-pub(crate) fn plan(context: &Context, request: RefreshRequest) -> Result<RefreshPlan> {
-    if request.from_config {
-        return from_config::plan(context, request);
-    }
+/// The plan of a request that names its profiles (a request with `fromConfig` is planned by
+/// `from_config`: see `refresh::plan`).
+pub(super) fn plan(context: &Context, request: RefreshRequest) -> Result<RefreshPlan> {
     if !request.config_profile.is_empty() {
         return Err(Error::invalid_input("configProfile chooses profiles of the AWS config file: it needs fromConfig"));
     }
@@ -245,7 +230,7 @@ pub(crate) fn plan(context: &Context, request: RefreshRequest) -> Result<Refresh
         requested: named.iter().map(|j| (j.account_id.clone(), j.role_name.clone())).collect(),
     });
     let session =
-        PlannedSession { environment, start_url: request.start_url.clone(), cache_file: None, from_config: None };
+        PlannedToken { environment, start_url: request.start_url.clone(), cache_file: None, from_config: None };
     let mut plan = RefreshPlan::new(stored, vec![session], named.len(), max_concurrency);
     plan.renamed = renamed;
     plan.set_aside_current(named);
@@ -254,14 +239,18 @@ pub(crate) fn plan(context: &Context, request: RefreshRequest) -> Result<Refresh
     if plan.jobs.is_empty() && discovery.is_none() {
         return Ok(plan);
     }
-    let PlannedSession { environment, start_url, .. } = &plan.sessions[0];
+    let PlannedToken { environment, start_url, .. } = &plan.planned_tokens[0];
     let cache_file = token::persistence(&context.env, environment, request.no_token_file, false)?.cache_file;
     if let Some(discovery) = discovery {
         let kept = match request.force {
             true => None,
-            false => {
-                listing::reusable(context, environment, cache_file.as_deref(), start_url.as_deref(), &discovery.filters)
-            }
+            false => kept_listing::reusable(
+                context,
+                environment,
+                cache_file.as_deref(),
+                start_url.as_deref(),
+                &discovery.filters,
+            ),
         };
         match kept {
             Some(kept) => {
@@ -272,7 +261,7 @@ pub(crate) fn plan(context: &Context, request: RefreshRequest) -> Result<Refresh
         }
     }
     let needs_token = plan.needs_token();
-    let session = &mut plan.sessions[0];
+    let session = &mut plan.planned_tokens[0];
     session.cache_file = cache_file;
     if needs_token {
         let (environment, start_url) = (&session.environment, session.start_url.as_deref());
@@ -352,7 +341,7 @@ mod tests {
     use super::*;
     use crate::api::AccountRequest;
     use crate::clock::Clock;
-    use crate::env::Env;
+    use crate::env::HostEnv;
     use crate::error::ErrorCode;
     use crate::time::parse_rfc3339;
 
@@ -361,7 +350,7 @@ mod tests {
 
     fn context_at(home: &std::path::Path, now: &str) -> Context {
         Context {
-            env: Env::from_pairs([("HOME", home.display().to_string())]),
+            env: HostEnv::from_pairs([("HOME", home.display().to_string())]),
             clock: Clock::fixed(parse_rfc3339(now).unwrap()),
             ..Context::default()
         }

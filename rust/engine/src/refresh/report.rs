@@ -1,15 +1,25 @@
 //! Turning outcomes into the answer: one [`ProfileReport`] per profile, in request order
 //! (discovered profiles after them), and what the outcomes say about the token and the listing.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use super::plan::ConfigSource;
 use super::Job;
-use crate::api::{ProfileReport, ProfileStatus, RefreshReport, Renamed, Warning, WarningCode};
+use crate::api::{InvalidProfile, ProfileReport, ProfileStatus, RefreshReport, Renamed, Skipped, Warning, WarningCode};
 use crate::error::{Error, ErrorCode, Result};
 use crate::files::credentials::ProfileCredentials;
 use crate::time::format_rfc3339;
+
+/// What `fromConfig` read.
+#[derive(Debug)]
+pub(super) struct ConfigSource {
+    pub config_file: PathBuf,
+    pub skipped: Vec<Skipped>,
+    /// For each session of the plan, the config profiles that use it, in file order.
+    pub profiles_by_session: Vec<Vec<String>>,
+    /// SSO profiles that cannot work (reported `failed`).
+    pub invalid: Vec<InvalidProfile>,
+}
 
 pub(super) fn profile_report(
     job: &Job,

@@ -10,6 +10,7 @@ mod from_config;
 mod messages;
 mod refresh;
 mod steps;
+mod task;
 mod types;
 
 use std::collections::VecDeque;
@@ -24,7 +25,7 @@ pub use types::*;
 
 use crate::api::EnvironmentRequest;
 use crate::concurrency::lock;
-use crate::engine::Context;
+use crate::context::Context;
 use crate::error::{Error, Result};
 
 /// The code of a run ended by `cancel`.
@@ -119,7 +120,7 @@ fn cancelled_error() -> Error {
 /// Starts a run on the current Tokio runtime. Bad input is reported by a `finished` event too.
 pub(crate) fn start(context: Arc<Context>, request: RunRequest) -> RunHandle {
     let shared = Arc::new(Shared::default());
-    let task = tokio::spawn(steps::drive(context.clone(), shared.clone(), request));
+    let task = tokio::spawn(task::drive(context.clone(), shared.clone(), request));
     RunHandle { shared, context, task: Mutex::new(Some(task)) }
 }
 

@@ -1,4 +1,4 @@
-//! The run's task and the steps every operation shares: logging in (with its events), a refresh
+//! The steps every operation shares: logging in (with its events), a refresh
 //! with progress, the `LoginRequired` of a run no person can answer; and the two short
 //! operations, discover and login.
 
@@ -13,7 +13,7 @@ use crate::api::{
     EnvironmentRequest, LoginPoll, LoginPollRequest, LoginPrompt, LoginStart, LoginStartRequest, RefreshReport,
     RefreshRequest, SessionState,
 };
-use crate::engine::Context;
+use crate::context::Context;
 use crate::error::{Error, ErrorCode, Result};
 use crate::refresh::Progress;
 use crate::time::parse_rfc3339;
@@ -23,22 +23,6 @@ use crate::{discovery, login, refresh, token};
 const LOGIN_POLL: Duration = Duration::from_millis(500);
 /// How often a refresh's progress is looked at.
 const PROGRESS_EVERY: Duration = Duration::from_millis(50);
-
-/// A run's task: the operation, then `finished`.
-pub(super) async fn drive(context: Arc<Context>, shared: Arc<Shared>, request: RunRequest) {
-    let mut run = Run::new(&context, &shared, request);
-    let outcome = match run.request.operation {
-        RunOperation::Refresh if run.request.request.from_config => super::from_config::run(&mut run).await,
-        RunOperation::Refresh => super::refresh::run(&mut run).await,
-        RunOperation::Discover => discover(&mut run).await,
-        RunOperation::Login => log_in_only(&mut run).await,
-    };
-    let (report, error) = match outcome {
-        Ok(report) => (report, None),
-        Err(failure) => (failure.report.map(|r| *r), Some(failure.error)),
-    };
-    shared.emit(RunEvent::Finished { report, errors: std::mem::take(&mut run.errors), error });
-}
 
 /// How a run ends when it fails as a whole: the error, and what it had done by then.
 pub(super) struct Failure {
@@ -67,7 +51,7 @@ pub(super) struct Run<'a> {
 }
 
 impl<'a> Run<'a> {
-    fn new(context: &'a Context, shared: &'a Shared, request: RunRequest) -> Self {
+    pub(super) fn new(context: &'a Context, shared: &'a Shared, request: RunRequest) -> Self {
         Run { context, shared, request, errors: Vec::new(), logged_in: Vec::new() }
     }
 
@@ -291,7 +275,7 @@ pub(super) fn login_needed(error: &Error) -> bool {
 }
 
 /// Lists the accounts and roles; logs in first when needed and a person can answer.
-async fn discover(run: &mut Run<'_>) -> Outcome {
+pub(super) async fn discover(run: &mut Run<'_>) -> Outcome {
     let request = run.request.request.clone();
     let environment = request.environment.clone();
     let result = match discovery::discover(run.context, request.clone()).await {
@@ -317,7 +301,7 @@ async fn discover(run: &mut Run<'_>) -> Outcome {
 }
 
 /// `login`: reuses the token, or logs in when a person can answer.
-async fn log_in_only(run: &mut Run<'_>) -> Outcome {
+pub(super) async fn log_in_only(run: &mut Run<'_>) -> Outcome {
     let request = run.request.request.clone();
     let environment = request.environment.clone();
     if !run.request.interactive && !can_log_in_alone(run, &environment)? {
@@ -338,6 +322,6 @@ fn can_log_in_alone(run: &Run<'_>, environment: &str) -> std::result::Result<boo
     let request =
         EnvironmentRequest { environment: environment.to_string(), no_token_file: run.request.request.no_token_file };
     let status = token::status(run.context, request).map_err(|e| run.failed(&e, environment))?;
-    let margin = token::REUSE_MARGIN.as_secs();
+    let margin = token::TOKEN_LEFT_TO_REUSE.as_secs();
     Ok(status.refreshable || (status.status == SessionState::LoggedIn && status.seconds_left.unwrap_or(0) > margin))
 }

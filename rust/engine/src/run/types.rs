@@ -201,7 +201,7 @@ impl RunError {
         RunError { code: code.to_string(), message: message.into(), target: target.into(), recommended_action: None }
     }
 
-    pub(crate) fn from_error(error: &crate::Error, target: impl Into<String>) -> Self {
+    pub(crate) fn from_error(error: &crate::error::Error, target: impl Into<String>) -> Self {
         Self::new(error.code.as_str(), error.message.clone(), target)
     }
 

@@ -4,10 +4,10 @@
 use std::time::Duration;
 
 use crate::api::{EnvironmentRequest, LogoutResult};
-use crate::discovery;
-use crate::engine::Context;
+use crate::context::Context;
 use crate::error::Result;
-use crate::session::Session;
+use crate::files::token_cache::remove_listing_file;
+use crate::state::EnvironmentState;
 use crate::validate;
 
 /// How long the sign-out at the service may take; the token is forgotten either way.
@@ -18,14 +18,14 @@ pub(crate) async fn logout(context: &Context, request: EnvironmentRequest) -> Re
     validate::profile_name(&environment, "environment")?;
     let cache_file = super::persistence(&context.env, &environment, request.no_token_file, false)?.cache_file;
     let token = super::stored(context, &environment, cache_file.as_deref())?;
-    let had_login = context.sessions.with(&environment, |s| {
+    let had_login = context.state.with(&environment, |s| {
         let had = s.login_in_progress();
-        *s = Session { generation: s.generation + 1, ..Default::default() };
+        *s = EnvironmentState { generation: s.generation + 1, ..Default::default() };
         had
     });
-    context.sessions.notify_login_forgotten();
+    context.state.notify_login_forgotten();
     if let Some(token) = token.as_ref().filter(|t| t.valid_at(context.clock.now(), Duration::ZERO)) {
-        match context.clients.portal(&token.region, &context.env, cache_file.as_deref()) {
+        match context.clients.portal(&token.region, &context.env, &context.clock, cache_file.as_deref()) {
             Ok(client) => {
                 let signed_out = client.logout().access_token(token.access_token.expose()).send();
                 if tokio::time::timeout(SIGN_OUT_TIMEOUT, signed_out).await.map_or(true, |r| r.is_err()) {
@@ -40,7 +40,7 @@ pub(crate) async fn logout(context: &Context, request: EnvironmentRequest) -> Re
     }
     if let Some(path) = &cache_file {
         super::store::remove(path)?;
-        discovery::listing::remove_file(path)?;
+        remove_listing_file(path)?;
     }
     Ok(LogoutResult { environment, logged_out: token.is_some() || had_login })
 }

@@ -5,6 +5,7 @@
 
 mod logout;
 mod renew;
+pub(crate) mod state;
 mod status;
 mod store;
 
@@ -12,10 +13,11 @@ use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub(crate) use logout::logout;
+pub(crate) use state::{Persistence, Registration, SsoToken};
 pub(crate) use status::status;
-pub(crate) use store::{cached_registration, persistence, write_sso_session, Persistence};
+pub(crate) use store::{cached_registration, persistence, write_sso_session};
 
-use crate::engine::Context;
+use crate::context::Context;
 use crate::error::{Error, ErrorCode, Result};
 use crate::secret::Secret;
 use crate::time::format_rfc3339;
@@ -23,53 +25,9 @@ use crate::time::format_rfc3339;
 /// A token is renewed with its refresh token once it has less than this left.
 pub(crate) const REFRESH_AHEAD: Duration = Duration::from_secs(5 * 60);
 /// `login_start` reuses a stored token while it has more than this left.
-pub(crate) const REUSE_MARGIN: Duration = Duration::from_secs(5 * 60);
+pub(crate) const TOKEN_LEFT_TO_REUSE: Duration = Duration::from_secs(5 * 60);
 /// Never two renewal attempts for one session within this long.
 const RENEWAL_COOLDOWN: Duration = Duration::from_secs(30);
-
-/// An OIDC public-client registration, reusable until it expires.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Registration {
-    pub region: String,
-    pub client_id: String,
-    pub client_secret: Secret,
-    pub expires_at: SystemTime,
-}
-
-impl Registration {
-    /// True when the registration is still valid `margin` after `now`.
-    pub(crate) fn valid_at(&self, now: SystemTime, margin: Duration) -> bool {
-        self.expires_at > now + margin
-    }
-}
-
-/// An SSO access token for one start URL, with what can renew it.
-#[derive(Clone, Debug)]
-pub(crate) struct SsoToken {
-    pub access_token: Secret,
-    pub expires_at: SystemTime,
-    pub start_url: String,
-    pub region: String,
-    pub refresh_token: Option<Secret>,
-    pub registration: Option<Registration>,
-}
-
-impl SsoToken {
-    /// True when the token is still usable `margin` after `now`.
-    pub(crate) fn valid_at(&self, now: SystemTime, margin: Duration) -> bool {
-        self.expires_at > now + margin
-    }
-
-    /// True when a refresh-token grant may renew it without the user.
-    pub(crate) fn refreshable_at(&self, now: SystemTime) -> bool {
-        self.refresh_token.is_some() && self.registration.as_ref().is_some_and(|r| r.valid_at(now, Duration::ZERO))
-    }
-
-    /// True when the token belongs to `start_url`, or no start URL is asked for.
-    pub(crate) fn is_for(&self, start_url: Option<&str>) -> bool {
-        start_url.is_none_or(|url| url == self.start_url)
-    }
-}
 
 /// The newest token known for the session: in memory, or in the cache file (another process may
 /// have logged in or renewed it since). A token the service refused is offered as expired.
@@ -78,7 +36,7 @@ pub(crate) fn stored(context: &Context, environment: &str, cache_file: Option<&P
         Some(path) => store::read(path)?,
         None => None,
     };
-    Ok(context.sessions.with(environment, |s| {
+    Ok(context.state.with(environment, |s| {
         let newest = [s.token.take(), on_disk].into_iter().flatten().max_by_key(|t| t.expires_at);
         s.token = newest.clone();
         newest.map(|mut token| {
@@ -111,7 +69,7 @@ pub(crate) fn availability(
     let missing = match &token {
         Some(token) if token.valid_at(now, Duration::ZERO) || token.refreshable_at(now) => None,
         Some(token) => Some((ErrorCode::LoginRequired, ended(token, now))),
-        None if context.sessions.with(environment, |s| s.login_in_progress()) => {
+        None if context.state.with(environment, |s| s.login_in_progress()) => {
             Some((ErrorCode::LoginPending, "the login has not been approved yet".to_string()))
         }
         None => Some((ErrorCode::LoginRequired, "not logged in".to_string())),
@@ -152,7 +110,7 @@ pub(crate) async fn usable(
         return Ok(token);
     }
     let cooling_down =
-        context.sessions.with(environment, |s| s.last_refresh_attempt.is_some_and(|t| t.elapsed() < RENEWAL_COOLDOWN));
+        context.state.with(environment, |s| s.last_refresh_attempt.is_some_and(|t| t.elapsed() < RENEWAL_COOLDOWN));
     if token.refreshable_at(now) && !cooling_down {
         tracing::debug!(environment, "the SSO token expires soon; renewing it with its refresh token");
         match renew::renew(context, environment, &token, cache_file).await {
@@ -179,14 +137,14 @@ pub(crate) async fn remember(
     persist: &Persistence,
 ) -> Result<()> {
     store::save(environment, &token, persist).await?;
-    context.sessions.with(environment, |s| s.token = Some(token));
+    context.state.with(environment, |s| s.token = Some(token));
     Ok(())
 }
 
 /// The service refused this access token: never offer it again (a renewal may replace it).
 pub(crate) fn reject(context: &Context, environment: &str, rejected: &Secret) {
     tracing::info!(environment, "the service rejected the SSO token");
-    context.sessions.with(environment, |s| {
+    context.state.with(environment, |s| {
         s.rejected = Some(rejected.clone());
         if s.token.as_ref().is_some_and(|t| &t.access_token == rejected) {
             s.token = None;

@@ -6,12 +6,12 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::{Persistence, SsoToken, REFRESH_AHEAD};
+use crate::clock::Clock;
 use crate::concurrency::blocking;
-use crate::engine::Context;
-use crate::error::{Error, ErrorCode, Result};
+use crate::context::Context;
+use crate::error::{Error, Result};
 use crate::files::{create_private_dir, lock_path, FileLock};
-use crate::login::REFRESH_TOKEN_GRANT;
-use crate::secret::Secret;
+use crate::oidc::REFRESH_TOKEN_GRANT;
 use crate::service_error::ServiceFailure;
 use crate::time::format_rfc3339;
 
@@ -26,7 +26,7 @@ pub(super) async fn renew(
     token: &SsoToken,
     cache_file: Option<&Path>,
 ) -> Result<SsoToken> {
-    context.sessions.with(environment, |s| s.last_refresh_attempt = Some(Instant::now()));
+    context.state.with(environment, |s| s.last_refresh_attempt = Some(Instant::now()));
     let _lock = match cache_file {
         Some(path) => {
             let (lock, folder) = (lock_path(path), path.parent().map(Path::to_path_buf).unwrap_or_default());
@@ -46,7 +46,7 @@ pub(super) async fn renew(
         return Ok(newer);
     }
     let client = context.clients.oidc(&token.region, &context.env)?;
-    let fresh = refresh_token_grant(&client, token, environment).await?;
+    let fresh = refresh_token_grant(&client, token, environment, &context.clock).await?;
     tracing::info!(environment, expires_at = %format_rfc3339(fresh.expires_at), "renewed the SSO token");
     let persist = Persistence { cache_file: cache_file.map(Path::to_path_buf), sso_session_config: None };
     super::remember(context, environment, fresh.clone(), &persist).await?;
@@ -59,6 +59,7 @@ async fn refresh_token_grant(
     client: &aws_sdk_ssooidc::Client,
     token: &SsoToken,
     environment: &str,
+    clock: &Clock,
 ) -> Result<SsoToken> {
     let (Some(refresh_token), Some(registration)) = (&token.refresh_token, &token.registration) else {
         return Err(Error::login_required(environment, "the SSO token cannot be refreshed (no refresh token)"));
@@ -87,15 +88,10 @@ async fn refresh_token_grant(
             _ => failure.to_error("CreateToken (refresh)").context(format!("environment '{environment}'")),
         }
     })?;
-    let access_token = output
-        .access_token
-        .ok_or_else(|| Error::new(ErrorCode::ServiceError, "CreateToken returned no access token"))?;
-    Ok(SsoToken {
-        access_token: Secret::new(access_token),
-        expires_at: std::time::SystemTime::now() + Duration::from_secs(output.expires_in.max(0) as u64),
-        start_url: token.start_url.clone(),
-        region: token.region.clone(),
-        refresh_token: output.refresh_token.map(Secret::new).or_else(|| token.refresh_token.clone()),
-        registration: token.registration.clone(),
-    })
+    let mut fresh = SsoToken::issued(output, &token.start_url, &token.region, registration, clock.now())?;
+    // The service may rotate the refresh token; when it sends none, the old one stays in use.
+    if fresh.refresh_token.is_none() {
+        fresh.refresh_token = token.refresh_token.clone();
+    }
+    Ok(fresh)
 }

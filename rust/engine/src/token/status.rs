@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::api::{EnvironmentRequest, SessionState, SessionStatus};
-use crate::engine::Context;
+use crate::context::Context;
 use crate::error::Result;
 use crate::time::format_rfc3339;
 use crate::validate;
@@ -14,7 +14,7 @@ pub(crate) fn status(context: &Context, request: EnvironmentRequest) -> Result<S
     validate::profile_name(&environment, "environment")?;
     let cache_file = super::persistence(&context.env, &environment, request.no_token_file, false)?.cache_file;
     let token = super::stored(context, &environment, cache_file.as_deref())?;
-    let in_progress = context.sessions.with(&environment, |s| s.login_in_progress());
+    let in_progress = context.state.with(&environment, |s| s.login_in_progress());
     let now = context.clock.now();
     let status = match (&token, in_progress) {
         (Some(t), _) if t.valid_at(now, Duration::ZERO) => SessionState::LoggedIn,

@@ -2,31 +2,22 @@
 //! (unless `noTokenFile`), and, when asked for, the `[sso-session]` section of the AWS config file
 //! so that `aws` CLI v2 uses the same login. The file formats are `files::token_cache`'s and `files::ini`'s.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use super::{Registration, SsoToken};
+use super::{Persistence, Registration, SsoToken};
 use crate::concurrency::blocking;
-use crate::env::Env;
+use crate::env::HostEnv;
 use crate::error::Result;
 use crate::files::config;
 use crate::files::ini::SectionUpdate;
 use crate::files::token_cache::{self, CachedToken};
-use crate::login::SCOPE;
-
-/// Where a login's token goes once it is approved.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Persistence {
-    /// The AWS CLI v2 cache file, unless the caller asked for memory only.
-    pub cache_file: Option<PathBuf>,
-    /// Also write `[sso-session <environment>]` into this AWS config file.
-    pub sso_session_config: Option<PathBuf>,
-}
+use crate::oidc::SCOPE;
 
 /// Where a session's token is kept: the AWS CLI v2 cache (unless `memory_only`), and the
 /// `[sso-session]` config section when asked for.
 pub(crate) fn persistence(
-    env: &Env,
+    env: &HostEnv,
     environment: &str,
     memory_only: bool,
     write_sso_session: bool,

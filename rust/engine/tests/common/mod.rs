@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use fake_identity_center::{FakeConfig, FakeServer};
 use ssocreds_engine::api::{AccountRequest, LoginPoll, LoginPollRequest, LoginStartRequest, RefreshRequest};
-use ssocreds_engine::{Engine, Env};
+use ssocreds_engine::{Engine, HostEnv};
 
 pub const START_URL: &str = "https://d-1234567890.awsapps.com/start";
 pub const REGION: &str = "us-east-1";
@@ -22,11 +22,11 @@ pub fn engine_for(fake: &FakeServer, home: &Path) -> Engine {
 }
 
 /// The environment of [`engine_for`], with `extra` variables (no marker file exists in it).
-pub fn env_for(fake: &FakeServer, home: &Path, extra: &[(&str, &str)]) -> Env {
+pub fn env_for(fake: &FakeServer, home: &Path, extra: &[(&str, &str)]) -> HostEnv {
     let url = fake.url();
     let endpoints = [("AWS_ENDPOINT_URL_SSO_OIDC".to_string(), url.clone()), ("AWS_ENDPOINT_URL_SSO".to_string(), url)];
     let extra = extra.iter().map(|(k, v)| (k.to_string(), v.to_string()));
-    Env::from_pairs(endpoints.into_iter().chain(home_variables(home)).chain(extra))
+    HostEnv::from_pairs(endpoints.into_iter().chain(home_variables(home)).chain(extra))
 }
 
 /// Every variable a home folder is taken from, all naming `home`: HOME, and on Windows USERPROFILE

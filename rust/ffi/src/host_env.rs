@@ -1,4 +1,5 @@
-//! `ssocreds_set_environment`: the host tells the library what the environment is.
+//! `ssocreds_set_environment`: the host tells the library what its process environment is (the
+//! engine's `HostEnv`; the exported name stays).
 
 use std::collections::BTreeMap;
 
@@ -7,7 +8,7 @@ use ssocreds_engine::concurrency::write;
 use ssocreds_engine::validate::printable;
 use ssocreds_engine::{Error, Result};
 
-use crate::ENVIRONMENT;
+use crate::HOST_ENV_OVERRIDES;
 
 const MAX_VALUE_BYTES: usize = 32 * 1024;
 
@@ -39,6 +40,6 @@ pub fn set(request: SetRequest) -> Result<SetResult> {
         }
     }
     let count = request.variables.len();
-    *write(&ENVIRONMENT) = request.variables.into_iter().collect();
+    *write(&HOST_ENV_OVERRIDES) = request.variables.into_iter().collect();
     Ok(SetResult { variables: count })
 }

@@ -10,30 +10,31 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::watch;
 
 use crate::concurrency::lock;
-use crate::discovery::Listing;
+use crate::discovery::listing::Listing;
 use crate::files::FileLock;
-use crate::login::{PendingLogin, WaitingLogin};
+use crate::login::state::{PendingLogin, WaitingLogin};
 use crate::secret::Secret;
-use crate::token::{Registration, SsoToken};
+use crate::token::state::{Registration, SsoToken};
 
+/// What this process remembers about one environment (one SSO login).
 #[derive(Default, Debug)]
-pub(crate) struct Session {
+pub(crate) struct EnvironmentState {
     pub token: Option<SsoToken>,
     pub pending: Option<PendingLogin>,
     pub waiting: Option<WaitingLogin>,
-    /// Held while this process runs the session's login, so other processes wait.
+    /// Held while this process runs the environment's login, so other processes wait.
     pub login_lock: Option<FileLock>,
     /// An access token the service refused; never offered again.
     pub rejected: Option<Secret>,
     pub last_refresh_attempt: Option<Instant>,
-    /// The accounts and roles last listed with this session's token.
+    /// The accounts and roles last listed with this environment's token.
     pub listing: Option<Arc<Listing>>,
     /// Counts the logins forgotten by `login_cancel` or `logout`: a `login_start` or `login_poll`
     /// that began before one of them stores nothing afterwards.
     pub generation: u64,
 }
 
-impl Session {
+impl EnvironmentState {
     /// True while a login of this process, or the wait for another process's, is under way.
     pub(crate) fn login_in_progress(&self) -> bool {
         self.pending.is_some() || self.waiting.is_some()
@@ -51,11 +52,11 @@ impl Session {
     }
 }
 
-/// All sessions, and client registrations per region, endpoint and flow. Locks are held only to read or
-/// replace a value, never across a network call.
+/// What this process remembers: each environment's state, and client registrations per region,
+/// endpoint and flow. Locks are held only to read or replace a value, never across a network call.
 #[derive(Default)]
-pub(crate) struct Sessions {
-    by_environment: Mutex<HashMap<String, Session>>,
+pub(crate) struct ProcessState {
+    by_environment: Mutex<HashMap<String, EnvironmentState>>,
     /// Keyed by region, OIDC endpoint and flow (see `login::registration`).
     registrations: Mutex<HashMap<String, Registration>>,
     /// Bumped whenever a login is forgotten, so a `login_poll` waiting on another thread notices
@@ -63,13 +64,13 @@ pub(crate) struct Sessions {
     logins_forgotten: watch::Sender<u64>,
 }
 
-impl Sessions {
-    pub(crate) fn with<T>(&self, environment: &str, f: impl FnOnce(&mut Session) -> T) -> T {
+impl ProcessState {
+    pub(crate) fn with<T>(&self, environment: &str, f: impl FnOnce(&mut EnvironmentState) -> T) -> T {
         let mut all = lock(&self.by_environment);
         f(all.entry(environment.to_string()).or_default())
     }
 
-    /// Wakes every wait that subscribed with [`Sessions::forgotten_logins`]: call it after a
+    /// Wakes every wait that subscribed with [`ProcessState::forgotten_logins`]: call it after a
     /// login was forgotten.
     pub(crate) fn notify_login_forgotten(&self) {
         self.logins_forgotten.send_modify(|n| *n = n.wrapping_add(1));

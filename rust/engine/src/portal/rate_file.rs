@@ -12,10 +12,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use super::pacer::Start;
-use super::{MAX_RATE, MEMORY_TRUSTED_FOR, MIN_RATE, RATES_FILE};
+use super::{MAX_RATE, MIN_RATE, RATES_FILE, RATE_FILE_TRUSTED_FOR};
 
 /// A few hundred bytes an endpoint: a file larger than this was not written by this tool, and is
-/// not read (nor held in memory) at all.
+/// not read (nor held in rate_file) at all.
 const MAX_FILE_BYTES: u64 = 1024 * 1024;
 
 #[derive(Serialize, Deserialize, Default)]
@@ -34,19 +34,19 @@ struct Entry {
 
 /// One endpoint's entry in one file.
 #[derive(Clone, Debug)]
-pub struct RateMemory {
+pub struct RateFile {
     path: PathBuf,
     endpoint: String,
 }
 
-impl RateMemory {
-    /// The memory of `endpoint` (a host, with its port if it has one) in `dir`.
-    pub fn new(dir: &Path, endpoint: &str) -> RateMemory {
-        RateMemory { path: dir.join(RATES_FILE), endpoint: endpoint.to_ascii_lowercase() }
+impl RateFile {
+    /// The entry of `endpoint` (a host, with its port if it has one) in the file in `dir`.
+    pub fn new(dir: &Path, endpoint: &str) -> RateFile {
+        RateFile { path: dir.join(RATES_FILE), endpoint: endpoint.to_ascii_lowercase() }
     }
 
     /// Where to start, if this endpoint was paced before. A rate learnt from 429s longer ago than
-    /// [`MEMORY_TRUSTED_FOR`] is a place to start growing from, not a limit to probe under.
+    /// [`RATE_FILE_TRUSTED_FOR`] is a place to start growing from, not a limit to probe under.
     pub fn recall(&self, now: SystemTime) -> Option<Start> {
         let entry = read(&self.path).endpoints.get(&self.endpoint).copied()?;
         let rate = entry.requests_per_second;
@@ -57,7 +57,7 @@ impl RateMemory {
         // after `now` is not when anything was learnt.
         let learned_at = UNIX_EPOCH.checked_add(Duration::from_secs(entry.learned_at))?;
         let age = now.duration_since(learned_at).ok()?;
-        Some(Start { rate, throttled: entry.throttled && age <= MEMORY_TRUSTED_FOR })
+        Some(Start { rate, throttled: entry.throttled && age <= RATE_FILE_TRUSTED_FOR })
     }
 
     /// Records what was learnt, keeping the other endpoints' entries.
@@ -94,14 +94,14 @@ mod tests {
     fn round_trip_per_endpoint() {
         let dir = tempfile::tempdir().unwrap();
         let now = SystemTime::now();
-        let portal = RateMemory::new(dir.path(), "portal.sso.us-east-1.amazonaws.com");
-        let other = RateMemory::new(dir.path(), "127.0.0.1:8080");
+        let portal = RateFile::new(dir.path(), "portal.sso.us-east-1.amazonaws.com");
+        let other = RateFile::new(dir.path(), "127.0.0.1:8080");
         assert_eq!(portal.recall(now), None, "nothing yet");
         portal.remember(Start { rate: 18.5, throttled: true }, now).unwrap();
         other.remember(Start { rate: 400.0, throttled: false }, now).unwrap();
         assert_eq!(portal.recall(now), Some(Start { rate: 18.5, throttled: true }));
         assert_eq!(other.recall(now), Some(Start { rate: 400.0, throttled: false }));
-        assert_eq!(RateMemory::new(dir.path(), "PORTAL.sso.us-east-1.amazonaws.com").recall(now), portal.recall(now));
+        assert_eq!(RateFile::new(dir.path(), "PORTAL.sso.us-east-1.amazonaws.com").recall(now), portal.recall(now));
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -113,16 +113,16 @@ mod tests {
     #[test]
     fn an_old_limit_is_grown_from_rather_than_probed_under() {
         let dir = tempfile::tempdir().unwrap();
-        let memory = RateMemory::new(dir.path(), "host");
-        let then = SystemTime::now() - MEMORY_TRUSTED_FOR - Duration::from_secs(60);
-        memory.remember(Start { rate: 3.0, throttled: true }, then).unwrap();
-        assert_eq!(memory.recall(SystemTime::now()), Some(Start { rate: 3.0, throttled: false }));
+        let rate_file = RateFile::new(dir.path(), "host");
+        let then = SystemTime::now() - RATE_FILE_TRUSTED_FOR - Duration::from_secs(60);
+        rate_file.remember(Start { rate: 3.0, throttled: true }, then).unwrap();
+        assert_eq!(rate_file.recall(SystemTime::now()), Some(Start { rate: 3.0, throttled: false }));
     }
 
     #[test]
     fn garbage_is_no_memory_and_is_replaced() {
         let dir = tempfile::tempdir().unwrap();
-        let memory = RateMemory::new(dir.path(), "host");
+        let rate_file = RateFile::new(dir.path(), "host");
         let path = dir.path().join(RATES_FILE);
         let now = SystemTime::now();
         for garbage in [
@@ -138,17 +138,17 @@ mod tests {
             b"{\"endpoints\": {\"host\": {\"requestsPerSecond\": 5, \"throttled\": true, \"learnedAt\": 4102444800}}}",
         ] {
             std::fs::write(&path, garbage).unwrap();
-            let recalled = catch_unwind(|| memory.recall(now));
+            let recalled = catch_unwind(|| rate_file.recall(now));
             assert!(matches!(recalled, Ok(None)), "{:?}", String::from_utf8_lossy(garbage));
         }
-        memory.remember(Start { rate: 12.0, throttled: true }, now).unwrap();
-        assert_eq!(memory.recall(now), Some(Start { rate: 12.0, throttled: true }));
-        // A folder where the file should be: no memory, and no panic.
+        rate_file.remember(Start { rate: 12.0, throttled: true }, now).unwrap();
+        assert_eq!(rate_file.recall(now), Some(Start { rate: 12.0, throttled: true }));
+        // A folder where the file should be: no rate_file, and no panic.
         let blocked = tempfile::tempdir().unwrap();
         std::fs::create_dir(blocked.path().join(RATES_FILE)).unwrap();
-        let memory = RateMemory::new(blocked.path(), "host");
-        assert_eq!(memory.recall(now), None);
-        assert!(memory.remember(Start::default(), now).is_err());
+        let rate_file = RateFile::new(blocked.path(), "host");
+        assert_eq!(rate_file.recall(now), None);
+        assert!(rate_file.remember(Start::default(), now).is_err());
     }
 
     /// A valid file of one to three endpoints, `host` among them most of the time.
@@ -157,7 +157,7 @@ mod tests {
         let mut endpoints = serde_json::Map::new();
         for name in ["host", "127.0.0.1:8080", "portal.sso.eu-west-1.amazonaws.com"] {
             if rng.percent(70) {
-                let learned_at = seconds - *rng.pick(&[0, 60, MEMORY_TRUSTED_FOR.as_secs() + 1, seconds]);
+                let learned_at = seconds - *rng.pick(&[0, 60, RATE_FILE_TRUSTED_FOR.as_secs() + 1, seconds]);
                 let rate = *rng.pick(&[MIN_RATE, 18.4, 400.0, MAX_RATE]);
                 let entry = json!({"requestsPerSecond": rate, "throttled": rng.percent(50), "learnedAt": learned_at});
                 endpoints.insert(name.to_string(), entry);
@@ -172,7 +172,7 @@ mod tests {
     fn no_file_makes_recall_or_remember_panic() {
         const FILES: usize = 2_000;
         let dir = tempfile::tempdir().unwrap();
-        let (path, memory) = (dir.path().join(RATES_FILE), RateMemory::new(dir.path(), "host"));
+        let (path, rate_file) = (dir.path().join(RATES_FILE), RateFile::new(dir.path(), "host"));
         let mut rng = Rng::seeded(0x7a7e_5eed);
         let now = SystemTime::now();
         let (mut recalled, mut panics) = (0, Vec::new());
@@ -184,7 +184,7 @@ mod tests {
                 damaged(&mut rng, &valid)
             };
             std::fs::write(&path, &bytes).unwrap();
-            match catch_unwind(AssertUnwindSafe(|| memory.recall(now))) {
+            match catch_unwind(AssertUnwindSafe(|| rate_file.recall(now))) {
                 Err(_) => panics.push(format!("case {case}: {:.300}", String::from_utf8_lossy(&bytes))),
                 Ok(Some(start)) => {
                     assert!((MIN_RATE..=MAX_RATE).contains(&start.rate), "case {case}: {start:?}");
@@ -194,8 +194,8 @@ mod tests {
             }
             if case % 20 == 0 && panics.is_empty() {
                 let learned = Start { rate: 7.0, throttled: true };
-                memory.remember(learned, now).unwrap_or_else(|e| panic!("case {case}: {e}"));
-                assert_eq!(memory.recall(now), Some(learned), "case {case}");
+                rate_file.remember(learned, now).unwrap_or_else(|e| panic!("case {case}: {e}"));
+                assert_eq!(rate_file.recall(now), Some(learned), "case {case}");
             }
         }
         assert!(panics.is_empty(), "{} of {FILES} files made recall panic:\n{}", panics.len(), panics.join("\n"));
@@ -205,12 +205,12 @@ mod tests {
     #[test]
     fn a_file_larger_than_the_limit_is_no_memory() {
         let dir = tempfile::tempdir().unwrap();
-        let memory = RateMemory::new(dir.path(), "host");
+        let rate_file = RateFile::new(dir.path(), "host");
         let valid = json!({"endpoints": {"host": {"requestsPerSecond": 9.0, "throttled": false, "learnedAt": 1}}});
         std::fs::write(dir.path().join(RATES_FILE), padded(&valid, MAX_FILE_BYTES as usize)).unwrap();
         let now = SystemTime::now();
-        assert_eq!(memory.recall(now), Some(Start { rate: 9.0, throttled: false }));
+        assert_eq!(rate_file.recall(now), Some(Start { rate: 9.0, throttled: false }));
         std::fs::write(dir.path().join(RATES_FILE), padded(&valid, MAX_FILE_BYTES as usize + 1)).unwrap();
-        assert_eq!(memory.recall(now), None);
+        assert_eq!(rate_file.recall(now), None);
     }
 }
