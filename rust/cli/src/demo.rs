@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use fake_identity_center::{FakeConfig, FakeServer};
 use ssocreds_engine::api::{AccountRequest, ProfileStatus, RefreshReport, RefreshRequest};
 use ssocreds_engine::run::{FrontEnd, RunLoginOptions, RunOperation, RunReport, RunRequest};
-use ssocreds_engine::{Engine, Env, Error, ErrorCode};
+use ssocreds_engine::{Engine, Error, ErrorCode, HostEnv};
 
 use crate::drive::{Approver, Driver};
 use crate::output;
@@ -42,7 +42,7 @@ pub async fn run(profiles: usize, verbose: bool) -> Result<ExitCode, Error> {
     println!("Bundled fake IAM Identity Center at {} ({profiles} accounts, 40 ms latency,", fake.url());
     println!("  and no access to role {ROLE} in account {forbidden}, to show that one failure stops nothing else)");
     let home_text = home.path().display().to_string();
-    let engine = Engine::new(Env::from_pairs([
+    let engine = Engine::new(HostEnv::from_pairs([
         ("AWS_ENDPOINT_URL_SSO_OIDC", fake.url()),
         ("AWS_ENDPOINT_URL_SSO", fake.url()),
         ("HOME", home_text.clone()),

@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use ssocreds_engine::api::{AccountRequest, EnvironmentRequest, RefreshRequest};
 use ssocreds_engine::run::{FrontEnd, RunLoginOptions, RunOperation, RunReport, RunRequest};
-use ssocreds_engine::{Engine, Env, Error};
+use ssocreds_engine::{Engine, Error, HostEnv};
 
 use args::{Cli, Command, DiscoverArgs, LoginArgs, LoginFlowArgs, RefreshArgs, SessionArgs};
 use drive::{Approver, Driver};
@@ -100,7 +100,7 @@ async fn refresh(args: RefreshArgs, driver: Driver) -> Result<ExitCode, Error> {
     };
     let run = run_request(RunOperation::Refresh, request, &args.flow);
     // The run ignores dryRun: a dry run is a run whose `confirm` is answered with no profile.
-    let finished = driver.drive(&Engine::new(Env::real()), RunRequest { confirm: args.dry_run, ..run }).await;
+    let finished = driver.drive(&Engine::new(HostEnv::real()), RunRequest { confirm: args.dry_run, ..run }).await;
     finished.print_errors();
     if let Some(report) = finished.refresh_report() {
         match args.filters.json {
@@ -120,7 +120,7 @@ async fn discover(args: DiscoverArgs, driver: Driver) -> Result<ExitCode, Error>
         ..session_request(args.session)
     };
     let finished =
-        driver.drive(&Engine::new(Env::real()), run_request(RunOperation::Discover, request, &args.flow)).await;
+        driver.drive(&Engine::new(HostEnv::real()), run_request(RunOperation::Discover, request, &args.flow)).await;
     finished.print_errors();
     if let Some(RunReport::Discover(result)) = &finished.report {
         match args.filters.json {
@@ -135,7 +135,7 @@ async fn login(args: LoginArgs, driver: Driver) -> Result<ExitCode, Error> {
     let mut run = run_request(RunOperation::Login, session_request(args.session), &args.flow);
     run.login.force_login = args.force_login;
     run.login.write_sso_session = args.write_sso_session;
-    let finished = driver.drive(&Engine::new(Env::real()), run).await;
+    let finished = driver.drive(&Engine::new(HostEnv::real()), run).await;
     finished.print_errors();
     if let Some(RunReport::Login(login)) = &finished.report {
         println!("Logged in; the SSO token is valid until {}", login.expires_at);
@@ -144,7 +144,7 @@ async fn login(args: LoginArgs, driver: Driver) -> Result<ExitCode, Error> {
 }
 
 async fn logout(environment: String) -> Result<ExitCode, Error> {
-    let result = Engine::new(Env::real()).logout(EnvironmentRequest { environment, no_token_file: false }).await?;
+    let result = Engine::new(HostEnv::real()).logout(EnvironmentRequest { environment, no_token_file: false }).await?;
     println!(
         "{}",
         match result.logged_out {

@@ -6,7 +6,7 @@ use serde::Serialize;
 use ssocreds_engine::api::{DiscoverResult, EnvironmentRequest, ProfileStatus, RefreshReport, SessionState};
 use ssocreds_engine::files::credentials;
 use ssocreds_engine::time::{parse_rfc3339, seconds_until};
-use ssocreds_engine::{Engine, Env, Error};
+use ssocreds_engine::{Engine, Error, HostEnv};
 
 pub fn print_json(value: &impl Serialize) {
     println!("{}", serde_json::to_string_pretty(value).expect("reports serialize"));
@@ -70,7 +70,7 @@ pub fn print_accounts(result: &DiscoverResult) {
 
 /// `status`: the SSO session, and the profiles this tool wrote with their expiry.
 pub fn status(environment: String, credentials_file: Option<String>) -> Result<ExitCode, Error> {
-    let env = Env::real();
+    let env = HostEnv::real();
     let session = Engine::new(env.clone()).session_status(EnvironmentRequest { environment, no_token_file: false })?;
     let name = &session.environment;
     match (&session.expires_at, session.status) {

@@ -60,8 +60,6 @@ pub mod validate;
 
 pub use engine::Engine;
 pub use env::HostEnv;
-/// The former name of [`HostEnv`], kept while `ssocreds-cli` still uses it.
-pub use env::HostEnv as Env;
 pub use error::{Error, ErrorCode, Result};
 
 /// The library's version, as in Cargo.toml.
