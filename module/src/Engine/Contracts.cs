@@ -88,6 +88,7 @@ namespace SetAwsCliSsoCredentials.Engine
         [DataMember(Name = "interactive", Order = 3)] public bool Interactive;
         [DataMember(Name = "nonInteractiveReason", EmitDefaultValue = false, Order = 4)] public string NonInteractiveReason;
         [DataMember(Name = "confirm", Order = 5)] public bool Confirm;
+        [DataMember(Name = "whatIf", Order = 6)] public bool WhatIf;
     }
 
     /// <summary>{runId} alone: run_start's answer, and what run_next and run_cancel take (with waitMs, confirmed).</summary>

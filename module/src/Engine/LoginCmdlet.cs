@@ -81,6 +81,7 @@ namespace SetAwsCliSsoCredentials.Engine
             string reason = NonInteractiveReason();
             start.Interactive = reason == null;
             start.NonInteractiveReason = reason;
+            start.WhatIf = WhatIfRequested;
             long id = Started(start);
             var schedule = new ProgressSchedule();
             RunEvent progress = null;
@@ -212,12 +213,6 @@ namespace SetAwsCliSsoCredentials.Engine
 
         private void ShowMessage(RunEvent message)
         {
-            // TODO(run): with confirm and nothing to fetch, the run sums up even when -WhatIf answered; -WhatIf
-            // never printed the summary (it changes nothing, so nothing was "registered").
-            if (message.Code == "Summary" && WhatIfRequested)
-            {
-                return;
-            }
             switch (message.Level)
             {
                 case "warning":

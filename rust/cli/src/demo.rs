@@ -104,7 +104,16 @@ pub async fn run(profiles: usize, verbose: bool) -> Result<ExitCode, Error> {
 
 fn run_request(operation: RunOperation, request: RefreshRequest, login: RunLoginOptions) -> RunRequest {
     let front_end = FrontEnd::Cli;
-    RunRequest { operation, request, login, interactive: true, non_interactive_reason: None, confirm: false, front_end }
+    RunRequest {
+        operation,
+        request,
+        login,
+        interactive: true,
+        non_interactive_reason: None,
+        confirm: false,
+        what_if: false,
+        front_end,
+    }
 }
 
 /// One refresh run: its report, or why there is none.

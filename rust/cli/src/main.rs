@@ -65,6 +65,7 @@ fn run_request(operation: RunOperation, request: RefreshRequest, flow: &LoginFlo
         interactive,
         non_interactive_reason: None,
         confirm: false,
+        what_if: false,
         front_end: FrontEnd::Cli,
     }
 }
@@ -99,8 +100,7 @@ async fn refresh(args: RefreshArgs, driver: Driver) -> Result<ExitCode, Error> {
         ..session_request(args.session)
     };
     let run = run_request(RunOperation::Refresh, request, &args.flow);
-    // The run ignores dryRun: a dry run is a run whose `confirm` is answered with no profile.
-    let finished = driver.drive(&Engine::new(HostEnv::real()), RunRequest { confirm: args.dry_run, ..run }).await;
+    let finished = driver.drive(&Engine::new(HostEnv::real()), RunRequest { what_if: args.dry_run, ..run }).await;
     finished.print_errors();
     if let Some(report) = finished.refresh_report() {
         match args.filters.json {

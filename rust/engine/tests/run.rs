@@ -40,6 +40,7 @@ fn refresh_run(config: &FakeConfig, home: &std::path::Path, interactive: bool) -
         interactive,
         non_interactive_reason: None,
         confirm: false,
+        what_if: false,
         front_end: Default::default(),
     }
 }
@@ -366,6 +367,7 @@ fn from_config_run(interactive: bool) -> RunRequest {
         interactive,
         non_interactive_reason: Some("the console's input is redirected".into()),
         confirm: false,
+        what_if: false,
         front_end: Default::default(),
     }
 }
@@ -595,4 +597,33 @@ async fn a_credentials_file_other_users_can_read_is_said_once_as_a_warning_of_th
     // A run with nothing to do writes no secret, so it says nothing.
     let again = events_until_finished(&engine.start_run(request)).await;
     assert!(texts(&again, MessageLevel::Warning).is_empty(), "{again:?}");
+}
+
+#[tokio::test]
+async fn what_if_asks_and_shows_but_fetches_writes_and_sums_up_nothing() {
+    let config = fake_config(3);
+    let home = tempfile::tempdir().unwrap();
+    let mut request = refresh_run(&config, home.path(), false);
+    request.confirm = true;
+    request.what_if = true;
+    let fake = FakeServer::start(config).await.unwrap();
+    let engine = logged_in_engine(&fake, home.path(), ENVIRONMENT).await;
+
+    // PowerShell's -WhatIf: ShouldProcess answers "no" after printing "What if: …"; even a "yes" changes nothing.
+    let run = engine.start_run(request.clone());
+    let RunEvent::Confirm { profiles, .. } = next_step(&run).await else { panic!("a confirm event first") };
+    run.answer(profiles.iter().map(|p| p.profile.clone()).collect()).unwrap();
+    let events = events_until_finished(&run).await;
+    assert_eq!(fake.counters().get_role_credentials, 0);
+    assert_eq!(refresh_report(&events).count(ProfileStatus::WouldRefresh), 3);
+    assert!(texts(&events, MessageLevel::Info).is_empty(), "no Registering line, no summary: {events:?}");
+    assert!(!home.path().join("credentials").exists());
+
+    // The CLI's --dry-run: no question at all, the same result.
+    request.confirm = false;
+    let events = events_until_finished(&engine.start_run(request)).await;
+    assert!(!events.iter().any(|e| matches!(e, RunEvent::Confirm { .. })));
+    assert_eq!(fake.counters().get_role_credentials, 0);
+    assert!(texts(&events, MessageLevel::Info).is_empty(), "{events:?}");
+    assert!(!home.path().join("credentials").exists());
 }

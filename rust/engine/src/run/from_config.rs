@@ -68,7 +68,7 @@ fn note_skipped(run: &Run<'_>, config: &ConfigSessions) {
 async fn confirm(run: &Run<'_>, config: &ConfigSessions, to_fetch: &[&ProfileReport]) -> HashSet<String> {
     let all = to_fetch.iter().map(|p| p.profile.clone()).collect();
     if !run.request.confirm {
-        return all;
+        return if run.request.what_if { HashSet::new() } else { all };
     }
     if to_fetch.is_empty() {
         return HashSet::new();
@@ -92,6 +92,9 @@ async fn confirm(run: &Run<'_>, config: &ConfigSessions, to_fetch: &[&ProfileRep
         })
         .collect();
     let answer = run.shared.ask(RunEvent::Confirm { profiles, logins }).await;
+    if run.request.what_if {
+        return HashSet::new();
+    }
     answer.into_iter().filter(|name| to_fetch.iter().any(|p| &p.profile == name)).collect()
 }
 
@@ -174,7 +177,7 @@ fn report(
     for (session, profiles) in not_logged_in {
         run.errors.push(login_error(run.front_end(), session, &profiles, problems));
     }
-    if !registered.is_empty() {
+    if !registered.is_empty() && !run.request.what_if {
         run.info("Summary", messages::config_summary(&registered, earliest, run.now()));
     }
     report

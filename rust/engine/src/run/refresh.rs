@@ -133,6 +133,8 @@ async fn confirm(run: &Run<'_>, plan: &RefreshReport) -> Vec<AccountRequest> {
             Some(run.shared.ask(RunEvent::Confirm { profiles, logins: Vec::new() }).await)
         }
     };
+    // -WhatIf: the questions were asked (and shown); nothing is fetched.
+    let confirmed = if run.request.what_if { Some(Vec::new()) } else { confirmed };
     planned
         .into_iter()
         .filter(|p| confirmed.as_ref().is_none_or(|names| names.contains(&p.profile)))
@@ -302,6 +304,8 @@ fn finish(run: &mut Run<'_>, plan: RefreshReport, mut outcome: Fetched) -> Outco
     let expires =
         report.token_expires_at.as_deref().and_then(parse_rfc3339).or_else(|| run.token_expires_at(&environment));
     report.token_expires_at = expires.map(format_rfc3339);
-    run.info("Summary", messages::summary(&registered, expires, run.now()));
+    if !run.request.what_if {
+        run.info("Summary", messages::summary(&registered, expires, run.now()));
+    }
     Ok(Some(RunReport::Refresh(report)))
 }

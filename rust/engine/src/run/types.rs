@@ -67,6 +67,11 @@ pub struct RunRequest {
     /// Stop at a `confirm` event and fetch only the profiles the answer names.
     #[serde(default)]
     pub confirm: bool,
+    /// Only say what would be done (PowerShell's -WhatIf, the CLI's --dry-run): `confirm` events are
+    /// still sent when `confirm` is set, but nothing is fetched or written whatever the answer, and no
+    /// summary is said (nothing was registered).
+    #[serde(default)]
+    pub what_if: bool,
     #[serde(default)]
     pub front_end: FrontEnd,
 }
