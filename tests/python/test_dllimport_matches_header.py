@@ -1,7 +1,8 @@
 """The C# P/Invoke declarations of the cmdlet DLL (module/src/Native/SsoCredsNative.cs) agree with the committed C header
-(rust/ffi/include/ssocreds.h): every DllImport of the library names a function of the header with the
-same number of parameters, pointer parameters are IntPtr or byte[], every `char *` the header returns
-comes back as IntPtr (never string), and every function of the header is declared."""
+(rust/ffi/include/ssocreds.h): every DllImport of the library names a function of the header with exactly its
+return and parameter types (`const char *` in is byte[], `char *` in or out is IntPtr, never string), and the
+functions the module calls are declared. The header's other functions serve other hosts (C programs, the CLI)
+and need no DllImport."""
 
 from __future__ import annotations
 
@@ -57,6 +58,31 @@ def csharp_imports(text: str | None = None) -> dict[str, tuple[str, list[str]]]:
     return found
 
 
+# The functions the cmdlets call: the run operation, Get/Clear-AwsCliSsoSession, and the plumbing of every call.
+MODULE_NEEDS = [
+    "ssocreds_version", "ssocreds_abi_version", "ssocreds_set_environment", "ssocreds_string_free",
+    "ssocreds_run_start", "ssocreds_run_next", "ssocreds_run_answer", "ssocreds_run_cancel",
+    "ssocreds_session_status", "ssocreds_logout",
+]
+
+# C type (spaces normalised, parameter name dropped) -> the one C# type that marshals it.
+C_TO_CSHARP = {
+    "void": "void",
+    "int": "int",
+    "int32_t": "int",
+    "const char *": "byte[]",  # a UTF-8, NUL-terminated request the CLR copies in
+    "char *": "IntPtr",  # owned by the library: copied by hand, then ssocreds_string_free
+}
+RETURN_C_TO_CSHARP = {**C_TO_CSHARP, "const char *": "IntPtr"}
+
+
+def c_type(declaration: str) -> str:
+    """`const char *request_json` -> `const char *`; `int` -> `int`."""
+    m = re.fullmatch(r"(?P<type>.*?[\s*])(?P<name>\w+)", declaration.strip())
+    text = m.group("type") if m and m.group("type").strip() else declaration
+    return re.sub(r"\s*\*", " *", " ".join(text.split())).strip()
+
+
 def mismatches(header, imports) -> list[str]:
     found = []
     for name, (ret, params) in imports.items():
@@ -64,19 +90,19 @@ def mismatches(header, imports) -> list[str]:
             found.append(f"{name} is imported in C# but not declared in {HEADER.name}")
             continue
         c_ret, c_params = header[name]
+        expected_ret = RETURN_C_TO_CSHARP.get(c_type(c_ret + " x"))
+        if ret != expected_ret:
+            found.append(f"{name} returns '{c_ret}' in C but {ret} in C#: must be {expected_ret}")
         if len(params) != len(c_params):
             found.append(f"{name}: C# has {len(params)} parameters, the header {len(c_params)}")
         for cs_param, c_param in zip(params, c_params):
             cs_type = cs_param.split()[0]
-            if "*" in c_param and cs_type not in ("IntPtr", "byte[]"):
-                found.append(f"{name}: pointer parameter '{c_param}' declared as {cs_type}")
-        if "*" in c_ret and ret != "IntPtr":
-            found.append(f"{name} returns '{c_ret}' in C but {ret} in C#: must be IntPtr")
-        if c_ret == "void" and ret != "void":
-            found.append(f"{name} returns void in C but {ret} in C#")
-    for name in header:
+            expected = C_TO_CSHARP.get(c_type(c_param))
+            if cs_type != expected:
+                found.append(f"{name}: parameter '{c_param}' declared as {cs_type}, must be {expected}")
+    for name in MODULE_NEEDS:
         if name not in imports:
-            found.append(f"{name} is in the header but has no DllImport")
+            found.append(f"{name} is called by the module but has no DllImport")
     return found
 
 
@@ -84,20 +110,50 @@ def test_dllimports_match_the_header():
     assert mismatches(header_functions(), csharp_imports()) == []
 
 
+def test_the_module_needs_only_functions_of_the_header():
+    header = header_functions()
+    assert set(MODULE_NEEDS) <= set(header), sorted(set(MODULE_NEEDS) - set(header))
+
+
 def test_the_check_catches_mismatches():
     header = header_functions()
     wrong = """
         [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl)]
-        private static extern string ssocreds_login_start(string requestJson, int extra);
+        private static extern string ssocreds_run_start(string requestJson, int extra);
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl)]
+        private static extern IntPtr ssocreds_run_nxet(byte[] requestJson);
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl)]
+        private static extern long ssocreds_abi_version();
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl)]
+        private static extern void ssocreds_string_free(byte[] s);
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl)]
+        private static extern IntPtr ssocreds_run_cancel(IntPtr requestJson);
         [DllImport("ssocreds", CallingConvention = CallingConvention.Cdecl)]
         private static extern IntPtr ssocreds_no_such_function(byte[] requestJson);
     """
     found = mismatches(header, csharp_imports(wrong))
-    assert any("ssocreds_no_such_function" in f for f in found)
-    assert any("ssocreds_login_start: C# has 2 parameters" in f for f in found)
-    assert any("ssocreds_login_start returns" in f for f in found)
-    assert any("ssocreds_login_start: pointer parameter" in f for f in found)
-    assert any("ssocreds_logout is in the header" in f for f in found)
+    assert any("ssocreds_no_such_function is imported" in f for f in found), found
+    assert any("ssocreds_run_nxet is imported" in f for f in found), found
+    assert any("ssocreds_run_start: C# has 2 parameters" in f for f in found), found
+    assert any("ssocreds_run_start returns 'char *' in C but string" in f for f in found), found
+    assert any("ssocreds_run_start: parameter 'const char *request_json' declared as string" in f for f in found), found
+    assert any("ssocreds_abi_version returns 'int' in C but long" in f for f in found), found
+    assert any("ssocreds_string_free: parameter 'char *s' declared as byte[], must be IntPtr" in f for f in found), found
+    assert any("ssocreds_run_cancel: parameter 'const char *request_json' declared as IntPtr" in f for f in found), found
+    assert any("ssocreds_logout is called by the module but has no DllImport" in f for f in found), found
+    assert any("ssocreds_run_next is called by the module" in f for f in found), found
+
+
+def test_a_correct_declaration_passes():
+    header = header_functions()
+    right = "\n".join(
+        f"[DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl)] private static extern "
+        f"{RETURN_C_TO_CSHARP[c_type(header[name][0] + ' x')]} {name}("
+        + ", ".join(f"{C_TO_CSHARP[c_type(p)]} a{i}" for i, p in enumerate(header[name][1]))
+        + ");"
+        for name in MODULE_NEEDS
+    )
+    assert mismatches(header, csharp_imports(right)) == []
 
 
 def test_returned_strings_are_intptr_and_freed():
@@ -106,7 +162,8 @@ def test_returned_strings_are_intptr_and_freed():
     owned = [n for n, (ret, _) in header.items() if re.fullmatch(r"char\s*\*", ret)]
     assert owned, "the header declares no function returning char *"
     for name in owned:
-        assert imports[name][0] == "IntPtr", f"{name} must be declared returning IntPtr"
+        if name in imports:
+            assert imports[name][0] == "IntPtr", f"{name} must be declared returning IntPtr"
     assert "ssocreds_string_free" in imports
     source = re.sub(r"//[^\n]*", "", INTEROP_CS.read_text(encoding="utf-8"))
     for forbidden in ("PtrToStringUTF8", "LPUTF8Str", "PtrToStringAnsi", "PtrToStringAuto", "UnmanagedType.LPStr"):

@@ -11,6 +11,8 @@
 // comes back as IntPtr, is copied into managed memory and is freed with ssocreds_string_free in a
 // finally block, exactly once. (A `string` return type would make the CLR free Rust memory with
 // CoTaskMemFree.)
+// Only the functions the cmdlets call are declared (the run operation, session_status, logout and the
+// plumbing); the header's others serve other hosts (C, the CLI).
 // tests/python/test_dllimport_matches_header.py checks every DllImport against the committed header.
 // Binding the library at import is in SsoCredsNative.Loading.cs.
 
@@ -26,33 +28,6 @@ namespace SetAwsCliSsoCredentials
 
         [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         private static extern IntPtr ssocreds_version();
-
-        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        private static extern IntPtr ssocreds_login_start(byte[] requestJson);
-
-        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        private static extern IntPtr ssocreds_login_poll(byte[] requestJson);
-
-        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        private static extern IntPtr ssocreds_login_cancel(byte[] requestJson);
-
-        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        private static extern IntPtr ssocreds_refresh(byte[] requestJson);
-
-        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        private static extern IntPtr ssocreds_refresh_start(byte[] requestJson);
-
-        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        private static extern IntPtr ssocreds_refresh_poll(byte[] requestJson);
-
-        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        private static extern IntPtr ssocreds_refresh_cancel(byte[] requestJson);
-
-        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        private static extern IntPtr ssocreds_discover(byte[] requestJson);
-
-        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        private static extern IntPtr ssocreds_config_sessions(byte[] requestJson);
 
         [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         private static extern IntPtr ssocreds_session_status(byte[] requestJson);
@@ -116,8 +91,8 @@ namespace SetAwsCliSsoCredentials
         public static int AbiVersion() => ssocreds_abi_version();
 
         /// <summary>
-        /// Calls one JSON-in/JSON-out function of the library, e.g. Call("ssocreds_login_start", "{...}")
-        /// or Call("login_start", "{...}"), and returns the JSON envelope it answered.
+        /// Calls one JSON-in/JSON-out function of the library, e.g. Call("ssocreds_run_start", "{...}")
+        /// or Call("run_start", "{...}"), and returns the JSON envelope it answered.
         /// </summary>
         public static string Call(string functionName, string requestJson)
         {
@@ -133,15 +108,6 @@ namespace SetAwsCliSsoCredentials
             IntPtr response;
             switch (name)
             {
-                case "login_start": response = ssocreds_login_start(request); break;
-                case "login_poll": response = ssocreds_login_poll(request); break;
-                case "login_cancel": response = ssocreds_login_cancel(request); break;
-                case "refresh": response = ssocreds_refresh(request); break;
-                case "refresh_start": response = ssocreds_refresh_start(request); break;
-                case "refresh_poll": response = ssocreds_refresh_poll(request); break;
-                case "refresh_cancel": response = ssocreds_refresh_cancel(request); break;
-                case "discover": response = ssocreds_discover(request); break;
-                case "config_sessions": response = ssocreds_config_sessions(request); break;
                 case "session_status": response = ssocreds_session_status(request); break;
                 case "logout": response = ssocreds_logout(request); break;
                 case "run_start": response = ssocreds_run_start(request); break;
