@@ -7,7 +7,8 @@
 // DLL's netstandard references through its netstandard.dll facade (Debian's mono-devel); the cmdlet classes
 // and System.Management.Automation are never touched, so they need not load. The driver runs against the
 // real library and a running fake IAM Identity Center (the endpoints come from AWS_ENDPOINT_URL_SSO_OIDC /
-// AWS_ENDPOINT_URL_SSO), goes through the whole flow the cmdlets go through and prints one line per step,
+// AWS_ENDPOINT_URL_SSO), drives what the cmdlets drive (runs from run_start to finished, session_status,
+// logout) and prints one line per step,
 // `STEP <name> <json>`, which the Python test parses and checks. It needs no JSON library (Mono's
 // System.Runtime.Serialization is not installed by mono-runtime): the few fields it needs are read with a
 // regular expression. Plain C# 5, like the rest of the code Mono compiles here.
@@ -49,27 +50,7 @@ public static class Driver
         SsoCredsNative.Initialize(library); // idempotent, like Import-Module -Force
         Step("version", "{\"version\":" + Quote(SsoCredsNative.Version()) + ",\"loadMethod\":" + Quote(SsoCredsNative.LoadMethod) + "}");
 
-        string started = SsoCredsNative.Call("ssocreds_login_start",
-            "{\"environment\":" + Quote(Environment_) + ",\"startUrl\":" + Quote(startUrl) + ",\"region\":\"us-east-1\",\"useDeviceCode\":true}");
-        Step("login_start", started);
-        if (Field(started, "status") == "pending")
-        {
-            string url = Field(started, "verificationUriComplete");
-            using (WebClient web = new WebClient())
-            {
-                web.DownloadString(url); // a plain GET approves the login at the fake
-            }
-            string polled = null;
-            for (int attempt = 0; attempt < 120; attempt++)
-            {
-                polled = SsoCredsNative.Call("login_poll", "{\"environment\":" + Quote(Environment_) + ",\"waitMs\":500}");
-                if (Field(polled, "status") != "pending")
-                {
-                    break;
-                }
-            }
-            Step("login_poll", polled);
-        }
+        Step("abi", "{\"abiVersion\":" + SsoCredsNative.AbiVersion() + "}");
 
         StringBuilder accounts = new StringBuilder();
         for (int i = 4; i < args.Length; i++)
@@ -82,69 +63,55 @@ public static class Driver
             accounts.Append("{\"profile\":").Append(Quote(args[i].Substring(0, eq)))
                 .Append(",\"accountId\":").Append(Quote(args[i].Substring(eq + 1))).Append('}');
         }
-        string request = "{\"environment\":" + Quote(Environment_) + ",\"credentialsFile\":" + Quote(credentialsFile)
+        string session = "\"environment\":" + Quote(Environment_) + ",\"startUrl\":" + Quote(startUrl) + ",\"region\":\"us-east-1\"";
+        string request = "{" + session + ",\"credentialsFile\":" + Quote(credentialsFile)
             + ",\"defaultRoleName\":" + Quote(roleName) + ",\"accounts\":[" + accounts + "]}";
 
-        string dryRun = SsoCredsNative.Call("refresh", request.Substring(0, request.Length - 1) + ",\"dryRun\":true}");
-        Step("dry_run", dryRun);
+        // -WhatIf before any login: every profile would be fetched, nothing is.
+        Step("dry_run", Run(RunStart("refresh", request, false, true), null));
 
-        string start = SsoCredsNative.Call("refresh_start", request);
-        Step("refresh_start", start);
-        string operationId = Number(start, "operationId");
-        if (operationId == null)
-        {
-            return 1;
-        }
-        string done = null;
-        int polls = 0;
-        for (; polls < 600; polls++)
-        {
-            string poll = SsoCredsNative.Call("refresh_poll", "{\"operationId\":" + operationId + ",\"waitMs\":200}");
-            if (Field(poll, "status") != "running")
-            {
-                done = poll;
-                break;
-            }
-        }
-        Step("refresh_poll", done);
+        // Set-AwsCliSsoCredentials in an interactive shell: the run asks for a device-code login, the
+        // driver approves it at the fake (a plain GET of the URL), the run polls it, then fetches.
+        List<string> events = new List<string>();
+        Step("refresh", Run(RunStart("refresh", request, true, false), events));
+        Step("refresh_events", "[" + string.Join(",", events.ToArray()) + "]");
 
-        string again = SsoCredsNative.Call("ssocreds_refresh", request);
-        Step("refresh_again", again);
+        Step("refresh_again", Run(RunStart("refresh", request, false, false), null));
 
         // The login outlives the process: the AWS CLI v2 cache file under HOME (a temporary folder here).
         string cacheFile = TokenCachePath(Environment_);
         Step("token_cache", "{\"exists\":" + (File.Exists(cacheFile) ? "true" : "false") + "}");
 
-        // Discovery: every account and role, filtered, and a dry run that names discovered profiles.
-        Step("discover", SsoCredsNative.Call("ssocreds_discover",
-            "{\"environment\":" + Quote(Environment_) + ",\"startUrl\":" + Quote(startUrl) + ",\"includeRole\":[\"ReadOnly\"]}"));
-        Step("discover_dry_run", SsoCredsNative.Call("refresh",
+        // Get-AwsCliSsoAccount, and -AllAccounts -WhatIf naming the discovered profiles from the template.
+        Step("discover", Run(RunStart("discover", "{" + session + ",\"includeRole\":[\"ReadOnly\"]}", false, false), null));
+        Step("discover_dry_run", Run(RunStart("refresh",
             "{\"environment\":" + Quote(Environment_) + ",\"credentialsFile\":" + Quote(credentialsFile)
-            + ",\"accounts\":[],\"discover\":true,\"dryRun\":true,\"includeAccount\":[\"100000000000\"]"
-            + ",\"profileNameTemplate\":\"{AccountId}-{RoleName}\"}"));
+            + ",\"discover\":true,\"includeAccount\":[\"100000000000\"],\"profileNameTemplate\":\"{AccountId}-{RoleName}\"}",
+            false, true), null));
 
         // The variables the library reads follow this process's environment (on .NET Core on Unix the
         // library cannot see it otherwise): a dry run reports the credentials file the variable names.
         string fromVariable = credentialsFile + ".from-variable";
         Environment.SetEnvironmentVariable("AWS_SHARED_CREDENTIALS_FILE", fromVariable);
         int sent = SsoCredsNative.SyncEnvironment();
-        string viaVariable = SsoCredsNative.Call("refresh",
-            "{\"environment\":" + Quote(Environment_) + ",\"defaultRoleName\":\"ReadOnly\",\"dryRun\":true,\"accounts\":["
-            + "{\"profile\":\"via-variable\",\"accountId\":\"100000000000\"}]}");
+        string viaVariable = Run(RunStart("refresh", "{\"environment\":" + Quote(Environment_)
+            + ",\"defaultRoleName\":\"ReadOnly\",\"accounts\":[{\"profile\":\"via-variable\",\"accountId\":\"100000000000\"}]}",
+            false, true), null);
         Environment.SetEnvironmentVariable("AWS_SHARED_CREDENTIALS_FILE", null);
         Step("environment", "{\"sent\":" + sent + ",\"unchanged\":" + SsoCredsNative.SyncEnvironment()
             + ",\"file\":" + Quote(fromVariable) + ",\"refresh\":" + viaVariable + "}");
 
         // Bad input of every kind must come back as an error object, never a crash.
-        Step("bad_null", SsoCredsNative.Call("refresh", null));
-        Step("bad_json", SsoCredsNative.Call("refresh", "{not json"));
+        Step("bad_null", SsoCredsNative.Call("run_start", null));
+        Step("bad_json", SsoCredsNative.Call("run_start", "{not json"));
         Step("bad_unknown_field", SsoCredsNative.Call("session_status", "{\"environment\":\"x\",\"bogus\":1}"));
-        Step("bad_missing_accounts", SsoCredsNative.Call("refresh", "{\"environment\":" + Quote(Environment_) + "}"));
-        Step("bad_operation", SsoCredsNative.Call("refresh_poll", "{\"operationId\":987654321,\"waitMs\":0}"));
-        Step("bad_cancel", SsoCredsNative.Call("refresh_cancel", "{\"operationId\":987654322}"));
+        Step("bad_missing_accounts", Run(RunStart("refresh", "{\"environment\":" + Quote(Environment_) + "}", false, false), null));
+        Step("bad_run", SsoCredsNative.Call("run_next", "{\"runId\":987654321,\"waitMs\":0}"));
+        Step("bad_answer", SsoCredsNative.Call("run_answer", "{\"runId\":987654322,\"confirmed\":[]}"));
         try
         {
-            SsoCredsNative.Call("no_such_function", "{}");
+            // The DLL declares only what the cmdlets call: the header's other functions are unknown here.
+            SsoCredsNative.Call("login_start", "{}");
             Step("bad_function", "{\"thrown\":false}");
         }
         catch (ArgumentException)
@@ -186,38 +153,104 @@ public static class Driver
         }
         Step("loop", "{\"calls\":3000,\"failures\":" + failures + "}");
 
-        // Ctrl+C during the login wait: login_cancel from another thread ends a blocked login_poll at once and
-        // forgets the pending login; a second cancel has nothing to do.
-        string cancelEnvironment = "MonoCancel";
-        string cancelRequest = "{\"environment\":" + Quote(cancelEnvironment) + "}";
-        string cancelStart = "{\"environment\":" + Quote(cancelEnvironment) + ",\"startUrl\":" + Quote(startUrl)
-            + ",\"region\":\"us-east-1\",\"useDeviceCode\":true}";
-        Step("cancel_start", SsoCredsNative.Call("login_start", cancelStart));
-        string blockedPoll = null;
-        long blockedMs = -1;
-        Thread poller = new Thread(delegate ()
-        {
-            System.Diagnostics.Stopwatch watch = System.Diagnostics.Stopwatch.StartNew();
-            blockedPoll = SsoCredsNative.Call("login_poll", "{\"environment\":" + Quote(cancelEnvironment) + ",\"waitMs\":20000}");
-            blockedMs = watch.ElapsedMilliseconds;
-        });
-        poller.Start();
-        Thread.Sleep(500);
-        Step("cancel", SsoCredsNative.Call("login_cancel", cancelRequest));
-        bool joined = poller.Join(15000);
-        Step("cancel_poll", "{\"returned\":" + (joined ? "true" : "false") + ",\"elapsedMs\":" + blockedMs
-            + ",\"response\":" + (blockedPoll ?? "null") + "}");
-        Step("cancel_status", SsoCredsNative.Call("session_status", cancelRequest));
-        Step("cancel_again", SsoCredsNative.Call("login_cancel", cancelRequest));
-        // The login lock was released: a new login starts its own device authorization at once.
-        Step("cancel_restart", SsoCredsNative.Call("login_start", cancelStart));
-        SsoCredsNative.Call("login_cancel", cancelRequest);
+        CancelDuringLogin(startUrl, roleName);
 
         Step("logout", SsoCredsNative.Call("logout", "{\"environment\":" + Quote(Environment_) + "}"));
         Step("token_cache_after_logout", "{\"exists\":" + (File.Exists(cacheFile) ? "true" : "false") + "}");
-        Step("refresh_after_logout", SsoCredsNative.Call("refresh",
-            request.Substring(0, request.Length - 1) + ",\"force\":true}"));
+        Step("refresh_after_logout", Run(RunStart("refresh",
+            request.Substring(0, request.Length - 1) + ",\"force\":true}", false, false), null));
         return 0;
+    }
+
+    // Ctrl+C during the login wait: run_cancel from another thread ends a run_next blocked on the login
+    // at once, with Cancelled; the pending login is forgotten, so a new run starts its own login at once.
+    private static void CancelDuringLogin(string startUrl, string roleName)
+    {
+        string environment = "MonoCancel";
+        string start = RunStart("refresh", "{\"environment\":" + Quote(environment) + ",\"startUrl\":" + Quote(startUrl)
+            + ",\"region\":\"us-east-1\",\"defaultRoleName\":" + Quote(roleName)
+            + ",\"accounts\":[{\"profile\":\"cancelled\",\"accountId\":\"100000000000\"}]}", true, false);
+        string runId = Number(SsoCredsNative.Call("run_start", start), "runId");
+        Step("cancel_login_needed", NextUntil(runId, "loginNeeded"));
+        string blockedNext = null;
+        long blockedMs = -1;
+        Thread waiter = new Thread(delegate ()
+        {
+            System.Diagnostics.Stopwatch watch = System.Diagnostics.Stopwatch.StartNew();
+            blockedNext = SsoCredsNative.Call("run_next", "{\"runId\":" + runId + ",\"waitMs\":20000}");
+            blockedMs = watch.ElapsedMilliseconds;
+        });
+        waiter.Start();
+        Thread.Sleep(500);
+        Step("cancel", SsoCredsNative.Call("run_cancel", "{\"runId\":" + runId + "}"));
+        bool joined = waiter.Join(15000);
+        Step("cancel_next", "{\"returned\":" + (joined ? "true" : "false") + ",\"elapsedMs\":" + blockedMs
+            + ",\"response\":" + (blockedNext ?? "null") + "}");
+        Step("cancel_status", SsoCredsNative.Call("session_status", "{\"environment\":" + Quote(environment) + "}"));
+        Step("cancel_again", SsoCredsNative.Call("run_cancel", "{\"runId\":" + runId + "}"));
+        string restartId = Number(SsoCredsNative.Call("run_start", start), "runId");
+        Step("cancel_restart", NextUntil(restartId, "loginNeeded"));
+        SsoCredsNative.Call("run_cancel", "{\"runId\":" + restartId + "}");
+        NextUntil(restartId, "finished");
+    }
+
+    private static string RunStart(string operation, string request, bool interactive, bool whatIf)
+    {
+        return "{\"operation\":" + Quote(operation) + ",\"request\":" + request + ",\"login\":{\"useDeviceCode\":true}"
+            + ",\"interactive\":" + (interactive ? "true" : "false") + ",\"confirm\":false"
+            + ",\"whatIf\":" + (whatIf ? "true" : "false") + ",\"frontEnd\":\"powershell\"}";
+    }
+
+    // Drives a run as the cmdlets do: events until `finished`, whose envelope it returns (or the error
+    // envelope of a call that failed). A loginNeeded is approved at the fake; `events` collects them all.
+    private static string Run(string start, List<string> events)
+    {
+        string started = SsoCredsNative.Call("run_start", start);
+        string runId = Number(started, "runId");
+        if (runId == null)
+        {
+            return started;
+        }
+        for (int i = 0; i < 1200; i++)
+        {
+            string next = SsoCredsNative.Call("run_next", "{\"runId\":" + runId + ",\"waitMs\":500}");
+            string kind = Field(next, "event");
+            if (kind == null || kind == "finished")
+            {
+                return next;
+            }
+            if (kind == "none")
+            {
+                continue;
+            }
+            if (events != null)
+            {
+                events.Add(next);
+            }
+            if (kind == "loginNeeded")
+            {
+                using (WebClient web = new WebClient())
+                {
+                    web.DownloadString(Field(next, "url")); // a plain GET approves the login at the fake
+                }
+            }
+        }
+        return null;
+    }
+
+    // The first event of that kind (or `finished`, or a failed call's envelope).
+    private static string NextUntil(string runId, string kind)
+    {
+        for (int i = 0; i < 1200; i++)
+        {
+            string next = SsoCredsNative.Call("run_next", "{\"runId\":" + runId + ",\"waitMs\":500}");
+            string found = Field(next, "event");
+            if (found == null || found == kind || found == "finished")
+            {
+                return next;
+            }
+        }
+        return null;
     }
 
     // The DLL under test: where it was loaded from, its version, target framework and references.

@@ -5,12 +5,13 @@ with `mcs -r:` that DLL, run with its folder on MONO_PATH). Not a copy compiled 
 shipped netstandard2.0 DLL through its netstandard.dll facade (Debian's mono-devel); the cmdlet classes,
 which need System.Management.Automation, are never loaded.
 
-The driver runs the real library against a running fake IAM Identity Center: device login, background
-refresh of five profiles (one with a non-ASCII name) into a temporary credentials file, the token cache file
-under a temporary HOME, discovery of accounts and roles, error envelopes for bad input, a login cancelled
-from another thread while a poll waits (Ctrl+C), many calls from several threads. Proves marshalling
-(UTF-8 both ways) and that each returned string is freed exactly once (a double free would abort the
-process)."""
+The driver drives what the cmdlets drive, against the real library and a running fake IAM Identity Center:
+runs (run_start, then run_next until `finished`): a -WhatIf dry run, a refresh of five profiles (one with a
+non-ASCII name) into a temporary credentials file that asks for a device-code login the driver approves at the
+fake, a second refresh, discovery of accounts and roles; the token cache file under a temporary HOME,
+session_status and logout, error envelopes for bad input, a run cancelled from another thread while run_next
+waits on its login (Ctrl+C), many calls from several threads. Proves marshalling (UTF-8 both ways) and that
+each returned string is freed exactly once (a double free would abort the process)."""
 
 from __future__ import annotations
 
@@ -134,27 +135,46 @@ def test_library_is_found_by_probing_under_mono(scenario):
     assert scenario["steps"]["version"]["loadMethod"] == "Probing"
 
 
-def test_login(scenario):
-    steps = scenario["steps"]
-    started = ok(steps["login_start"])
-    assert started["status"] == "pending"
-    assert started["verificationUriComplete"].startswith("http")
-    assert started["userCode"]
-    assert ok(steps["login_poll"])["status"] == "loggedIn"
+def finished(envelope):
+    """The report of a run's last event; a run that failed as a whole fails here, with its error."""
+    event = ok(envelope)
+    assert event["event"] == "finished", event
+    assert "error" not in event and event["errors"] == [], event
+    return event["report"]
+
+
+def run_error_code(envelope):
+    event = ok(envelope)
+    assert event["event"] == "finished", event
+    assert set(event["error"]) >= {"code", "message"}
+    return event["error"]["code"]
+
+
+def test_abi_version_has_the_run_operation(scenario):
+    assert scenario["steps"]["abi"]["abiVersion"] >= 2
 
 
 def test_dry_run_fetches_nothing(scenario):
-    report = ok(scenario["steps"]["dry_run"])
+    report = finished(scenario["steps"]["dry_run"])
     assert [p["status"] for p in report["profiles"]] == ["wouldRefresh"] * len(PROFILES)
 
 
-def test_refresh_in_background(scenario):
-    steps = scenario["steps"]
-    assert ok(steps["refresh_start"])["total"] == len(PROFILES)
-    done = ok(steps["refresh_poll"])
-    assert done["status"] == "done"
-    assert done["completed"] == done["total"] == len(PROFILES)
-    profiles = done["result"]["profiles"]
+def test_the_run_logs_in_with_the_device_code(scenario):
+    events = [ok(e) for e in scenario["steps"]["refresh_events"]]
+    kinds = [e["event"] for e in events]
+    assert kinds[0] == "loginNeeded", kinds
+    needed = events[0]
+    assert needed["flow"] == "deviceCode"
+    assert needed["url"].startswith("http")
+    assert needed["userCode"] and needed["userCode"] in needed["url"]
+    assert "loggedIn" in kinds and kinds.index("loggedIn") > 0
+    texts = [e["text"] for e in events if e["event"] == "message"]
+    assert any(t.startswith("Registering Profile ") for t in texts), texts
+
+
+def test_refresh(scenario):
+    report = finished(scenario["steps"]["refresh"])
+    profiles = report["profiles"]
     assert [p["profile"] for p in profiles] == PROFILES  # non-ASCII names round-trip
     assert all(p["status"] == "refreshed" for p in profiles), profiles
     assert all(p["roleName"] == ROLE for p in profiles)
@@ -173,15 +193,16 @@ def test_written_values_are_what_the_fake_issued(scenario):
 
 
 def test_second_refresh_is_current(scenario):
-    again = ok(scenario["steps"]["refresh_again"])
+    again = finished(scenario["steps"]["refresh_again"])
     assert [p["status"] for p in again["profiles"]] == ["current"] * len(PROFILES)
     assert scenario["counters"]["getRoleCredentials"] == len(PROFILES)
 
 
 def test_bad_input_comes_back_as_error_objects(scenario):
     steps = scenario["steps"]
-    for name in ("bad_null", "bad_json", "bad_unknown_field", "bad_missing_accounts", "bad_operation", "bad_cancel"):
+    for name in ("bad_null", "bad_json", "bad_unknown_field", "bad_run", "bad_answer"):
         assert error_code(steps[name]) == "InvalidInput", name
+    assert run_error_code(steps["bad_missing_accounts"]) == "InvalidInput"
     assert steps["bad_function"]["thrown"] is True
 
 
@@ -201,7 +222,7 @@ def test_status_and_logout(scenario):
     assert status["status"] == "loggedIn"
     assert status["startUrl"] == START_URL
     assert ok(steps["logout"])["loggedOut"] is True
-    assert error_code(steps["refresh_after_logout"]) == "LoginRequired"
+    assert run_error_code(steps["refresh_after_logout"]) == "LoginRequired"
 
 
 def test_token_cache_file_under_home(scenario):
@@ -210,7 +231,7 @@ def test_token_cache_file_under_home(scenario):
 
 
 def test_discover(scenario):
-    accounts = ok(scenario["steps"]["discover"])["accounts"]
+    accounts = finished(scenario["steps"]["discover"])["accounts"]
     assert [a["accountId"] for a in accounts] == [str(100000000000 + i) for i in range(8)]
     assert all(a["roles"] == ["ReadOnly"] for a in accounts), accounts
     assert accounts[0]["accountName"]
@@ -218,7 +239,7 @@ def test_discover(scenario):
 
 
 def test_discovery_dry_run_names_profiles_from_the_template(scenario):
-    report = ok(scenario["steps"]["discover_dry_run"])
+    report = finished(scenario["steps"]["discover_dry_run"])
     assert sorted(p["profile"] for p in report["profiles"]) == ["100000000000-Admin", "100000000000-ReadOnly"]
     assert all(p["status"] == "wouldRefresh" for p in report["profiles"])
 
@@ -227,23 +248,22 @@ def test_the_environment_as_dotnet_sees_it_reaches_the_library(scenario):
     step = scenario["steps"]["environment"]
     assert step["sent"] == 1, "a changed variable is sent to the library"
     assert step["unchanged"] == 1, "restoring it is sent too"
-    assert step["refresh"]["ok"] is True, step["refresh"]
-    assert step["refresh"]["result"]["credentialsFile"] == step["file"]
-    assert [p["status"] for p in step["refresh"]["result"]["profiles"]] == ["wouldRefresh"]
+    report = finished(step["refresh"])
+    assert report["credentialsFile"] == step["file"]
+    assert [p["status"] for p in report["profiles"]] == ["wouldRefresh"]
 
 
-def test_login_cancel_from_another_thread_ends_the_wait(scenario):
-    """Ctrl+C during the login wait: login_cancel, called while login_poll blocks in another thread, makes
-    that poll return at once, forgets the pending login, and a new login starts straight away."""
+def test_run_cancel_from_another_thread_ends_the_wait(scenario):
+    """Ctrl+C during the login wait: run_cancel, called while run_next blocks in another thread on the run's
+    login, makes that run_next return at once with Cancelled, forgets the pending login, and a new run asks
+    for its own login straight away."""
     steps = scenario["steps"]
-    assert ok(steps["cancel_start"])["status"] == "pending"
-    assert ok(steps["cancel"]) == {"environment": "MonoCancel", "cancelled": True}
-    poll = steps["cancel_poll"]
-    assert poll["returned"] is True, "login_poll still blocked 15 s after login_cancel"
-    assert 0 <= poll["elapsedMs"] < 5000, poll
-    response = poll["response"]
-    assert (response["ok"] is False and response["error"]["code"] == "LoginRequired") or \
-        (response["ok"] is True and response["result"]["status"] == "pending"), response
+    assert ok(steps["cancel_login_needed"])["event"] == "loginNeeded"
+    assert ok(steps["cancel"]) == {"cancelled": True}
+    waited = steps["cancel_next"]
+    assert waited["returned"] is True, "run_next still blocked 15 s after run_cancel"
+    assert 0 <= waited["elapsedMs"] < 5000, waited
+    assert run_error_code(waited["response"]) == "Cancelled"
     assert ok(steps["cancel_status"])["status"] != "pending"
-    assert ok(steps["cancel_again"])["cancelled"] is False
-    assert ok(steps["cancel_restart"])["status"] == "pending"
+    assert error_code(steps["cancel_again"]) == "InvalidInput", "a finished run is forgotten"
+    assert ok(steps["cancel_restart"])["event"] == "loginNeeded"
