@@ -97,7 +97,7 @@ namespace SetAwsCliSsoCredentials.Engine
                 UseSimpleDictionaryFormat = true,
             }));
 
-        internal static string Serialize(object value)
+        private static string Serialize(object value)
         {
             using (var stream = new MemoryStream())
             {
@@ -106,7 +106,7 @@ namespace SetAwsCliSsoCredentials.Engine
             }
         }
 
-        internal static T Deserialize<T>(string json)
+        private static T Deserialize<T>(string json)
         {
             using (var stream = new MemoryStream(Encoding.UTF8.GetBytes(json)))
             {

@@ -91,22 +91,15 @@ namespace SetAwsCliSsoCredentials
         public static int AbiVersion() => ssocreds_abi_version();
 
         /// <summary>
-        /// Calls one JSON-in/JSON-out function of the library, e.g. Call("ssocreds_run_start", "{...}")
-        /// or Call("run_start", "{...}"), and returns the JSON envelope it answered.
+        /// Calls one JSON-in/JSON-out function of the library by its name without the prefix, e.g.
+        /// Call("run_start", "{...}"), and returns the JSON envelope it answered.
         /// </summary>
         public static string Call(string functionName, string requestJson)
         {
-            if (functionName == null)
-            {
-                throw new ArgumentNullException("functionName");
-            }
-            string name = functionName.StartsWith("ssocreds_", StringComparison.Ordinal)
-                ? functionName.Substring("ssocreds_".Length)
-                : functionName;
             byte[] request = requestJson == null ? null : ToUtf8(requestJson);
             SyncEnvironment();
             IntPtr response;
-            switch (name)
+            switch (functionName)
             {
                 case "session_status": response = ssocreds_session_status(request); break;
                 case "logout": response = ssocreds_logout(request); break;
@@ -218,7 +211,7 @@ namespace SetAwsCliSsoCredentials
         }
 
         /// <summary>UTF-8 bytes of a string with a terminating NUL.</summary>
-        public static byte[] ToUtf8(string s)
+        private static byte[] ToUtf8(string s)
         {
             int count = Encoding.UTF8.GetByteCount(s);
             byte[] bytes = new byte[count + 1];
@@ -228,7 +221,7 @@ namespace SetAwsCliSsoCredentials
         }
 
         /// <summary>Decodes a NUL-terminated UTF-8 string without PtrToStringUTF8 (absent on .NET Framework).</summary>
-        public static string FromUtf8(IntPtr p)
+        private static string FromUtf8(IntPtr p)
         {
             int length = 0;
             while (Marshal.ReadByte(p, length) != 0)
