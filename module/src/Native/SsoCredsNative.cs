@@ -12,7 +12,7 @@
 // finally block, exactly once. (A `string` return type would make the CLR free Rust memory with
 // CoTaskMemFree.)
 // Only the functions the cmdlets call are declared (the run operation, session_status, logout and the
-// plumbing); the header's others serve other hosts (C, the CLI).
+// plumbing); the header's others serve other hosts (C programs).
 // tests/python/test_dllimport_matches_header.py checks every DllImport against the committed header.
 // Binding the library at import is in SsoCredsNative.Loading.cs.
 
