@@ -29,14 +29,17 @@ Import-Module $(ConvertTo-TestLiteral (Get-TestModuleManifest))
 `$accounts = foreach (`$i in 0..$($Count - 1)) { @{ Profile = "p`$i"; AccountId = (100000000000 + `$i).ToString() } }
 Set-AwsCliSsoCredentials -EnvironmentName $EnvironmentName -DefaultRoleName ReadOnly -Account `$accounts -CredentialsFile $(ConvertTo-TestLiteral $File) -Force -MaxConcurrency $MaxConcurrency -PassThru $LoginArguments
 "@)
+            $cpu = (Get-Process -Id $PID).TotalProcessorTime
             $watch = [System.Diagnostics.Stopwatch]::StartNew()
             $results = @($ps.Invoke())
             $watch.Stop()
+            $cpu = (Get-Process -Id $PID).TotalProcessorTime - $cpu
             [pscustomobject]@{
                 Progress = @($ps.Streams.Progress)
                 Results  = $results
                 Errors   = @($ps.Streams.Error | ForEach-Object { $_.ToString() })
                 Seconds  = $watch.Elapsed.TotalSeconds
+                CpuSeconds = $cpu.TotalSeconds
             }
         }
         finally {
@@ -70,6 +73,8 @@ Describe 'The progress bar of a refresh' {
         $updates.Count | Should -BeLessOrEqual ([math]::Ceiling($run.Seconds * 2))
 
         $run.Progress[-1].RecordType | Should -Be 'Completed' -Because 'the bar disappears when the run ends'
+        # Waiting for the run's events, between two drawings, costs next to nothing: no busy loop.
+        $run.CpuSeconds | Should -BeLessThan ($run.Seconds / 2) -Because "this process spent $([math]::Round($run.CpuSeconds, 2)) s of CPU in a $([math]::Round($run.Seconds, 1)) s run"
     }
 
     It 'does not flash a bar for a run that ends within a second or two' {

@@ -32,11 +32,15 @@ namespace SetAwsCliSsoCredentials.Engine
         /// <summary>True once a record was written: the bar must then be completed at the end.</summary>
         public bool Shown => lastCompleted >= 0;
 
-        /// <summary>How long the caller may wait for the refresh before it asks <see cref="Due"/> again.</summary>
+        /// <summary>
+        /// How long the caller may wait for the run's next event before it asks <see cref="Due"/> again: until the
+        /// next drawing may happen, at most <paramref name="atMost"/>. Once that time has come, a drawing waits for
+        /// a new count, which comes as an event: the whole <paramref name="atMost"/>, never a busy loop.
+        /// </summary>
         public TimeSpan UntilNext(TimeSpan atMost)
         {
             TimeSpan left = nextAt - run.Elapsed;
-            return left <= TimeSpan.Zero ? TimeSpan.Zero : (left < atMost ? left : atMost);
+            return left <= TimeSpan.Zero || left > atMost ? atMost : left;
         }
 
         /// <summary>Whether a record with this count should be written now.</summary>
