@@ -13,8 +13,11 @@ namespace SetAwsCliSsoCredentials.Engine
     [DataContract]
     internal sealed class BrowserCommand
     {
+        // Set by the serializer, never by code (as in Contracts.cs).
+#pragma warning disable CS0649
         [DataMember(Name = "program")] public string Program;
         [DataMember(Name = "arguments")] public string[] Arguments;
+#pragma warning restore CS0649
     }
 
     internal static class Browser
