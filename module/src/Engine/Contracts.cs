@@ -109,6 +109,7 @@ namespace SetAwsCliSsoCredentials.Engine
         [DataMember(Name = "session")] public string Session;
         [DataMember(Name = "url")] public string Url;
         [DataMember(Name = "openBrowser")] public bool OpenBrowser;
+        [DataMember(Name = "browserCommands")] public BrowserCommand[] BrowserCommands;
         [DataMember(Name = "ifOpened")] public string[] IfOpened;
         [DataMember(Name = "ifNotOpened")] public string[] IfNotOpened;
         [DataMember(Name = "expiresAt")] public string ExpiresAt;

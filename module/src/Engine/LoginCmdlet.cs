@@ -188,8 +188,8 @@ namespace SetAwsCliSsoCredentials.Engine
             switch (next.Event)
             {
                 case "loginNeeded":
-                    // The browser launch stays here (BROWSER, the platform's launcher); the library words the lines.
-                    bool opened = next.OpenBrowser && Browser.TryOpen(next.Url);
+                    // The library names the commands and words the lines; starting a process stays here.
+                    bool opened = next.OpenBrowser && Browser.TryOpen(next.BrowserCommands);
                     foreach (string line in (opened ? next.IfOpened : next.IfNotOpened) ?? new string[0])
                     {
                         WriteHostLine(line);

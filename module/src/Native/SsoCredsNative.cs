@@ -68,6 +68,8 @@ namespace SetAwsCliSsoCredentials
             "AWS_ENDPOINT_URL_SSO", "AWS_ENDPOINT_URL_SSO_OIDC", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
             // What the library reads to tell whether a browser here can reach a loopback redirect.
             "DISPLAY", "WAYLAND_DISPLAY", "SSH_CONNECTION", "SSH_TTY", "container", "KUBERNETES_SERVICE_HOST",
+            // The browser commands the library names for a login.
+            "BROWSER",
             // The proxy variables, which win over the system proxy the module adds (SetHostEntry).
             "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"
         };

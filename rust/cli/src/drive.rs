@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use ssocreds_engine::api::{ProfileStatus, RefreshReport};
-use ssocreds_engine::run::{MessageLevel, RunError, RunEvent, RunHandle, RunReport, RunRequest};
+use ssocreds_engine::run::{BrowserCommand, MessageLevel, RunError, RunEvent, RunHandle, RunReport, RunRequest};
 use ssocreds_engine::Engine;
 
 /// How long one wait for an event lasts: short, so that the process stays responsive.
@@ -61,8 +61,8 @@ impl Driver {
 
     async fn show(&self, run: &RunHandle, event: RunEvent) {
         match event {
-            RunEvent::LoginNeeded { url, open_browser, if_opened, if_not_opened, .. } => {
-                let opened = open_browser && self.approve(url).await;
+            RunEvent::LoginNeeded { url, open_browser, browser_commands, if_opened, if_not_opened, .. } => {
+                let opened = open_browser && self.approve(url, browser_commands).await;
                 print_lines(if opened { &if_opened } else { &if_not_opened });
             }
             RunEvent::LoginWaiting { message, .. } => eprintln!("{message}"),
@@ -82,10 +82,12 @@ impl Driver {
         }
     }
 
-    /// Opens the login's page; true when it was opened.
-    async fn approve(&self, url: String) -> bool {
+    /// Opens the login's page (with the library's commands, or the demo's GETs); true when it was opened.
+    async fn approve(&self, url: String, commands: Vec<BrowserCommand>) -> bool {
         match self.approver {
-            Approver::User => tokio::task::spawn_blocking(move || crate::browser::open(&url)).await.unwrap_or(false),
+            Approver::User => {
+                tokio::task::spawn_blocking(move || crate::browser::open(&commands)).await.unwrap_or(false)
+            }
             Approver::SimulatedUser => {
                 // The page may send the browser back to this process's listener, which answers
                 // while the run polls the login: the visit must not be waited for here.

@@ -20,7 +20,8 @@
 //! 1. leaves: `error`, `secret`, `time`, `clock`, `validate`, `concurrency`, `service_error`, and
 //!    `api` (the public requests and answers, used by every floor above);
 //! 2. the host and shared rules: `env` (the process environment, [`HostEnv`]), `endpoint`,
-//!    `files`, `patterns` (globs), `oidc` (scope and grant names);
+//!    `files`, `patterns` (globs), `oidc` (scope and grant names), `browser` (the commands that
+//!    open a login's URL);
 //! 3. each feature's state, importing none of the features' functions: `token/state`,
 //!    `login/state`, `discovery/listing`, `discovery/filters`; and `portal` (the SDK clients);
 //! 4. `state` (what this process remembers per environment), then `context` (what every operation
@@ -35,6 +36,7 @@
 
 pub mod api;
 
+mod browser;
 mod clock;
 pub mod concurrency;
 mod config_profiles;

@@ -17,7 +17,7 @@ const LAYERS: &[&[&str]] = &[
     // Leaves: no engine import beyond these, and the public request and answer types.
     &["error", "secret", "time", "clock", "validate", "concurrency", "service_error", "api"],
     // The host and its files, and the rules shared by several features.
-    &["env", "endpoint", "files", "patterns", "oidc"],
+    &["env", "endpoint", "files", "patterns", "oidc", "browser"],
     // Each feature's state, beside its functions but importing none of them; the SDK clients.
     &["token/state", "login/state", "discovery/listing", "discovery/filters", "portal"],
     // What every operation works with: the per-process state and the context.

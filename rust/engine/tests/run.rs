@@ -9,12 +9,12 @@ use ssocreds_engine::api::{
     AccountRequest, EnvironmentRequest, ProfileStatus, RefreshReport, RefreshRequest, SessionState,
 };
 use ssocreds_engine::run::{
-    LoginFlow, MessageLevel, RunEvent, RunHandle, RunLoginOptions, RunOperation, RunReport, RunRequest,
+    BrowserCommand, LoginFlow, MessageLevel, RunEvent, RunHandle, RunLoginOptions, RunOperation, RunReport, RunRequest,
 };
 use ssocreds_engine::Engine;
 
 mod common;
-use common::{engine_for, logged_in_engine, profiles_of, REGION, START_URL};
+use common::{engine_for, env_for, logged_in_engine, profiles_of, REGION, START_URL};
 
 const ROLE: &str = "ReadOnly";
 const ENVIRONMENT: &str = "Test";
@@ -99,6 +99,34 @@ fn texts(events: &[RunEvent], wanted: MessageLevel) -> Vec<String> {
 
 fn login_events(events: &[RunEvent]) -> Vec<&RunEvent> {
     events.iter().filter(|e| matches!(e, RunEvent::LoginNeeded { .. })).collect()
+}
+
+/// The browser commands of a run's login: BROWSER's with the login's URL, none with `noBrowser`.
+async fn browser_commands(browser: &str, no_browser: bool) -> (String, Vec<BrowserCommand>) {
+    let config = fake_config(1);
+    let home = tempfile::tempdir().unwrap();
+    let mut request = refresh_run(&config, home.path(), true);
+    request.login.no_browser = no_browser;
+    let fake = FakeServer::start(config).await.unwrap();
+    let engine = Engine::new(env_for(&fake, home.path(), &[("BROWSER", browser)]));
+    let events = events_until_finished(&engine.start_run(request)).await;
+    let logins = login_events(&events);
+    let [RunEvent::LoginNeeded { url, browser_commands, .. }] = logins[..] else { panic!("one login: {events:?}") };
+    (url.clone(), browser_commands.clone())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_names_the_browser_commands_to_try_unless_no_browser() {
+    let separator = if cfg!(windows) { ';' } else { ':' };
+    let (url, commands) = browser_commands(&format!("missing-browser{separator}my-browser --new-tab %s"), false).await;
+    assert!(url.contains("user_code="), "{url}");
+    let expected = [
+        BrowserCommand { program: "missing-browser".into(), arguments: vec![url.clone()] },
+        BrowserCommand { program: "my-browser".into(), arguments: vec!["--new-tab".into(), url] },
+    ];
+    assert_eq!(commands, expected);
+    let (_, commands) = browser_commands("my-browser %s", true).await;
+    assert!(commands.is_empty(), "{commands:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -184,6 +184,8 @@ impl<'a> Run<'a> {
             self.verbose(messages::device_code_reason(reason));
         }
         let session = environment.to_string();
+        let browser_commands =
+            |url: &str| if no_browser { Vec::new() } else { crate::browser::commands(&self.context.env, url) };
         let event = match prompt {
             LoginPrompt::DeviceCode { user_code, verification_uri, verification_uri_complete, .. } => {
                 let (if_opened, if_not_opened) =
@@ -191,6 +193,7 @@ impl<'a> Run<'a> {
                 RunEvent::LoginNeeded {
                     session,
                     flow: LoginFlow::DeviceCode,
+                    browser_commands: browser_commands(&verification_uri_complete),
                     url: verification_uri_complete,
                     open_browser: !no_browser,
                     user_code: Some(user_code),
@@ -208,6 +211,7 @@ impl<'a> Run<'a> {
                 RunEvent::LoginNeeded {
                     session,
                     flow: LoginFlow::AuthorizationCode,
+                    browser_commands: browser_commands(&authorization_url),
                     url: authorization_url,
                     open_browser: !no_browser,
                     user_code: None,

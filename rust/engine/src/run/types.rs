@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::api::{DiscoverResult, RefreshReport, RefreshRequest};
+pub use crate::browser::BrowserCommand;
 
 /// What a front end asks a run to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -80,13 +81,16 @@ pub struct RunRequest {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "event", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum RunEvent {
-    /// The user must approve a login: open `url` when `openBrowser`, then print `ifOpened`, or
-    /// `ifNotOpened` when no browser was opened. The run polls the login itself.
+    /// The user must approve a login: try `browserCommands` in order until one starts (none when
+    /// not `openBrowser`), then print `ifOpened`, or `ifNotOpened` when none started. The run polls
+    /// the login itself.
     LoginNeeded {
         session: String,
         flow: LoginFlow,
         url: String,
         open_browser: bool,
+        /// The commands that open `url` (BROWSER's, else the system's launcher), to try in order.
+        browser_commands: Vec<BrowserCommand>,
         #[serde(skip_serializing_if = "Option::is_none")]
         user_code: Option<String>,
         #[serde(skip_serializing_if = "Option::is_none")]
