@@ -759,7 +759,7 @@ Write-Host ''
 Write-Host '1. Log in and refresh 12 profiles:' -ForegroundColor Cyan
 Write-Host "   Set-AwsCliSsoCredentials -DefaultRoleName ReadOnly -Region us-east-1 -StartUrl $StartUrl ``"
 Write-Host '       -EnvironmentName Demo -Account $accounts -NoBrowser -NonInteractive:$false'
-Write-Host '   (the fake approves the device login by itself at its first poll, one interval (1 s) after the code is shown: nobody has to open the URL)'
+Write-Host '   (the fake approves the device login by itself at its first poll: nobody has to open the URL)'
 $watch = [System.Diagnostics.Stopwatch]::StartNew()
 Set-AwsCliSsoCredentials -DefaultRoleName ReadOnly -Region us-east-1 -StartUrl $StartUrl -EnvironmentName Demo `
     -Account $accounts -NoBrowser -NonInteractive:$false
