@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::messages;
-use super::steps::{Failure, Outcome, Run};
+use super::steps::{confirm_profile, Failure, Outcome, Run};
 use super::types::*;
 use crate::api::{ConfigSession, ConfigSessions, ProfileReport, ProfileStatus, RefreshReport, RefreshRequest};
 use crate::error::{Error, ErrorCode};
@@ -73,16 +73,7 @@ async fn confirm(run: &Run<'_>, config: &ConfigSessions, to_fetch: &[&ProfileRep
     if to_fetch.is_empty() {
         return HashSet::new();
     }
-    let profiles = to_fetch
-        .iter()
-        .map(|p| ConfirmProfile {
-            profile: p.profile.clone(),
-            account_id: p.account_id.clone(),
-            role_name: p.role_name.clone(),
-            target: messages::profile_target(&p.profile, &p.account_id, &p.role_name),
-            action: messages::REFRESH_ACTION.to_string(),
-        })
-        .collect();
+    let profiles = to_fetch.iter().map(|p| confirm_profile(p)).collect();
     let logins = sessions_needing_login(config, to_fetch)
         .into_iter()
         .map(|s| ConfirmLogin {

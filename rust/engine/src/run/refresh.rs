@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use super::messages;
-use super::steps::{login_needed, Failure, Outcome, Run};
+use super::steps::{confirm_profile, login_needed, Failure, Outcome, Run};
 use super::types::*;
 use crate::api::{AccountRequest, ProfileReport, ProfileStatus, RefreshReport, RefreshRequest, Warning};
 use crate::error::{Error, ErrorCode};
@@ -120,16 +120,7 @@ async fn confirm(run: &Run<'_>, plan: &RefreshReport) -> Vec<AccountRequest> {
         false => None,
         true if planned.is_empty() => Some(Vec::new()),
         true => {
-            let profiles = planned
-                .iter()
-                .map(|p| ConfirmProfile {
-                    profile: p.profile.clone(),
-                    account_id: p.account_id.clone(),
-                    role_name: p.role_name.clone(),
-                    target: messages::profile_target(&p.profile, &p.account_id, &p.role_name),
-                    action: messages::REFRESH_ACTION.to_string(),
-                })
-                .collect();
+            let profiles = planned.iter().map(|p| confirm_profile(p)).collect();
             Some(run.shared.ask(RunEvent::Confirm { profiles, logins: Vec::new() }).await)
         }
     };

@@ -10,8 +10,8 @@ use super::messages;
 use super::types::*;
 use super::Shared;
 use crate::api::{
-    EnvironmentRequest, LoginPoll, LoginPollRequest, LoginPrompt, LoginStart, LoginStartRequest, RefreshReport,
-    RefreshRequest, SessionState,
+    EnvironmentRequest, LoginPoll, LoginPollRequest, LoginPrompt, LoginStart, LoginStartRequest, ProfileReport,
+    RefreshReport, RefreshRequest, SessionState,
 };
 use crate::context::Context;
 use crate::error::{Error, ErrorCode, Result};
@@ -274,6 +274,17 @@ impl<'a> Run<'a> {
 }
 
 /// True for the errors a login answers.
+/// A planned profile as a `confirm` event asks about it (the ShouldProcess texts).
+pub(super) fn confirm_profile(p: &ProfileReport) -> ConfirmProfile {
+    ConfirmProfile {
+        profile: p.profile.clone(),
+        account_id: p.account_id.clone(),
+        role_name: p.role_name.clone(),
+        target: messages::profile_target(&p.profile, &p.account_id, &p.role_name),
+        action: messages::REFRESH_ACTION.to_string(),
+    }
+}
+
 pub(super) fn login_needed(error: &Error) -> bool {
     matches!(error.code, ErrorCode::LoginRequired | ErrorCode::LoginPending)
 }
