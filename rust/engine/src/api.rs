@@ -272,6 +272,14 @@ pub enum WarningCode {
     CredentialsFileReadableByOthers,
 }
 
+impl WarningCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WarningCode::CredentialsFileReadableByOthers => "CredentialsFileReadableByOthers",
+        }
+    }
+}
+
 impl RefreshReport {
     pub fn count(&self, status: ProfileStatus) -> usize {
         self.profiles.iter().filter(|p| p.status == status).count()

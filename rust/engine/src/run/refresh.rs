@@ -29,13 +29,7 @@ pub(super) async fn run(run: &mut Run<'_>) -> Outcome {
         // Nothing confirmed (-WhatIf): nothing is fetched, nothing logs in, nothing is summed up.
         return Ok(Some(RunReport::Refresh(plan)));
     }
-    let mut outcome = Fetched {
-        reports: HashMap::new(),
-        token_expires_at: None,
-        still_need_login: Vec::new(),
-        detail: None,
-        warnings: Vec::new(),
-    };
+    let mut outcome = Fetched::default();
     if run.request.login.write_sso_session && !run.logged_in.contains(&environment) {
         write_sso_session(run, &request).await?;
     }
@@ -92,9 +86,7 @@ async fn plan(run: &mut Run<'_>, request: &RefreshRequest) -> Result<Option<Refr
             if !run.request.interactive {
                 return Err(run.login_required(&environment, &error.message));
             }
-            run.log_in(&environment, request.start_url.as_deref(), request.region.as_deref())
-                .await
-                .map_err(|e| run.failed(&e, &environment))?;
+            run.log_in_to(request).await?;
             run.refresh(dry).await.map(Some).map_err(|e| run.failed(&e, &environment))
         }
         Err(error) => Err(run.failed(&error, &environment)),
@@ -146,21 +138,15 @@ async fn write_sso_session(run: &mut Run<'_>, request: &RefreshRequest) -> Resul
         run.say(MessageLevel::Warning, Some("SsoSessionNotWritten"), messages::sso_session_not_written(&environment));
         return Ok(());
     }
-    run.log_in(&environment, request.start_url.as_deref(), request.region.as_deref())
-        .await
-        .map(drop)
-        .map_err(|e| run.failed(&e, &environment))
+    run.log_in_to(request).await.map(drop)
 }
 
 fn renewable(run: &Run<'_>, environment: &str) -> bool {
-    let request = crate::api::EnvironmentRequest {
-        environment: environment.to_string(),
-        no_token_file: run.request.request.no_token_file,
-    };
-    crate::token::status(run.context, request).is_ok_and(|s| s.refreshable)
+    run.token_status(environment).is_ok_and(|s| s.refreshable)
 }
 
 /// What the fetches gave: the last report of each profile, and the profiles still without a token.
+#[derive(Default)]
 struct Fetched {
     reports: HashMap<String, ProfileReport>,
     token_expires_at: Option<String>,
@@ -212,7 +198,7 @@ async fn fetch(
             if !run.request.interactive {
                 return Err(run.login_required(&environment, &error.message));
             }
-            log_in(run, request).await?;
+            run.log_in_to(request).await?;
             run.refresh(fetch).await
         }
         other => other,
@@ -230,7 +216,7 @@ async fn fetch(
         return Ok(());
     }
     if run.request.interactive {
-        log_in(run, request).await?;
+        run.log_in_to(request).await?;
     }
     let retry = RefreshRequest { accounts: rejected.clone(), dry_run: false, discover: false, ..request.clone() };
     match run.refresh(retry).await {
@@ -246,14 +232,6 @@ async fn fetch(
     outcome.detail =
         outcome.still_need_login.first().and_then(|p| Some(outcome.reports.get(p)?.error.as_ref()?.message.clone()));
     Ok(())
-}
-
-async fn log_in(run: &mut Run<'_>, request: &RefreshRequest) -> Result<(), Failure> {
-    let environment = &request.environment;
-    run.log_in(environment, request.start_url.as_deref(), request.region.as_deref())
-        .await
-        .map(drop)
-        .map_err(|e| run.failed(&e, environment))
 }
 
 fn names(accounts: &[AccountRequest]) -> Vec<String> {

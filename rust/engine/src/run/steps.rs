@@ -11,7 +11,7 @@ use super::types::*;
 use super::Shared;
 use crate::api::{
     EnvironmentRequest, LoginPoll, LoginPollRequest, LoginPrompt, LoginStart, LoginStartRequest, ProfileReport,
-    RefreshReport, RefreshRequest, SessionState,
+    RefreshReport, RefreshRequest, SessionState, SessionStatus,
 };
 use crate::context::Context;
 use crate::error::{Error, ErrorCode, Result};
@@ -74,8 +74,7 @@ impl<'a> Run<'a> {
     /// The report's warnings, as `message` events of level warning (their code as in the report).
     pub fn warn_all(&self, warnings: &[crate::api::Warning]) {
         for warning in warnings {
-            let code = serde_json::to_value(warning.code).ok().and_then(|v| v.as_str().map(str::to_string));
-            self.say(MessageLevel::Warning, code.as_deref(), warning.message.clone());
+            self.say(MessageLevel::Warning, Some(warning.code.as_str()), warning.message.clone());
         }
     }
 
@@ -141,6 +140,14 @@ impl<'a> Run<'a> {
         Ok(expires_at)
     }
 
+    /// Logs in to the environment of `request` with its start URL and region; a failure ends the run.
+    pub async fn log_in_to(&mut self, request: &RefreshRequest) -> std::result::Result<String, Failure> {
+        let environment = &request.environment;
+        self.log_in(environment, request.start_url.as_deref(), request.region.as_deref())
+            .await
+            .map_err(|e| self.failed(&e, environment))
+    }
+
     async fn log_in_with(&self, environment: &str, start_url: &str, region: &str) -> Result<String> {
         let options = &self.request.login;
         let from_config = self.request.request.from_config;
@@ -183,48 +190,33 @@ impl<'a> Run<'a> {
         if let Some(reason) = &flow_reason {
             self.verbose(messages::device_code_reason(reason));
         }
-        let session = environment.to_string();
-        let browser_commands =
-            |url: &str| if no_browser { Vec::new() } else { crate::browser::commands(&self.context.env, url) };
-        let event = match prompt {
+        let (flow, url, user_code, verification_uri, redirect_uri, (if_opened, if_not_opened)) = match prompt {
             LoginPrompt::DeviceCode { user_code, verification_uri, verification_uri_complete, .. } => {
-                let (if_opened, if_not_opened) =
+                let lines =
                     messages::device_code_lines(&user_code, &verification_uri, &verification_uri_complete, no_browser);
-                RunEvent::LoginNeeded {
-                    session,
-                    flow: LoginFlow::DeviceCode,
-                    browser_commands: browser_commands(&verification_uri_complete),
-                    url: verification_uri_complete,
-                    open_browser: !no_browser,
-                    user_code: Some(user_code),
-                    verification_uri: Some(verification_uri),
-                    redirect_uri: None,
-                    flow_reason,
-                    expires_at,
-                    if_opened,
-                    if_not_opened,
-                }
+                (LoginFlow::DeviceCode, verification_uri_complete, Some(user_code), Some(verification_uri), None, lines)
             }
             LoginPrompt::AuthorizationCode { authorization_url, redirect_uri } => {
-                let (if_opened, if_not_opened) = messages::authorization_code_lines(&authorization_url, no_browser);
                 self.verbose(messages::waiting_for_browser(&redirect_uri));
-                RunEvent::LoginNeeded {
-                    session,
-                    flow: LoginFlow::AuthorizationCode,
-                    browser_commands: browser_commands(&authorization_url),
-                    url: authorization_url,
-                    open_browser: !no_browser,
-                    user_code: None,
-                    verification_uri: None,
-                    redirect_uri: Some(redirect_uri),
-                    flow_reason,
-                    expires_at,
-                    if_opened,
-                    if_not_opened,
-                }
+                let lines = messages::authorization_code_lines(&authorization_url, no_browser);
+                (LoginFlow::AuthorizationCode, authorization_url, None, None, Some(redirect_uri), lines)
             }
         };
-        self.shared.emit(event);
+        let browser_commands = if no_browser { Vec::new() } else { crate::browser::commands(&self.context.env, &url) };
+        self.shared.emit(RunEvent::LoginNeeded {
+            session: environment.to_string(),
+            flow,
+            browser_commands,
+            url,
+            open_browser: !no_browser,
+            user_code,
+            verification_uri,
+            redirect_uri,
+            flow_reason,
+            expires_at,
+            if_opened,
+            if_not_opened,
+        });
     }
 
     /// Plans and runs a refresh, with `progress` events.
@@ -254,13 +246,18 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// The session's token state, when it is logged in: for the closing line.
-    pub fn token_expires_at(&self, environment: &str) -> Option<SystemTime> {
+    /// The stored token's state for `environment`, as this run keeps tokens (file or memory).
+    pub fn token_status(&self, environment: &str) -> Result<SessionStatus> {
         let request = EnvironmentRequest {
             environment: environment.to_string(),
             no_token_file: self.request.request.no_token_file,
         };
-        match token::status(self.context, request) {
+        token::status(self.context, request)
+    }
+
+    /// The session's token state, when it is logged in: for the closing line.
+    pub fn token_expires_at(&self, environment: &str) -> Option<SystemTime> {
+        match self.token_status(environment) {
             Ok(status) if status.status == SessionState::LoggedIn => {
                 status.expires_at.as_deref().and_then(parse_rfc3339)
             }
@@ -273,7 +270,6 @@ impl<'a> Run<'a> {
     }
 }
 
-/// True for the errors a login answers.
 /// A planned profile as a `confirm` event asks about it (the ShouldProcess texts).
 pub(super) fn confirm_profile(p: &ProfileReport) -> ConfirmProfile {
     ConfirmProfile {
@@ -285,6 +281,7 @@ pub(super) fn confirm_profile(p: &ProfileReport) -> ConfirmProfile {
     }
 }
 
+/// True for the errors a login answers.
 pub(super) fn login_needed(error: &Error) -> bool {
     matches!(error.code, ErrorCode::LoginRequired | ErrorCode::LoginPending)
 }
@@ -298,10 +295,7 @@ pub(super) async fn discover(run: &mut Run<'_>) -> Outcome {
             if !run.request.interactive {
                 return Err(run.login_required(&environment, &error.message));
             }
-            let (start_url, region) = (request.start_url.clone(), request.region.clone());
-            run.log_in(&environment, start_url.as_deref(), region.as_deref())
-                .await
-                .map_err(|e| run.failed(&e, &environment))?;
+            run.log_in_to(&request).await?;
             discovery::discover(run.context, request).await
         }
         other => other,
@@ -322,10 +316,7 @@ pub(super) async fn log_in_only(run: &mut Run<'_>) -> Outcome {
     if !run.request.interactive && !can_log_in_alone(run, &environment)? {
         return Err(run.login_required(&environment, "not logged in"));
     }
-    let expires_at = run
-        .log_in(&environment, request.start_url.as_deref(), request.region.as_deref())
-        .await
-        .map_err(|e| run.failed(&e, &environment))?;
+    let expires_at = run.log_in_to(&request).await?;
     Ok(Some(RunReport::Login(LoginReport { environment, expires_at })))
 }
 
@@ -334,9 +325,7 @@ fn can_log_in_alone(run: &Run<'_>, environment: &str) -> std::result::Result<boo
     if run.request.login.force_login {
         return Ok(false);
     }
-    let request =
-        EnvironmentRequest { environment: environment.to_string(), no_token_file: run.request.request.no_token_file };
-    let status = token::status(run.context, request).map_err(|e| run.failed(&e, environment))?;
+    let status = run.token_status(environment).map_err(|e| run.failed(&e, environment))?;
     let margin = token::TOKEN_LEFT_TO_REUSE.as_secs();
     Ok(status.refreshable || (status.status == SessionState::LoggedIn && status.seconds_left.unwrap_or(0) > margin))
 }
