@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use ssocreds_engine::api::{ProfileStatus, RefreshReport};
-use ssocreds_engine::run::{BrowserCommand, MessageLevel, RunError, RunEvent, RunHandle, RunReport, RunRequest};
+use ssocreds_engine::run::{BrowserCommand, MessageLevel, RunError, RunEvent, RunReport, RunRequest};
 use ssocreds_engine::Engine;
 
 /// How long one wait for an event lasts: short, so that the process stays responsive.
@@ -53,13 +53,13 @@ impl Driver {
             };
             match event {
                 Some(RunEvent::Finished { report, errors, error }) => return Finished { report, errors, error },
-                Some(event) => self.show(&run, event).await,
+                Some(event) => self.show(event).await,
                 None => {}
             }
         }
     }
 
-    async fn show(&self, run: &RunHandle, event: RunEvent) {
+    async fn show(&self, event: RunEvent) {
         match event {
             RunEvent::LoginNeeded { url, open_browser, browser_commands, if_opened, if_not_opened, .. } => {
                 let opened = open_browser && self.approve(url, browser_commands).await;
@@ -71,13 +71,7 @@ impl Driver {
             RunEvent::Message { level: MessageLevel::Verbose, text, .. } if self.verbose => {
                 eprintln!("verbose: {text}")
             }
-            RunEvent::Confirm { profiles, logins } => {
-                // Only a dry run asks: the login that --all-accounts needs to list anything goes
-                // ahead, no profile is fetched.
-                let confirmed =
-                    if profiles.is_empty() { logins.into_iter().map(|l| l.target).collect() } else { vec![] };
-                run.answer(confirmed).expect("the run waits for this answer");
-            }
+            // No `confirm` comes: the command line never asks for one (a dry run is `whatIf`).
             _ => {}
         }
     }
