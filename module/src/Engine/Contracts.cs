@@ -100,6 +100,14 @@ namespace SetAwsCliSsoCredentials.Engine
         [DataMember(Name = "confirmed", EmitDefaultValue = false, Order = 2)] public string[] Confirmed;
     }
 
+    /// <summary>One command of a loginNeeded event's browserCommands: what Browser.TryOpen starts.</summary>
+    [DataContract]
+    internal sealed class BrowserCommand
+    {
+        [DataMember(Name = "program")] public string Program;
+        [DataMember(Name = "arguments")] public string[] Arguments;
+    }
+
     /// <summary>One event of a run (docs/c-api.md, "The run operation"): the fields of every kind, by `event`.</summary>
     [DataContract]
     internal sealed class RunEvent

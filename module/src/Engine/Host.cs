@@ -4,22 +4,10 @@ using System;
 using System.Collections.Generic;
 using System.ComponentModel;
 using System.Diagnostics;
-using System.Runtime.Serialization;
 using System.Text;
 
 namespace SetAwsCliSsoCredentials.Engine
 {
-    /// <summary>One command of a loginNeeded event's browserCommands (docs/c-api.md).</summary>
-    [DataContract]
-    internal sealed class BrowserCommand
-    {
-        // Set by the serializer, never by code (as in Contracts.cs).
-#pragma warning disable CS0649
-        [DataMember(Name = "program")] public string Program;
-        [DataMember(Name = "arguments")] public string[] Arguments;
-#pragma warning restore CS0649
-    }
-
     internal static class Browser
     {
         /// <summary>
