@@ -38,13 +38,13 @@ namespace SetAwsCliSsoCredentials.Commands
         protected override void EndProcessing()
         {
             string environment = EnvironmentName;
-            string startUrl = IsBound("StartUrl") ? StartUrl : RememberedSetting(environment, "StartUrl") as string;
-            string region = IsBound("Region") ? Region : RememberedSetting(environment, "Region") as string;
+            string startUrl = SettingFor(environment, "StartUrl", StartUrl);
+            string region = SettingFor(environment, "Region", Region);
             var request = new RefreshRequest
             {
                 Environment = environment,
-                StartUrl = string.IsNullOrEmpty(startUrl) ? null : startUrl,
-                Region = string.IsNullOrEmpty(region) ? null : region,
+                StartUrl = startUrl,
+                Region = region,
                 NoTokenFile = NoTokenFileFor(environment, NoTokenFile),
                 MaxConcurrency = MaxConcurrency,
                 IncludeAccount = IncludeAccount,

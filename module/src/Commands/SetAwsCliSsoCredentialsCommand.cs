@@ -97,7 +97,6 @@ namespace SetAwsCliSsoCredentials.Commands
             }
         }
 
-
         protected override void EndProcessing()
         {
             RefreshRequest request = FromConfig.IsPresent ? FromConfigRequest() : AccountsRequest();
@@ -123,16 +122,15 @@ namespace SetAwsCliSsoCredentials.Commands
         private RefreshRequest AccountsRequest()
         {
             string environment = EnvironmentName;
-            IDictionary remembered = RememberedSettings(environment);
             bool useRemembered = piped.Count == 0 && !IsBound("AllAccounts");
             List<object> sources = useRemembered ? RememberedAccounts(environment) : piped;
             return new RefreshRequest
             {
                 Environment = environment,
                 Accounts = sources.Select(AccountInput.ToRequest).ToArray(),
-                DefaultRoleName = Pick("DefaultRoleName", DefaultRoleName, remembered),
-                StartUrl = Pick("StartUrl", StartUrl, remembered),
-                Region = Pick("Region", Region, remembered),
+                DefaultRoleName = SettingFor(environment, "DefaultRoleName", DefaultRoleName),
+                StartUrl = SettingFor(environment, "StartUrl", StartUrl),
+                Region = SettingFor(environment, "Region", Region),
                 CredentialsFile = CredentialsFilePath,
                 Force = Force.IsPresent,
                 MaxConcurrency = MaxConcurrency,
@@ -159,13 +157,6 @@ namespace SetAwsCliSsoCredentials.Commands
         /// ~, relative), or null for AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials. Resolved per call.</summary>
         private string CredentialsFilePath => CredentialsFile == null ? null
             : SessionState.Path.GetUnresolvedProviderPathFromPSPath(CredentialsFile);
-
-        private string Pick(string name, string given, IDictionary remembered)
-        {
-            string value = IsBound(name) || remembered == null || !remembered.Contains(name) ? null : Unwrap(remembered[name]) as string;
-            value = string.IsNullOrEmpty(value) ? given : value;
-            return string.IsNullOrEmpty(value) ? null : value;
-        }
 
         private List<object> RememberedAccounts(string environment)
         {

@@ -80,6 +80,14 @@ namespace SetAwsCliSsoCredentials.Engine
             SetGlobal(SettingsVariable(environment), merged);
         }
 
+        /// <summary>A setting (StartUrl, Region, ...) as given, else what the environment remembered, else null.</summary>
+        protected string SettingFor(string environment, string name, string given)
+        {
+            string value = IsBound(name) ? null : RememberedSetting(environment, name) as string;
+            value = string.IsNullOrEmpty(value) ? given : value;
+            return string.IsNullOrEmpty(value) ? null : value;
+        }
+
         /// <summary>-NoTokenFile as given, else what the environment remembered from an earlier run.</summary>
         protected bool NoTokenFileFor(string environment, SwitchParameter given) =>
             IsBound("NoTokenFile") ? given.IsPresent : LanguagePrimitives.IsTrue(RememberedSetting(environment, "NoTokenFile"));
