@@ -63,6 +63,16 @@ async fn start_pkce(engine: &Engine, request: LoginStartRequest) -> Prompt {
     }
 }
 
+/// An authorization-code login waiting for the browser, against a fake that approves at once. The
+/// fake and the home folder are returned so that they live as long as the engine.
+async fn pending_pkce_login() -> (FakeServer, tempfile::TempDir, Engine, Prompt) {
+    let fake = fake_with(Approval::OnVerificationGet);
+    let home = tempfile::tempdir().unwrap();
+    let engine = engine_for(&fake, home.path());
+    let prompt = start_pkce(&engine, pkce_request()).await;
+    (fake, home, engine, prompt)
+}
+
 /// Polls until the login ends, one way or the other.
 async fn poll_to_the_end(engine: &Engine) -> Result<String, Error> {
     loop {
@@ -147,10 +157,7 @@ async fn a_browser_on_this_machine_logs_in_and_the_token_is_the_aws_clis() {
 
 #[tokio::test]
 async fn other_paths_get_404_and_a_callback_without_a_state_400_and_the_login_goes_on() {
-    let fake = fake_with(Approval::OnVerificationGet);
-    let home = tempfile::tempdir().unwrap();
-    let engine = engine_for(&fake, home.path());
-    let prompt = start_pkce(&engine, pkce_request()).await;
+    let (_fake, _home, engine, prompt) = pending_pkce_login().await;
     let origin = format!("http://127.0.0.1:{}", prompt.port);
 
     let stray = browse_in_background(&format!("{origin}/favicon.ico"));
@@ -166,10 +173,7 @@ async fn other_paths_get_404_and_a_callback_without_a_state_400_and_the_login_go
 /// Sends `forged` to the callback, then the browser signs in: the forged one is refused with a 400
 /// page and changes nothing; the real one logs in, with one code exchanged.
 async fn a_forged_callback_then_the_real_one(forged: &str) {
-    let fake = fake_with(Approval::OnVerificationGet);
-    let home = tempfile::tempdir().unwrap();
-    let engine = engine_for(&fake, home.path());
-    let prompt = start_pkce(&engine, pkce_request()).await;
+    let (fake, _home, engine, prompt) = pending_pkce_login().await;
 
     let forger = browse_in_background(&format!("{}?{forged}", prompt.redirect_uri));
     let page = poll_while_browsing(&engine, forger).await;
@@ -218,10 +222,7 @@ async fn one_long_poll_while<T>(engine: &Engine, client: std::thread::JoinHandle
 
 #[tokio::test]
 async fn idle_connections_cannot_crowd_out_the_browser() {
-    let fake = fake_with(Approval::OnVerificationGet);
-    let home = tempfile::tempdir().unwrap();
-    let engine = engine_for(&fake, home.path());
-    let prompt = start_pkce(&engine, pkce_request()).await;
+    let (fake, _home, engine, prompt) = pending_pkce_login().await;
     let (port, authorization_url) = (prompt.port, prompt.authorization_url.clone());
     let client = std::thread::spawn(move || {
         let idle: Vec<TcpStream> = (0..100).map(|_| connect(port)).collect();
@@ -246,10 +247,7 @@ async fn idle_connections_cannot_crowd_out_the_browser() {
 
 #[tokio::test]
 async fn a_browser_that_connects_as_a_poll_ends_is_served_by_the_next_poll() {
-    let fake = fake_with(Approval::OnVerificationGet);
-    let home = tempfile::tempdir().unwrap();
-    let engine = engine_for(&fake, home.path());
-    let prompt = start_pkce(&engine, pkce_request()).await;
+    let (_fake, _home, engine, prompt) = pending_pkce_login().await;
     let callback = http_get(&prompt.authorization_url).location.expect("the fake's redirect to the callback");
     let target = callback.strip_prefix(&format!("http://127.0.0.1:{}", prompt.port)).unwrap().to_string();
     let port = prompt.port;
@@ -306,10 +304,7 @@ fn flood(port: u16) -> Option<Duration> {
 
 #[tokio::test]
 async fn a_dripping_or_endless_request_head_is_cut_off_and_the_browser_still_logs_in() {
-    let fake = fake_with(Approval::OnVerificationGet);
-    let home = tempfile::tempdir().unwrap();
-    let engine = engine_for(&fake, home.path());
-    let prompt = start_pkce(&engine, pkce_request()).await;
+    let (_fake, _home, engine, prompt) = pending_pkce_login().await;
     let (port, authorization_url) = (prompt.port, prompt.authorization_url.clone());
     let client = std::thread::spawn(move || {
         let dripping = std::thread::spawn(move || drip(port, b"GET /oauth/callback?state=", Duration::from_secs(8)));
@@ -391,10 +386,7 @@ async fn a_browser_that_does_not_come_back_in_time_is_login_timed_out() {
 
 #[tokio::test]
 async fn a_code_issued_for_another_challenge_is_refused_at_the_exchange() {
-    let fake = fake_with(Approval::OnVerificationGet);
-    let home = tempfile::tempdir().unwrap();
-    let engine = engine_for(&fake, home.path());
-    let prompt = start_pkce(&engine, pkce_request()).await;
+    let (fake, _home, engine, prompt) = pending_pkce_login().await;
     let challenge = query_value(&prompt.authorization_url, "code_challenge").unwrap();
     let tampered = prompt.authorization_url.replace(&challenge, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
     let browser = browse_in_background(&tampered);
