@@ -27,6 +27,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::future::{AbortHandle, Abortable, BoxFuture, FutureExt};
 use futures_util::stream::{FuturesUnordered, StreamExt};
+use subtle::ConstantTimeEq;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -227,12 +228,7 @@ fn judge(params: &HashMap<String, Secret>, state: &Secret, environment: &str) ->
 /// a program timing the answers cannot find the state a character at a time. Their lengths are no
 /// secret: every state has the same.
 fn same_secret(returned: &str, expected: &str) -> bool {
-    let (returned, expected) = (returned.as_bytes(), expected.as_bytes());
-    if returned.len() != expected.len() {
-        return false;
-    }
-    let difference = returned.iter().zip(expected).fold(0u8, |acc, (a, b)| acc | (a ^ b));
-    std::hint::black_box(difference) == 0
+    returned.as_bytes().ct_eq(expected.as_bytes()).into()
 }
 
 /// The error of an `error=` callback (RFC 6749 §4.1.2.1).
