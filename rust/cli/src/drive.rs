@@ -85,7 +85,7 @@ impl Driver {
             Approver::SimulatedUser => {
                 // The page may send the browser back to this process's listener, which answers
                 // while the run polls the login: the visit must not be waited for here.
-                std::thread::spawn(move || match crate::http_get::visit(&url) {
+                std::thread::spawn(move || match fake_identity_center::browser::visit(&url) {
                     Ok(status) => {
                         eprintln!("(demo) the simulated user opened the page and clicked ALLOW (HTTP {status})")
                     }

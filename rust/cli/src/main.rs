@@ -8,7 +8,6 @@ mod args;
 mod browser;
 mod demo;
 mod drive;
-mod http_get;
 mod output;
 
 use std::process::ExitCode;

@@ -17,6 +17,7 @@
 //! Used by the tests, the benchmark and the demo, in-process ([`FakeServer::start`]) or as the
 //! `fake-identity-center` binary, which out-of-process tests drive through `/__fake/` controls.
 
+pub mod browser;
 mod config;
 mod limits;
 mod rng;
