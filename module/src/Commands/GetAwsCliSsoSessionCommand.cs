@@ -56,7 +56,7 @@ namespace SetAwsCliSsoCredentials.Commands
                 WriteObject(new Session
                 {
                     Environment = state.Environment,
-                    Status = StatusName(state.Status),
+                    Status = Pascal(state.Status),
                     StartUrl = state.StartUrl,
                     Region = state.Region,
                     ExpiresAt = LocalTime(state.ExpiresAt),
@@ -81,18 +81,6 @@ namespace SetAwsCliSsoCredentials.Commands
                 }
             }
             return found;
-        }
-
-        private static string StatusName(string status)
-        {
-            switch (status)
-            {
-                case "loggedIn": return "LoggedIn";
-                case "expired": return "Expired";
-                case "pending": return "Pending";
-                case "none": return "None";
-                default: return status;
-            }
         }
     }
 }

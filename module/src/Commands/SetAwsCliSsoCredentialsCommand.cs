@@ -187,7 +187,7 @@ namespace SetAwsCliSsoCredentials.Commands
                     Profile = profile.Profile,
                     AccountId = profile.AccountId,
                     RoleName = profile.RoleName,
-                    Status = StatusName(profile.Status),
+                    Status = profile.Status == "wouldRefresh" ? "Skipped" : Pascal(profile.Status),
                     Expiration = LocalTime(profile.ExpiresAt),
                     ConfigProfile = profile.ConfigProfile,
                     SsoSession = request.FromConfig ? profile.Environment : null,
@@ -224,18 +224,6 @@ namespace SetAwsCliSsoCredentials.Commands
                 { "ExcludeAccount", request.ExcludeAccount },
                 { "IncludeRole", request.IncludeRole },
             });
-        }
-
-        private static string StatusName(string status)
-        {
-            switch (status)
-            {
-                case "refreshed": return "Refreshed";
-                case "current": return "Current";
-                case "failed": return "Failed";
-                case "wouldRefresh": return "Skipped";
-                default: return status;
-            }
         }
 
         /// <summary>Epoch milliseconds (the original's CredsExpiration), 0 when unknown.</summary>

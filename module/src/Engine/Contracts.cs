@@ -86,9 +86,17 @@ namespace SetAwsCliSsoCredentials.Engine
         [DataMember(Name = "request", Order = 1)] public RefreshRequest Request;
         [DataMember(Name = "login", Order = 2)] public RunLogin Login;
         [DataMember(Name = "interactive", Order = 3)] public bool Interactive;
-        [DataMember(Name = "nonInteractiveReason", EmitDefaultValue = false, Order = 4)] public string NonInteractiveReason;
+        [DataMember(Name = "host", EmitDefaultValue = false, Order = 4)] public RunHost Host;
         [DataMember(Name = "confirm", Order = 5)] public bool Confirm;
         [DataMember(Name = "whatIf", Order = 6)] public bool WhatIf;
+    }
+
+    /// <summary>What the library cannot see of the host, to tell whether a person can answer a login.</summary>
+    [DataContract]
+    internal sealed class RunHost
+    {
+        [DataMember(Name = "name", Order = 0)] public string Name;
+        [DataMember(Name = "userInteractive", Order = 1)] public bool UserInteractive;
     }
 
     /// <summary>{runId} alone: run_start's answer, and what run_next and run_cancel take (with waitMs, confirmed).</summary>

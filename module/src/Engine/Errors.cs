@@ -56,39 +56,29 @@ namespace SetAwsCliSsoCredentials.Engine
         private static string MessageOf(RunError error) =>
             string.IsNullOrEmpty(error?.Message) ? "The native library reported the error " + CodeOf(error) + "." : error.Message;
 
-        private static Exception ExceptionFor(string code, string message)
+        private static Exception ExceptionFor(string code, string message) => code switch
         {
-            switch (code)
-            {
-                case "InvalidInput": return new ArgumentException(message);
-                case "Io": return new IOException(message);
-                case "Cancelled": return new OperationCanceledException(message);
-                case "LoginRequired": return new LoginRequiredException(message);
-                default: return new SsoCredsException(code, message);
-            }
-        }
+            "InvalidInput" => new ArgumentException(message),
+            "Io" => new IOException(message),
+            "Cancelled" => new OperationCanceledException(message),
+            "LoginRequired" => new LoginRequiredException(message),
+            _ => new SsoCredsException(code, message),
+        };
 
-        private static ErrorCategory CategoryOf(string code)
+        private static ErrorCategory CategoryOf(string code) => code switch
         {
-            switch (code)
-            {
-                case "InvalidInput": return ErrorCategory.InvalidArgument;
-                case "InsecureEndpoint": return ErrorCategory.SecurityError;
-                case "LoginRequired":
-                case "LoginPending": return ErrorCategory.AuthenticationError;
-                case "DeviceCodeExpired":
-                case "LoginTimedOut": return ErrorCategory.OperationTimeout;
-                case "AccessDenied":
-                case "Forbidden": return ErrorCategory.PermissionDenied;
-                case "NotFound": return ErrorCategory.ObjectNotFound;
-                case "Throttled": return ErrorCategory.LimitsExceeded;
-                case "ServiceError": return ErrorCategory.InvalidResult;
-                case "Network": return ErrorCategory.ConnectionError;
-                case "Io": return ErrorCategory.WriteError;
-                case "Cancelled": return ErrorCategory.OperationStopped;
-                case "NativeLibraryNotFound": return ErrorCategory.ObjectNotFound;
-                default: return ErrorCategory.NotSpecified;
-            }
-        }
+            "InvalidInput" => ErrorCategory.InvalidArgument,
+            "InsecureEndpoint" => ErrorCategory.SecurityError,
+            "LoginRequired" or "LoginPending" => ErrorCategory.AuthenticationError,
+            "DeviceCodeExpired" or "LoginTimedOut" => ErrorCategory.OperationTimeout,
+            "AccessDenied" or "Forbidden" => ErrorCategory.PermissionDenied,
+            "NotFound" or "NativeLibraryNotFound" => ErrorCategory.ObjectNotFound,
+            "Throttled" => ErrorCategory.LimitsExceeded,
+            "ServiceError" => ErrorCategory.InvalidResult,
+            "Network" => ErrorCategory.ConnectionError,
+            "Io" => ErrorCategory.WriteError,
+            "Cancelled" => ErrorCategory.OperationStopped,
+            _ => ErrorCategory.NotSpecified,
+        };
     }
 }

@@ -4,7 +4,7 @@
 // lines, the browser, ShouldProcess, progress, and Ctrl+C that cancels the run.
 
 using System;
-using System.Collections.Generic;
+using System.Linq;
 using System.Management.Automation;
 
 namespace SetAwsCliSsoCredentials.Engine
@@ -48,19 +48,6 @@ namespace SetAwsCliSsoCredentials.Engine
         }
 
         /// <summary>
-        /// Null when a person can answer a login; else why not: -NonInteractive was given, or (when the
-        /// parameter was not given at all) the host is not interactive.
-        /// </summary>
-        private string NonInteractiveReason()
-        {
-            if (IsBound("NonInteractive"))
-            {
-                return NonInteractive.IsPresent ? "-NonInteractive was given" : null;
-            }
-            return Interactivity.NonInteractiveReason(Host);
-        }
-
-        /// <summary>
         /// -NoBrowser, -UseDeviceCode and -RedirectPort. -UseDeviceCode:$false is kept apart from its absence:
         /// it asks for the browser flow even where the library would pick the device code (SSH with the port forwarded).
         /// </summary>
@@ -78,9 +65,9 @@ namespace SetAwsCliSsoCredentials.Engine
         /// <summary>Runs the library's operation to its end, showing its events; returns its finished event.</summary>
         internal RunEvent Run(RunStartRequest start, string activity)
         {
-            string reason = NonInteractiveReason();
-            start.Interactive = reason == null;
-            start.NonInteractiveReason = reason;
+            // -NonInteractive given either way decides; else the library tells from the host.
+            start.Interactive = !NonInteractive.IsPresent;
+            start.Host = IsBound("NonInteractive") ? null : new RunHost { Name = Host.Name, UserInteractive = Environment.UserInteractive };
             start.WhatIf = WhatIfRequested;
             long id = Started(start);
             var schedule = new ProgressSchedule();
@@ -227,34 +214,12 @@ namespace SetAwsCliSsoCredentials.Engine
             }
         }
 
-        /// <summary>
-        /// ShouldProcess per profile; the logins are shown by -WhatIf only. The login -AllAccounts needs before
-        /// anything is listed (a confirm without profiles) goes ahead unless -WhatIf, as it always did.
-        /// </summary>
-        private string[] Confirm(RunEvent confirm)
-        {
-            var confirmed = new List<string>();
-            ConfirmItem[] profiles = confirm.Profiles ?? new ConfirmItem[0];
-            foreach (ConfirmItem profile in profiles)
-            {
-                if (ShouldProcess(profile.Target, profile.Action))
-                {
-                    confirmed.Add(profile.Profile);
-                }
-            }
-            foreach (ConfirmItem login in confirm.Logins ?? new ConfirmItem[0])
-            {
-                if (WhatIfRequested)
-                {
-                    ShouldProcess(login.Target, login.Action);
-                }
-                else if (profiles.Length == 0)
-                {
-                    confirmed.Add(login.Target);
-                }
-            }
-            return confirmed.ToArray();
-        }
+        /// <summary>Each profile (and, with -WhatIf, each login) is one ShouldProcess question; the answer names those approved.</summary>
+        private string[] Confirm(RunEvent confirm) =>
+            (confirm.Profiles ?? new ConfirmItem[0]).Concat(confirm.Logins ?? new ConfirmItem[0])
+                .Where(item => ShouldProcess(item.Target, item.Action))
+                .Select(item => item.Profile ?? item.Session)
+                .ToArray();
 
         /// <summary>A login of the run ended: when its token ends.</summary>
         protected virtual void OnLoggedIn(string session, DateTime? expiresAt)

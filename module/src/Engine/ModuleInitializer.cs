@@ -46,15 +46,14 @@ namespace SetAwsCliSsoCredentials.Engine
             // .NET Framework 4.7.1+ (the first with netstandard2.0 built in, which Windows PowerShell needs) in
             // mscorlib, from GetSystemInfo, i.e. X86 in a 32-bit process on 64-bit Windows.
             Architecture architecture = RuntimeInformation.ProcessArchitecture;
-            switch (architecture)
+            // No library is built for the others (arm, and what newer .NET adds): the import names the folder it looked for.
+            return architecture switch
             {
-                case Architecture.X64: return "x64";
-                case Architecture.X86: return "x86";
-                case Architecture.Arm64: return "arm64";
-                // No library is built for the others (arm, and what newer .NET adds): the import names the
-                // folder it looked for.
-                default: return architecture.ToString().ToLowerInvariant();
-            }
+                Architecture.X64 => "x64",
+                Architecture.X86 => "x86",
+                Architecture.Arm64 => "arm64",
+                _ => architecture.ToString().ToLowerInvariant(),
+            };
         }
 
         public static string FileName =>

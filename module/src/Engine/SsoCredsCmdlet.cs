@@ -24,6 +24,10 @@ namespace SetAwsCliSsoCredentials.Engine
 
         protected bool IsBound(string parameter) => MyInvocation.BoundParameters.ContainsKey(parameter);
 
+        /// <summary>A status of the library (loggedIn, refreshed) as PowerShell shows it (LoggedIn, Refreshed).</summary>
+        protected static string Pascal(string status) =>
+            string.IsNullOrEmpty(status) ? status : char.ToUpperInvariant(status[0]) + status.Substring(1);
+
         protected static DateTime? LocalTime(string rfc3339)
         {
             if (!string.IsNullOrEmpty(rfc3339) &&

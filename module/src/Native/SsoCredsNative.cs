@@ -17,7 +17,10 @@
 // Binding the library at import is in SsoCredsNative.Loading.cs.
 
 using System;
+using System.Collections.Generic;
+using System.IO;
 using System.Runtime.InteropServices;
+using System.Runtime.Serialization.Json;
 using System.Text;
 
 namespace SetAwsCliSsoCredentials
@@ -76,10 +79,13 @@ namespace SetAwsCliSsoCredentials
 
         // What the module adds to the environment it tells the library: facts of the host that no
         // variable of this process holds (a PowerShell remoting session, the system proxy).
-        private static readonly System.Collections.Generic.Dictionary<string, string> HostEntries =
-            new System.Collections.Generic.Dictionary<string, string>();
+        private static readonly Dictionary<string, string> HostEntries = new Dictionary<string, string>();
 
         private static readonly object EnvironmentGate = new object();
+
+        // Built once: constructing a serializer is the expensive part, and every call syncs the environment.
+        private static readonly Lazy<DataContractJsonSerializer> VariablesSerializer = new Lazy<DataContractJsonSerializer>(() =>
+            new DataContractJsonSerializer(typeof(Dictionary<string, string>), new DataContractJsonSerializerSettings { UseSimpleDictionaryFormat = true }));
         private static string lastEnvironmentSent;
 
         /// <summary>The library's version, e.g. "0.1.0" (a static string: not freed).</summary>
@@ -126,24 +132,18 @@ namespace SetAwsCliSsoCredentials
         /// </summary>
         public static int SyncEnvironment()
         {
-            StringBuilder json = new StringBuilder("{\"variables\":{");
-            for (int i = 0; i < ForwardedVariables.Length; i++)
+            var variables = new Dictionary<string, string>();
+            foreach (string name in ForwardedVariables)
             {
-                string value = Environment.GetEnvironmentVariable(ForwardedVariables[i]);
-                if (i > 0)
-                {
-                    json.Append(',');
-                }
-                json.Append(JsonQuote(ForwardedVariables[i])).Append(':').Append(value == null ? "null" : JsonQuote(value));
+                variables[name] = Environment.GetEnvironmentVariable(name);
             }
             lock (EnvironmentGate)
             {
                 foreach (var entry in HostEntries)
                 {
-                    json.Append(',').Append(JsonQuote(entry.Key)).Append(':').Append(entry.Value == null ? "null" : JsonQuote(entry.Value));
+                    variables[entry.Key] = entry.Value;
                 }
-                json.Append("}}");
-                string request = json.ToString();
+                string request = "{\"variables\":" + ToJson(variables) + "}";
                 if (string.Equals(request, lastEnvironmentSent, StringComparison.Ordinal))
                 {
                     return 0;
@@ -170,28 +170,14 @@ namespace SetAwsCliSsoCredentials
             }
         }
 
-        /// <summary>A JSON string literal (quotes, backslashes and control characters escaped).</summary>
-        private static string JsonQuote(string value)
+        /// <summary>{"name": "value" or null, ...}.</summary>
+        private static string ToJson(Dictionary<string, string> variables)
         {
-            StringBuilder quoted = new StringBuilder(value.Length + 2);
-            quoted.Append('"');
-            foreach (char c in value)
+            using (var stream = new MemoryStream())
             {
-                if (c == '"' || c == '\\')
-                {
-                    quoted.Append('\\').Append(c);
-                }
-                else if (c < ' ')
-                {
-                    quoted.Append("\\u").Append(((int)c).ToString("x4"));
-                }
-                else
-                {
-                    quoted.Append(c);
-                }
+                VariablesSerializer.Value.WriteObject(stream, variables);
+                return Encoding.UTF8.GetString(stream.ToArray());
             }
-            quoted.Append('"');
-            return quoted.ToString();
         }
 
         /// <summary>Copies a string the library returned and frees it, exactly once.</summary>

@@ -110,6 +110,7 @@ fn run_request(operation: RunOperation, request: RefreshRequest, login: RunLogin
         login,
         interactive: true,
         non_interactive_reason: None,
+        host: None,
         confirm: false,
         what_if: false,
         front_end,

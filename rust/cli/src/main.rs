@@ -63,6 +63,7 @@ fn run_request(operation: RunOperation, request: RefreshRequest, flow: &LoginFlo
         login,
         interactive,
         non_interactive_reason: None,
+        host: None,
         confirm: false,
         what_if: false,
         front_end: FrontEnd::Cli,

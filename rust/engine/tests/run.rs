@@ -39,6 +39,7 @@ fn refresh_run(config: &FakeConfig, home: &std::path::Path, interactive: bool) -
         login: RunLoginOptions { use_device_code: Some(true), ..RunLoginOptions::default() },
         interactive,
         non_interactive_reason: None,
+        host: None,
         confirm: false,
         what_if: false,
         front_end: Default::default(),
@@ -394,6 +395,7 @@ fn from_config_run(interactive: bool) -> RunRequest {
         login: RunLoginOptions { use_device_code: Some(true), ..RunLoginOptions::default() },
         interactive,
         non_interactive_reason: Some("the console's input is redirected".into()),
+        host: None,
         confirm: false,
         what_if: false,
         front_end: Default::default(),
@@ -462,6 +464,29 @@ async fn from_config_logs_in_once_per_session_or_names_each_session_that_needs_o
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn from_config_logs_in_again_to_each_session_whose_token_was_rejected_mid_run() {
+    let config = fake_config(3);
+    let accounts: Vec<String> = config.accounts.iter().map(|a| a.account_id.clone()).collect();
+    let fake = FakeServer::start(config).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(home.path().join(".aws")).unwrap();
+    std::fs::write(home.path().join(".aws/config"), two_session_config(&accounts)).unwrap();
+    let engine = engine_for(&fake, home.path());
+    let mut request = from_config_run(true);
+    events_until_finished(&engine.start_run(request.clone())).await;
+
+    // Both tokens still look valid here, the service rejects them, and they cannot be renewed.
+    fake.expire_access_tokens();
+    fake.expire_registrations();
+    request.request.force = true;
+    let events = events_until_finished(&engine.start_run(request)).await;
+    let (_, errors, error) = finished(&events);
+    assert!(error.is_none() && errors.is_empty(), "{events:?}");
+    assert_eq!(refresh_report(&events).count(ProfileStatus::Refreshed), 3);
+    assert_eq!(login_events(&events).len(), 2, "one new login per session: {events:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_every_profile_current_nothing_is_asked_and_the_summary_is_said() {
     let config = fake_config(2);
     let home = tempfile::tempdir().unwrap();
@@ -481,37 +506,39 @@ async fn with_every_profile_current_nothing_is_asked_and_the_summary_is_said() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_login_that_all_accounts_needs_is_confirmed_before_anything_is_listed() {
+async fn the_login_that_all_accounts_needs_is_shown_by_what_if_and_not_asked_otherwise() {
     let config = fake_config(2);
     let home = tempfile::tempdir().unwrap();
     let mut request = refresh_run(&config, home.path(), true);
     request.request.accounts.clear();
     request.request.discover = true;
     request.confirm = true;
+    request.what_if = true;
     let fake = FakeServer::start(config).await.unwrap();
     let engine = engine_for(&fake, home.path());
 
+    // -WhatIf: the login comes alone, before anything is listed; even a "yes" changes nothing.
     let run = engine.start_run(request.clone());
-    let RunEvent::Confirm { profiles, logins } = next_step(&run).await else { panic!("the login is confirmed first") };
+    let RunEvent::Confirm { profiles, logins } = next_step(&run).await else { panic!("the login is shown first") };
     assert!(profiles.is_empty());
     assert_eq!(logins.len(), 1);
     assert_eq!(
         (logins[0].target.as_str(), logins[0].action.as_str()),
         (ENVIRONMENT, "Log in to IAM Identity Center, list every account and role, and refresh their credentials")
     );
-    run.answer(vec![]).unwrap();
+    run.answer(vec![ENVIRONMENT.into()]).unwrap();
     let events = events_until_finished(&run).await;
     assert_eq!(finished(&events), (None, &[][..], None), "{events:?}");
     let counters = fake.counters();
     assert_eq!((counters.start_device_authorization, counters.list_accounts), (0, 0), "{counters:?}");
 
+    // -Confirm: the login is approved in the browser, not asked; then each profile listed is asked.
+    request.what_if = false;
     let run = engine.start_run(request);
-    assert!(matches!(next_step(&run).await, RunEvent::Confirm { .. }));
-    run.answer(vec![ENVIRONMENT.into()]).unwrap();
     assert!(matches!(next_step(&run).await, RunEvent::LoginNeeded { .. }));
     assert!(matches!(next_step(&run).await, RunEvent::LoggedIn { .. }));
-    let RunEvent::Confirm { profiles, .. } = next_step(&run).await else { panic!("then the profiles listed") };
-    assert_eq!(profiles.len(), 2);
+    let RunEvent::Confirm { profiles, logins } = next_step(&run).await else { panic!("then the profiles listed") };
+    assert_eq!((profiles.len(), logins.len()), (2, 0));
     run.answer(profiles.iter().map(|p| p.profile.clone()).collect()).unwrap();
     let events = events_until_finished(&run).await;
     assert_eq!(refresh_report(&events).count(ProfileStatus::Refreshed), 2);

@@ -44,12 +44,69 @@ pub(super) async fn run(run: &mut Run<'_>) -> Outcome {
                 .map(|p| p.config_profile.clone().unwrap_or_else(|| p.profile.clone()))
                 .collect();
         }
-        outcome = run.refresh(fetch).await.map_err(|e| run.failed(&e, TARGET))?;
+        outcome = run.refresh(fetch.clone()).await.map_err(|e| run.failed(&e, TARGET))?;
+        retry_rejected(run, &config, &fetch, &mut outcome, (&mut problems, &mut earliest)).await?;
         if let Some(expires) = outcome.token_expires_at.as_deref().and_then(parse_rfc3339) {
             earliest = Some(earliest.map_or(expires, |e: std::time::SystemTime| e.min(expires)));
         }
     }
     Ok(Some(RunReport::Refresh(report(run, &config, plan, outcome, &problems, earliest))))
+}
+
+/// The profiles whose token the service rejected part-way (it looked valid when planned, and the
+/// refresh could not renew it): an interactive run logs in once to each of their sessions it has
+/// not logged in to yet, and fetches them again, as a run with one environment does.
+async fn retry_rejected(
+    run: &mut Run<'_>,
+    config: &ConfigSessions,
+    fetch: &RefreshRequest,
+    outcome: &mut RefreshReport,
+    (problems, earliest): (&mut HashMap<String, String>, &mut Option<std::time::SystemTime>),
+) -> Result<(), Failure> {
+    if !run.request.interactive {
+        return Ok(());
+    }
+    let rejected: Vec<&ProfileReport> = outcome.profiles.iter().filter(|p| token_rejected(p)).collect();
+    let sessions: Vec<&ConfigSession> = config
+        .sessions
+        .iter()
+        .filter(|s| !run.logged_in.contains(&s.environment) && !problems.contains_key(&s.environment))
+        .filter(|s| rejected.iter().any(|p| session_of(config, p).is_some_and(|of| of.environment == s.environment)))
+        .collect();
+    if sessions.is_empty() {
+        return Ok(());
+    }
+    let mut retried = Vec::new();
+    for session in sessions {
+        log_in(run, session, problems, earliest).await?;
+        if run.logged_in.contains(&session.environment) {
+            let of_session =
+                |p: &&&ProfileReport| session_of(config, p).is_some_and(|of| of.environment == session.environment);
+            retried.extend(
+                rejected
+                    .iter()
+                    .filter(of_session)
+                    .map(|p| p.config_profile.clone().unwrap_or_else(|| p.profile.clone())),
+            );
+        }
+    }
+    if retried.is_empty() {
+        return Ok(());
+    }
+    let retry = RefreshRequest { config_profile: retried, ..fetch.clone() };
+    let again = run.refresh(retry).await.map_err(|e| run.failed(&e, TARGET))?;
+    for profile in again.profiles {
+        if let Some(earlier) = outcome.profiles.iter_mut().find(|p| p.profile == profile.profile) {
+            *earlier = profile;
+        }
+    }
+    outcome.token_expires_at = again.token_expires_at.or(outcome.token_expires_at.take());
+    Ok(())
+}
+
+fn token_rejected(profile: &ProfileReport) -> bool {
+    profile.status == ProfileStatus::Failed
+        && profile.error.as_ref().is_some_and(|e| e.code == ErrorCode::LoginRequired)
 }
 
 /// Profiles left alone because they are not SSO profiles: named in one line.
@@ -74,7 +131,9 @@ async fn confirm(run: &Run<'_>, config: &ConfigSessions, to_fetch: &[&ProfileRep
         return HashSet::new();
     }
     let profiles = to_fetch.iter().map(|p| confirm_profile(p)).collect();
-    let logins = sessions_needing_login(config, to_fetch)
+    // The logins are shown by -WhatIf; otherwise they are asked in the browser, not here.
+    let logins = if run.request.what_if { sessions_needing_login(config, to_fetch) } else { Vec::new() };
+    let logins = logins
         .into_iter()
         .map(|s| ConfirmLogin {
             session: s.environment.clone(),

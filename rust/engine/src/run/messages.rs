@@ -19,6 +19,11 @@ pub(crate) fn profile_target(profile: &str, account_id: &str, role_name: &str) -
     format!("{profile} (account {account_id}, role {role_name})")
 }
 
+/// Why no person can answer a login in the PowerShell that hosts the library (`interactivity`).
+pub(crate) const STARTED_NON_INTERACTIVE: &str = "PowerShell was started with -NonInteractive";
+pub(crate) const WINDOWS_SESSION_NOT_INTERACTIVE: &str = "this Windows session is not interactive";
+pub(crate) const CONSOLE_INPUT_REDIRECTED: &str = "the console's input is redirected";
+
 /// Why no person can answer a login, when the front end did not say.
 pub(crate) fn default_non_interactive_reason(front_end: FrontEnd) -> &'static str {
     match front_end {

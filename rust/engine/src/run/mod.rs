@@ -7,6 +7,7 @@
 //! [`from_config`] and [`steps`]: the orchestration, a task over the engine's own operations.
 
 mod from_config;
+mod interactivity;
 mod messages;
 mod refresh;
 mod steps;

@@ -80,7 +80,8 @@ async fn plan(run: &mut Run<'_>, request: &RefreshRequest) -> Result<Option<Refr
     match run.refresh(dry.clone()).await {
         Ok(plan) => Ok(Some(plan)),
         Err(error) if request.discover && login_needed(&error) => {
-            if run.request.confirm && !confirm_discovery_login(run, &environment).await {
+            if run.request.confirm && run.request.what_if {
+                show_discovery_login(run, &environment).await;
                 return Ok(None);
             }
             if !run.request.interactive {
@@ -93,15 +94,16 @@ async fn plan(run: &mut Run<'_>, request: &RefreshRequest) -> Result<Option<Refr
     }
 }
 
-/// The login `-AllAccounts` needs before anything is listed, confirmed on its own.
-async fn confirm_discovery_login(run: &Run<'_>, environment: &str) -> bool {
+/// -WhatIf of `-AllAccounts` without a token: the login it would need before anything is listed
+/// is shown, and nothing more is done. (Without -WhatIf that login is not asked about: a person
+/// approves it in the browser anyway.)
+async fn show_discovery_login(run: &Run<'_>, environment: &str) {
     let login = ConfirmLogin {
         session: environment.to_string(),
         target: environment.to_string(),
         action: messages::DISCOVERY_LOGIN_ACTION.to_string(),
     };
-    let answer = run.shared.ask(RunEvent::Confirm { profiles: Vec::new(), logins: vec![login] }).await;
-    answer.iter().any(|confirmed| confirmed == environment)
+    run.shared.ask(RunEvent::Confirm { profiles: Vec::new(), logins: vec![login] }).await;
 }
 
 /// The profiles to fetch: every one planned, or those the front end confirmed.

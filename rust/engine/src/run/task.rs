@@ -5,11 +5,16 @@ use std::sync::Arc;
 
 use super::steps::{discover, log_in_only, Run};
 use super::types::*;
-use super::{from_config, refresh, Shared};
+use super::{from_config, interactivity, refresh, Shared};
 use crate::context::Context;
 
 /// A run's task: the operation, then `finished`.
-pub(super) async fn drive(context: Arc<Context>, shared: Arc<Shared>, request: RunRequest) {
+pub(super) async fn drive(context: Arc<Context>, shared: Arc<Shared>, mut request: RunRequest) {
+    if let Some(host) = &request.host {
+        let reason = interactivity::non_interactive_reason(host);
+        request.interactive = reason.is_none();
+        request.non_interactive_reason = reason.map(str::to_string);
+    }
     let mut run = Run::new(&context, &shared, request);
     let outcome = match run.request.operation {
         RunOperation::Refresh if run.request.request.from_config => from_config::run(&mut run).await,

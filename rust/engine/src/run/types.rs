@@ -58,9 +58,13 @@ pub struct RunRequest {
     #[serde(default)]
     pub login: RunLoginOptions,
     /// Whether a person can answer a login. When false and a login is needed, the run ends with
-    /// `LoginRequired` and starts none.
+    /// `LoginRequired` and starts none. Ignored when `host` is given.
     #[serde(default)]
     pub interactive: bool,
+    /// The PowerShell host of a cmdlet that leaves it to the library to tell whether a person can
+    /// answer (no -NonInteractive given): `interactive` and its reason are then the library's.
+    #[serde(default)]
+    pub host: Option<PowerShellHost>,
     /// Why no person can answer ("PowerShell was started with -NonInteractive"), for the message;
     /// by default the front end's switch was given.
     #[serde(default)]
@@ -75,6 +79,17 @@ pub struct RunRequest {
     pub what_if: bool,
     #[serde(default)]
     pub front_end: FrontEnd,
+}
+
+/// What the library cannot see of the PowerShell host it runs in.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PowerShellHost {
+    /// `$Host.Name`: ConsoleHost, ServerRemoteHost (remoting), Visual Studio Code Host, ...
+    pub name: String,
+    /// .NET's `Environment.UserInteractive`: false in a Windows service or a scheduled task that runs
+    /// whether the user is logged on or not.
+    pub user_interactive: bool,
 }
 
 /// One thing the front end is told. `finished` is always the last.
@@ -165,10 +180,9 @@ pub struct ConfirmProfile {
     pub action: String,
 }
 
-/// A login the confirmed profiles need. With `-AllAccounts` and no token, the run asks for the
-/// login alone first (no profiles are known before the listing): it goes ahead only when the
-/// answer names `target`. Otherwise it is told so that `-WhatIf` can show it; a session is logged
-/// in to when one of its confirmed profiles needs it.
+/// A login the run would make, shown by -WhatIf only (`whatIf`): every item of a `confirm`
+/// event, profile or login, is one ShouldProcess question, and the answer names the ones approved.
+/// With `-AllAccounts` and no token it comes alone, before anything is listed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConfirmLogin {
