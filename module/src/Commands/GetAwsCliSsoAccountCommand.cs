@@ -51,8 +51,7 @@ namespace SetAwsCliSsoCredentials.Commands
                 ExcludeAccount = ExcludeAccount,
                 IncludeRole = IncludeRole,
             };
-            RunEvent finished = Run(new RunStartRequest { Operation = "discover", Request = request, Login = LoginOptions() },
-                "Listing AWS accounts (" + environment + ")");
+            RunEvent finished = Run(new RunStartRequest { Operation = "discover", Request = request, Login = LoginOptions() });
             if (finished.Error == null)
             {
                 Remember(environment, startUrl, region);

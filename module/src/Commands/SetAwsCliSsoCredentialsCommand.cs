@@ -100,12 +100,9 @@ namespace SetAwsCliSsoCredentials.Commands
         protected override void EndProcessing()
         {
             RefreshRequest request = FromConfig.IsPresent ? FromConfigRequest() : AccountsRequest();
-            string activity = FromConfig.IsPresent
-                ? "Refreshing AWS credentials (the AWS config file's SSO profiles)"
-                : "Refreshing AWS credentials (" + request.Environment + ")";
             RunLogin login = LoginOptions();
             login.WriteSsoSession = ConfigureSsoSession.IsPresent;
-            RunEvent finished = Run(new RunStartRequest { Operation = "refresh", Request = request, Login = login, Confirm = true }, activity);
+            RunEvent finished = Run(new RunStartRequest { Operation = "refresh", Request = request, Login = login, Confirm = true });
             // -WhatIf shows what would be done and changes nothing, not even the globals.
             if (finished.Report != null && !WhatIfRequested)
             {

@@ -134,6 +134,7 @@ namespace SetAwsCliSsoCredentials.Engine
         [DataMember(Name = "profiles")] public ConfirmItem[] Profiles;
         [DataMember(Name = "logins")] public ConfirmItem[] Logins;
         // progress
+        [DataMember(Name = "activity")] public string Activity;
         [DataMember(Name = "completed")] public int Completed;
         [DataMember(Name = "total")] public int Total;
         // message

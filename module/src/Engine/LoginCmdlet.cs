@@ -63,7 +63,7 @@ namespace SetAwsCliSsoCredentials.Engine
             (!IsBound("WhatIf") && LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference")));
 
         /// <summary>Runs the library's operation to its end, showing its events; returns its finished event.</summary>
-        internal RunEvent Run(RunStartRequest start, string activity)
+        internal RunEvent Run(RunStartRequest start)
         {
             // -NonInteractive given either way decides; else the library tells from the host.
             start.Interactive = !NonInteractive.IsPresent;
@@ -100,7 +100,7 @@ namespace SetAwsCliSsoCredentials.Engine
                     }
                     if (progress != null && schedule.Due(progress.Completed))
                     {
-                        schedule.Draw(progress.Completed, () => WriteProgress(Bar(activity, progress)));
+                        schedule.Draw(progress.Completed, () => WriteProgress(Bar(progress)));
                     }
                 }
             }
@@ -116,7 +116,7 @@ namespace SetAwsCliSsoCredentials.Engine
                 }
                 if (!stopping && schedule.Shown)
                 {
-                    WriteProgress(new ProgressRecord(1, activity, "Done") { RecordType = ProgressRecordType.Completed });
+                    WriteProgress(new ProgressRecord(1, progress?.Activity ?? "Done", "Done") { RecordType = ProgressRecordType.Completed });
                 }
             }
         }
@@ -164,8 +164,8 @@ namespace SetAwsCliSsoCredentials.Engine
             return finished;
         }
 
-        private static ProgressRecord Bar(string activity, RunEvent progress) =>
-            new ProgressRecord(1, activity, progress.Completed + " of " + progress.Total + " profiles")
+        private static ProgressRecord Bar(RunEvent progress) =>
+            new ProgressRecord(1, progress.Activity, progress.Completed + " of " + progress.Total + " profiles")
             {
                 PercentComplete = progress.Total > 0 ? Math.Min(100, 100 * progress.Completed / progress.Total) : 0,
             };

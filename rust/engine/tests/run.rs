@@ -167,7 +167,7 @@ async fn the_drop_in_call_logs_in_with_a_device_code_and_says_what_the_original_
     assert!(summary.starts_with(&format!("{} Profiles registered, ", names.join(" "))), "{summary}");
     assert!(summary.ends_with(" left on SSO Token"), "{summary}");
     assert!(matches!(events.iter().rev().nth(1), Some(RunEvent::Message { .. })), "the summary comes before finished");
-    assert!(events.iter().any(|e| matches!(e, RunEvent::Progress { completed: 3, total: 3 })), "{events:?}");
+    assert!(events.iter().any(|e| matches!(e, RunEvent::Progress { completed: 3, total: 3, .. })), "{events:?}");
     let written = std::fs::read_to_string(home.path().join("credentials")).unwrap();
     assert!(names.iter().all(|name| written.contains(&format!("[{name}]"))), "{written}");
 }

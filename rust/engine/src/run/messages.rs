@@ -3,7 +3,8 @@
 
 use std::time::{Duration, SystemTime};
 
-use super::types::FrontEnd;
+use super::types::{FrontEnd, RunOperation};
+use crate::api::RefreshRequest;
 
 /// The ShouldProcess action of a profile to fetch.
 pub(crate) const REFRESH_ACTION: &str = "Refresh AWS credentials";
@@ -13,6 +14,15 @@ pub(crate) const DISCOVERY_LOGIN_ACTION: &str =
 pub(crate) const LOGIN_ACTION: &str = "Log in to IAM Identity Center";
 
 pub(crate) const BROWSER_SHOULD_OPEN: &str = "A Browser window should open. Please login there and click ALLOW.";
+
+/// The title of a run's progress bar.
+pub(crate) fn activity(operation: RunOperation, request: &RefreshRequest) -> String {
+    match operation {
+        RunOperation::Discover => format!("Listing AWS accounts ({})", request.environment),
+        _ if request.from_config => "Refreshing AWS credentials (the AWS config file's SSO profiles)".to_string(),
+        _ => format!("Refreshing AWS credentials ({})", request.environment),
+    }
+}
 
 /// The ShouldProcess target of a profile.
 pub(crate) fn profile_target(profile: &str, account_id: &str, role_name: &str) -> String {

@@ -242,7 +242,8 @@ impl<'a> Run<'a> {
         let now = (progress.completed.load(Ordering::Relaxed), progress.total.load(Ordering::Relaxed));
         if now.1 > 0 && *told != Some(now) {
             *told = Some(now);
-            self.shared.emit(RunEvent::Progress { completed: now.0, total: now.1 });
+            let activity = messages::activity(self.request.operation, &self.request.request);
+            self.shared.emit(RunEvent::Progress { activity, completed: now.0, total: now.1 });
         }
     }
 

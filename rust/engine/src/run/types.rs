@@ -134,6 +134,8 @@ pub enum RunEvent {
     },
     /// Coalesced: a front end slower than the run sees only the latest.
     Progress {
+        /// The bar's title, e.g. "Refreshing AWS credentials (Default)".
+        activity: String,
         completed: usize,
         total: usize,
     },
