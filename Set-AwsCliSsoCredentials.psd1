@@ -18,6 +18,7 @@
     CmdletsToExport      = @(
         'Clear-AwsCliSsoSession'
         'Get-AwsCliSsoAccount'
+        'Get-AwsCliSsoCredential'
         'Get-AwsCliSsoSession'
         'Set-AwsCliSsoCredentials'
     )

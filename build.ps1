@@ -96,16 +96,16 @@ $AllTasks = @('Build', 'Test', 'Analyze', 'Package', 'Demo')
 $PackageRoot = $OutFolder
 if ($OutputPath) { $PackageRoot = [System.IO.Path]::GetFullPath([System.IO.Path]::Combine((Get-Location).ProviderPath, $OutputPath)) }
 
-# The runtimes a release ships: the library's file name and the binary format and processor it must be built
-# for (read from its header by Get-LibraryPlatform, so that a cross-build that built for the host is caught).
+# The runtimes a release ships: the library's file name, the command line's (run by -CredentialProcess
+# profiles), and the binary format and processor both must be built for (read from its header by Get-LibraryPlatform, so that a cross-build that built for the host is caught).
 $ReleaseRuntimes = [ordered]@{
-    'win-x64'     = @{ File = 'ssocreds.dll'; Format = 'PE'; Architecture = 'x64' }
-    'win-arm64'   = @{ File = 'ssocreds.dll'; Format = 'PE'; Architecture = 'arm64' }
-    'win-x86'     = @{ File = 'ssocreds.dll'; Format = 'PE'; Architecture = 'x86' }
-    'linux-x64'   = @{ File = 'libssocreds.so'; Format = 'ELF'; Architecture = 'x64' }
-    'linux-arm64' = @{ File = 'libssocreds.so'; Format = 'ELF'; Architecture = 'arm64' }
-    'osx-x64'     = @{ File = 'libssocreds.dylib'; Format = 'Mach-O'; Architecture = 'x64' }
-    'osx-arm64'   = @{ File = 'libssocreds.dylib'; Format = 'Mach-O'; Architecture = 'arm64' }
+    'win-x64'     = @{ File = 'ssocreds.dll'; Cli = 'ssocreds-cli.exe'; Format = 'PE'; Architecture = 'x64' }
+    'win-arm64'   = @{ File = 'ssocreds.dll'; Cli = 'ssocreds-cli.exe'; Format = 'PE'; Architecture = 'arm64' }
+    'win-x86'     = @{ File = 'ssocreds.dll'; Cli = 'ssocreds-cli.exe'; Format = 'PE'; Architecture = 'x86' }
+    'linux-x64'   = @{ File = 'libssocreds.so'; Cli = 'ssocreds-cli'; Format = 'ELF'; Architecture = 'x64' }
+    'linux-arm64' = @{ File = 'libssocreds.so'; Cli = 'ssocreds-cli'; Format = 'ELF'; Architecture = 'arm64' }
+    'osx-x64'     = @{ File = 'libssocreds.dylib'; Cli = 'ssocreds-cli'; Format = 'Mach-O'; Architecture = 'x64' }
+    'osx-arm64'   = @{ File = 'libssocreds.dylib'; Cli = 'ssocreds-cli'; Format = 'Mach-O'; Architecture = 'arm64' }
 }
 
 function Write-Step([string] $Message) {
@@ -318,12 +318,15 @@ function Invoke-BuildTask {
         Write-Host "Native libraries: prebuilt, in $RuntimesPath (no cargo build)"
     }
     else {
-        Invoke-Native -FilePath 'cargo' -ArgumentList (@('build', '-p', 'ssocreds-ffi') + (Get-LockedArgument) + (Get-CargoProfileArguments))
-        $built = Join-Path (Join-Path (Get-TargetDirectory) (Get-CargoProfileFolder)) (Get-LibraryFileName)
-        if (-not (Test-Path -LiteralPath $built)) { throw "cargo built no library at $built" }
+        # The library, and ssocreds-cli beside it: the command a -CredentialProcess profile runs.
+        Invoke-Native -FilePath 'cargo' -ArgumentList (@('build', '-p', 'ssocreds-ffi', '-p', 'ssocreds-cli') + (Get-LockedArgument) + (Get-CargoProfileArguments))
         $destination = Join-Path (Join-Path $ModuleFolder 'runtimes') $rid
         New-Item -ItemType Directory -Path $destination -Force | Out-Null
-        Copy-BuildOutput -Path $built -Destination (Join-Path $destination (Get-LibraryFileName))
+        foreach ($file in @((Get-LibraryFileName), (Get-ExecutableName 'ssocreds-cli'))) {
+            $built = Join-Path (Join-Path (Get-TargetDirectory) (Get-CargoProfileFolder)) $file
+            if (-not (Test-Path -LiteralPath $built)) { throw "cargo built no $file at $built" }
+            Copy-BuildOutput -Path $built -Destination (Join-Path $destination $file)
+        }
     }
 
     # The cmdlets carry the same version as the native library: the module checks it at import.
@@ -540,8 +543,9 @@ function Get-PeImportName([string] $Path) {
 }
 
 function Get-ReleaseRuntimeFile([string] $Path) {
-    # The seven libraries of a release, $Path/<rid>/<file>, as an ordered rid -> path table. Each must be there
-    # and be a library for its own OS and processor; one error names every runtime at fault.
+    # The seven libraries of a release, $Path/<rid>/<file>, and their ssocreds-cli beside them, as an ordered
+    # rid -> paths table. Each must be there and be built for its own OS and processor; one error names every
+    # runtime at fault.
     if (-not (Test-Path -LiteralPath $Path -PathType Container)) { throw "The runtimes folder $Path does not exist." }
     $root = (Resolve-Path -LiteralPath $Path).ProviderPath
     $problems = New-Object System.Collections.Generic.List[string]
@@ -567,7 +571,16 @@ function Get-ReleaseRuntimeFile([string] $Path) {
                 $problems.Add("$rid/$($expected.File) needs the C runtime DLLs $($runtimeDlls -join ', '): build it with .cargo/config.toml's +crt-static (no RUSTFLAGS in the environment)")
             }
         }
-        $libraries[$rid] = $file
+        $cli = Join-Path (Join-Path $root $rid) $expected.Cli
+        if (-not (Test-Path -LiteralPath $cli -PathType Leaf)) {
+            $problems.Add("$rid has no $($expected.Cli) (expected $cli)")
+            continue
+        }
+        $cliPlatform = Get-LibraryPlatform -Path $cli
+        if ($cliPlatform.Format -ne $expected.Format -or $cliPlatform.Architecture -ne $expected.Architecture) {
+            $problems.Add("$rid/$($expected.Cli) is $($cliPlatform.Format) $($cliPlatform.Architecture); expected $($expected.Format) $($expected.Architecture)")
+        }
+        $libraries[$rid] = @($file, $cli)
     }
     foreach ($folder in @(Get-ChildItem -LiteralPath $root -Directory | Where-Object { -not $ReleaseRuntimes.Contains($_.Name) })) {
         $problems.Add("$($folder.Name) is not a runtime the module loads")
@@ -633,6 +646,10 @@ function Invoke-PackageTask {
             $ridDestination = Join-Path (Join-Path $moduleDestination 'runtimes') $rid
             New-Item -ItemType Directory -Path $ridDestination -Force | Out-Null
             Copy-Item -LiteralPath $releaseLibraries[$rid] -Destination $ridDestination
+            if (-not $OnWindows) {
+                # The command a credential_process line runs must stay executable (a zip keeps no mode).
+                & chmod +x (Join-Path $ridDestination $ReleaseRuntimes[$rid].Cli)
+            }
         }
     }
     else {

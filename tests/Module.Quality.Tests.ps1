@@ -2,8 +2,8 @@
 # Quality of the built module: manifest, exports, the compiled assembly, and the MAML help of every cmdlet.
 
 BeforeDiscovery {
-    # The four cmdlets by name, not what the module happens to export (the manifest tests check that).
-    $Commands = @('Clear-AwsCliSsoSession', 'Get-AwsCliSsoAccount', 'Get-AwsCliSsoSession', 'Set-AwsCliSsoCredentials') | ForEach-Object { @{ Name = $_ } }
+    # The five cmdlets by name, not what the module happens to export (the manifest tests check that).
+    $Commands = @('Clear-AwsCliSsoSession', 'Get-AwsCliSsoAccount', 'Get-AwsCliSsoCredential', 'Get-AwsCliSsoSession', 'Set-AwsCliSsoCredentials') | ForEach-Object { @{ Name = $_ } }
 }
 
 BeforeAll {
@@ -33,8 +33,8 @@ Describe 'the manifest' {
         }
     }
 
-    It 'exports exactly the four cmdlets, and no function, without wildcards' {
-        $cmdlets = @('Clear-AwsCliSsoSession', 'Get-AwsCliSsoAccount', 'Get-AwsCliSsoSession', 'Set-AwsCliSsoCredentials')
+    It 'exports exactly the five cmdlets, and no function, without wildcards' {
+        $cmdlets = @('Clear-AwsCliSsoSession', 'Get-AwsCliSsoAccount', 'Get-AwsCliSsoCredential', 'Get-AwsCliSsoSession', 'Set-AwsCliSsoCredentials')
         @($ManifestData.CmdletsToExport) | Sort-Object | Should -Be $cmdlets
         (Get-Module Set-AwsCliSsoCredentials).ExportedCmdlets.Keys | Sort-Object | Should -Be $cmdlets
         $ManifestData.ContainsKey('FunctionsToExport') | Should -BeTrue -Because 'an absent FunctionsToExport means every function'
@@ -116,7 +116,7 @@ Describe 'the compiled assembly' {
     }
 
     It 'publishes the output types as real .NET types' {
-        foreach ($name in 'ProfileResult', 'Session', 'Account', 'LogoutResult', 'LoginRequiredException') {
+        foreach ($name in 'ProfileResult', 'Session', 'Account', 'RoleCredential', 'LogoutResult', 'LoginRequiredException') {
             $type = "SetAwsCliSsoCredentials.$name" -as [type]
             $type | Should -Not -BeNullOrEmpty -Because "[SetAwsCliSsoCredentials.$name] is a public type"
             $type.Assembly | Should -Be ([SetAwsCliSsoCredentials.SsoCredsNative].Assembly)

@@ -104,15 +104,16 @@ Describe 'the release package: one package with the seven runtimes (./build.ps1 
         # The library built here (the package under test holds this platform's only), the other six made up.
         $Built = @(Get-ChildItem -LiteralPath (Join-Path $env:SSOCREDS_PACKAGE_PATH 'module/runtimes') -Directory)
         $BuiltRid = $Built[0].Name
-        $BuiltLibrary = @(Get-ChildItem -LiteralPath $Built[0].FullName -File)[0]
+        $BuiltLibrary = @(Get-ChildItem -LiteralPath $Built[0].FullName -File | Where-Object { $_.Name -notlike 'ssocreds-cli*' })[0]
+        $BuiltCli = @(Get-ChildItem -LiteralPath $Built[0].FullName -File -Filter 'ssocreds-cli*')[0]
         $Runtimes = [ordered]@{
-            'win-x64'     = @{ File = 'ssocreds.dll'; Format = 'PE'; Machine = 0x8664 }
-            'win-arm64'   = @{ File = 'ssocreds.dll'; Format = 'PE'; Machine = 0xAA64 }
-            'win-x86'     = @{ File = 'ssocreds.dll'; Format = 'PE'; Machine = 0x014C }
-            'linux-x64'   = @{ File = 'libssocreds.so'; Format = 'ELF'; Machine = 62 }
-            'linux-arm64' = @{ File = 'libssocreds.so'; Format = 'ELF'; Machine = 183 }
-            'osx-x64'     = @{ File = 'libssocreds.dylib'; Format = 'Mach-O'; Machine = 0x01000007 }
-            'osx-arm64'   = @{ File = 'libssocreds.dylib'; Format = 'Mach-O'; Machine = 0x0100000C }
+            'win-x64'     = @{ File = 'ssocreds.dll'; Cli = 'ssocreds-cli.exe'; Format = 'PE'; Machine = 0x8664 }
+            'win-arm64'   = @{ File = 'ssocreds.dll'; Cli = 'ssocreds-cli.exe'; Format = 'PE'; Machine = 0xAA64 }
+            'win-x86'     = @{ File = 'ssocreds.dll'; Cli = 'ssocreds-cli.exe'; Format = 'PE'; Machine = 0x014C }
+            'linux-x64'   = @{ File = 'libssocreds.so'; Cli = 'ssocreds-cli'; Format = 'ELF'; Machine = 62 }
+            'linux-arm64' = @{ File = 'libssocreds.so'; Cli = 'ssocreds-cli'; Format = 'ELF'; Machine = 183 }
+            'osx-x64'     = @{ File = 'libssocreds.dylib'; Cli = 'ssocreds-cli'; Format = 'Mach-O'; Machine = 0x01000007 }
+            'osx-arm64'   = @{ File = 'libssocreds.dylib'; Cli = 'ssocreds-cli'; Format = 'Mach-O'; Machine = 0x0100000C }
         }
 
         function New-StandInLibrary([string] $Path, [string] $Format, [int] $Machine) {
@@ -166,12 +167,15 @@ Describe 'the release package: one package with the seven runtimes (./build.ps1 
         function New-RuntimesFolder([string] $Path) {
             foreach ($rid in $Runtimes.Keys) {
                 $target = Join-Path (Join-Path $Path $rid) $Runtimes[$rid].File
+                $cli = Join-Path (Join-Path $Path $rid) $Runtimes[$rid].Cli
                 if ($rid -eq $BuiltRid) {
                     $null = New-Item -ItemType Directory -Path (Split-Path -Parent $target) -Force
                     Copy-Item -LiteralPath $BuiltLibrary.FullName -Destination $target
+                    Copy-Item -LiteralPath $BuiltCli.FullName -Destination $cli
                 }
                 else {
                     New-StandInLibrary -Path $target -Format $Runtimes[$rid].Format -Machine $Runtimes[$rid].Machine
+                    New-StandInLibrary -Path $cli -Format $Runtimes[$rid].Format -Machine $Runtimes[$rid].Machine
                 }
             }
         }
@@ -196,8 +200,15 @@ catch { 'FAILED: ' + `$_.Exception.Message; exit 1 }
         $package.Count | Should -Be 1
         $libraries = @(Get-ChildItem -LiteralPath (Join-Path $package[0].FullName 'module/runtimes') -Recurse -File |
                 ForEach-Object { "$($_.Directory.Name)/$($_.Name)" } | Sort-Object)
-        $libraries | Should -Be @('linux-arm64/libssocreds.so', 'linux-x64/libssocreds.so', 'osx-arm64/libssocreds.dylib',
-            'osx-x64/libssocreds.dylib', 'win-arm64/ssocreds.dll', 'win-x64/ssocreds.dll', 'win-x86/ssocreds.dll')
+        $libraries | Should -Be @('linux-arm64/libssocreds.so', 'linux-arm64/ssocreds-cli', 'linux-x64/libssocreds.so', 'linux-x64/ssocreds-cli',
+            'osx-arm64/libssocreds.dylib', 'osx-arm64/ssocreds-cli', 'osx-x64/libssocreds.dylib', 'osx-x64/ssocreds-cli',
+            'win-arm64/ssocreds-cli.exe', 'win-arm64/ssocreds.dll', 'win-x64/ssocreds-cli.exe', 'win-x64/ssocreds.dll',
+            'win-x86/ssocreds-cli.exe', 'win-x86/ssocreds.dll')
+        if (-not $IsWindows) {
+            # A credential_process line runs it: it must stay executable.
+            $cli = Get-Item -LiteralPath (Join-Path $package[0].FullName "module/runtimes/$BuiltRid/$($BuiltCli.Name)")
+            $cli.UnixFileMode.HasFlag([System.IO.UnixFileMode]::UserExecute) | Should -BeTrue
+        }
         $packaged = Join-Path $package[0].FullName "module/runtimes/$BuiltRid/$($BuiltLibrary.Name)"
         (Get-FileHash -LiteralPath $packaged).Hash | Should -Be (Get-FileHash -LiteralPath $BuiltLibrary.FullName).Hash
 
@@ -222,6 +233,15 @@ Import-Module $(ConvertTo-TestLiteral (Join-Path $package[0].FullName 'Set-AwsCl
         $run.ExitCode | Should -Not -Be 0 -Because $run.Output
         $run.Output | Should -Match ([regex]::Escape("$Rid is missing"))
         Test-Path -LiteralPath (Join-Path $out 'Set-AwsCliSsoCredentials') | Should -BeFalse
+    }
+
+    It 'refuses a runtime without its ssocreds-cli (what -CredentialProcess profiles run), naming it' {
+        $runtimesPath = Join-Path $TestDrive 'no-cli/runtimes'
+        New-RuntimesFolder $runtimesPath
+        Remove-Item -LiteralPath (Join-Path $runtimesPath 'osx-arm64/ssocreds-cli')
+        $run = Invoke-ReleasePackage -RuntimesPath $runtimesPath -OutputPath (Join-Path $TestDrive 'no-cli/out')
+        $run.ExitCode | Should -Not -Be 0 -Because $run.Output
+        $run.Output | Should -Match ([regex]::Escape('osx-arm64 has no ssocreds-cli'))
     }
 
     It 'refuses a library built for another processor (the host''s, where a cross-build was meant), naming it' {

@@ -43,6 +43,23 @@ namespace SetAwsCliSsoCredentials
         public string RoleName { get; set; }
     }
 
+    /// <summary>One role's keys (Get-AwsCliSsoCredential), written nowhere.</summary>
+    public sealed class RoleCredential
+    {
+        public string AccountId { get; set; }
+        public string RoleName { get; set; }
+        public string AccessKeyId { get; set; }
+        /// <summary>A SecureString, or with -AsPlainText a string (as Get-Secret of SecretManagement).</summary>
+        public object SecretAccessKey { get; set; }
+        /// <summary>A SecureString, or with -AsPlainText a string.</summary>
+        public object SessionToken { get; set; }
+        /// <summary>When the keys end, local time.</summary>
+        public DateTime? Expiration { get; set; }
+        /// <summary>The environment (or, for a config profile, its sso-session or start URL) whose token was used.</summary>
+        public string EnvironmentName { get; set; }
+        public string ConfigProfile { get; set; }
+    }
+
     /// <summary>What Clear-AwsCliSsoSession did for one environment (-PassThru).</summary>
     public sealed class LogoutResult
     {

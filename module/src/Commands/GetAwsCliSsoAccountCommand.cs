@@ -72,15 +72,6 @@ namespace SetAwsCliSsoCredentials.Commands
             }
         }
 
-        /// <summary>The token's end, for users whose prompts read &lt;EnvironmentName&gt;SSOTokenExpire.</summary>
-        protected override void OnLoggedIn(string session, DateTime? expiresAt)
-        {
-            if (expiresAt != null)
-            {
-                SetGlobal(TokenExpireVariable(session), expiresAt.Value);
-            }
-        }
-
         private void Remember(string environment, string startUrl, string region)
         {
             var remember = new Hashtable();

@@ -58,6 +58,10 @@ namespace SetAwsCliSsoCredentials.Commands
         [Parameter(ParameterSetName = AccountsSet)]
         public SwitchParameter NoTokenFile { get; set; }
 
+        /// <summary>No keys in any file: each profile gets a credential_process line in ~/.aws/config that runs the shipped ssocreds-cli.</summary>
+        [Parameter]
+        public SwitchParameter CredentialProcess { get; set; }
+
         [Parameter(ParameterSetName = AccountsSet)]
         public SwitchParameter ConfigureSsoSession { get; set; }
 
@@ -100,6 +104,7 @@ namespace SetAwsCliSsoCredentials.Commands
         protected override void EndProcessing()
         {
             RefreshRequest request = FromConfig.IsPresent ? FromConfigRequest() : AccountsRequest();
+            request.CredentialProcessCommand = request.CredentialProcess ? NativeLibraryLocation.CommandLinePath : null;
             RunLogin login = LoginOptions();
             login.WriteSsoSession = ConfigureSsoSession.IsPresent;
             RunEvent finished = Run(new RunStartRequest { Operation = "refresh", Request = request, Login = login, Confirm = true });
@@ -132,6 +137,7 @@ namespace SetAwsCliSsoCredentials.Commands
                 Force = Force.IsPresent,
                 MaxConcurrency = MaxConcurrency,
                 NoTokenFile = NoTokenFileFor(environment, NoTokenFile),
+                CredentialProcess = IsBound("CredentialProcess") ? CredentialProcess.IsPresent : LanguagePrimitives.IsTrue(RememberedSetting(environment, "CredentialProcess")),
                 Discover = AllAccounts.IsPresent || (useRemembered && LanguagePrimitives.IsTrue(RememberedSetting(environment, "AllAccounts"))),
                 ProfileNameTemplate = ProfileNameTemplate ?? (useRemembered ? RememberedSetting(environment, "ProfileNameTemplate") as string : null),
                 IncludeAccount = Filter("IncludeAccount", useRemembered),
@@ -148,6 +154,7 @@ namespace SetAwsCliSsoCredentials.Commands
             Force = Force.IsPresent,
             MaxConcurrency = MaxConcurrency,
             ProfileNameTemplate = ProfileNameTemplate,
+            CredentialProcess = CredentialProcess.IsPresent,
         };
 
         /// <summary>The credentials file as the library takes it: -CredentialsFile as a file-system path (TestDrive:,
@@ -171,6 +178,11 @@ namespace SetAwsCliSsoCredentials.Commands
             string[] given = MyInvocation.BoundParameters.TryGetValue(name, out object value) ? (string[])value : null;
             object remembered = given == null && useRemembered ? RememberedSetting(EnvironmentName, name) : null;
             return remembered == null ? given : LanguagePrimitives.ConvertTo<string[]>(remembered);
+        }
+
+        /// <summary>The token's end is remembered with the report (not for -FromConfig's sessions, nor by -WhatIf).</summary>
+        protected override void OnLoggedIn(string environment, DateTime? expiresAt)
+        {
         }
 
         /// <summary>-PassThru's objects and the globals the original kept (warnings came as the run's messages).</summary>
@@ -215,6 +227,7 @@ namespace SetAwsCliSsoCredentials.Commands
                 { "Region", request.Region },
                 { "DefaultRoleName", request.DefaultRoleName },
                 { "NoTokenFile", request.NoTokenFile },
+                { "CredentialProcess", request.CredentialProcess },
                 { "AllAccounts", request.Discover },
                 { "ProfileNameTemplate", request.ProfileNameTemplate },
                 { "IncludeAccount", request.IncludeAccount },

@@ -66,6 +66,17 @@ namespace SetAwsCliSsoCredentials.Engine
         [DataMember(Name = "includeRole", EmitDefaultValue = false, Order = 13)] public string[] IncludeRole;
         [DataMember(Name = "fromConfig", EmitDefaultValue = false, Order = 14)] public bool FromConfig;
         [DataMember(Name = "configProfile", EmitDefaultValue = false, Order = 15)] public string[] ConfigProfile;
+        [DataMember(Name = "credentialProcess", EmitDefaultValue = false, Order = 16)] public bool CredentialProcess;
+        [DataMember(Name = "credentialProcessCommand", EmitDefaultValue = false, Order = 17)] public string CredentialProcessCommand;
+    }
+
+    /// <summary>The role of a credentials run: an account and a role of the request's environment, or an SSO profile of ~/.aws/config.</summary>
+    [DataContract]
+    internal sealed class CredentialsTarget
+    {
+        [DataMember(Name = "accountId", EmitDefaultValue = false, Order = 0)] public string AccountId;
+        [DataMember(Name = "roleName", EmitDefaultValue = false, Order = 1)] public string RoleName;
+        [DataMember(Name = "configProfile", EmitDefaultValue = false, Order = 2)] public string ConfigProfile;
     }
 
     /// <summary>How a run logs in when it must. UseDeviceCode null: the library picks the flow.</summary>
@@ -81,7 +92,7 @@ namespace SetAwsCliSsoCredentials.Engine
     [DataContract]
     internal sealed class RunStartRequest
     {
-        /// <summary>refresh or discover.</summary>
+        /// <summary>refresh, discover or credentials.</summary>
         [DataMember(Name = "operation", Order = 0)] public string Operation;
         [DataMember(Name = "request", Order = 1)] public RefreshRequest Request;
         [DataMember(Name = "login", Order = 2)] public RunLogin Login;
@@ -89,6 +100,7 @@ namespace SetAwsCliSsoCredentials.Engine
         [DataMember(Name = "host", EmitDefaultValue = false, Order = 4)] public RunHost Host;
         [DataMember(Name = "confirm", Order = 5)] public bool Confirm;
         [DataMember(Name = "whatIf", Order = 6)] public bool WhatIf;
+        [DataMember(Name = "credentials", EmitDefaultValue = false, Order = 7)] public CredentialsTarget Credentials;
     }
 
     /// <summary>What the library cannot see of the host, to tell whether a person can answer a login.</summary>
@@ -157,10 +169,18 @@ namespace SetAwsCliSsoCredentials.Engine
         [DataMember(Name = "action")] public string Action;
     }
 
-    /// <summary>A run's report: the refresh report, or the discover result (accounts).</summary>
+    /// <summary>A run's report: the refresh report, the discover result (accounts), or one role's keys.</summary>
     [DataContract]
     internal sealed class RunReport
     {
+        [DataMember(Name = "accessKeyId")] public string AccessKeyId;
+        [DataMember(Name = "secretAccessKey")] public string SecretAccessKey;
+        [DataMember(Name = "sessionToken")] public string SessionToken;
+        [DataMember(Name = "expiration")] public string Expiration;
+        [DataMember(Name = "accountId")] public string AccountId;
+        [DataMember(Name = "roleName")] public string RoleName;
+        [DataMember(Name = "environment")] public string Environment;
+        [DataMember(Name = "configProfile")] public string ConfigProfile;
         [DataMember(Name = "tokenExpiresAt")] public string TokenExpiresAt;
         [DataMember(Name = "credentialsFile")] public string CredentialsFile;
         [DataMember(Name = "profiles")] public ProfileReport[] Profiles;

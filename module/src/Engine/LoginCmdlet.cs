@@ -221,9 +221,13 @@ namespace SetAwsCliSsoCredentials.Engine
                 .Select(item => item.Profile ?? item.Session)
                 .ToArray();
 
-        /// <summary>A login of the run ended: when its token ends.</summary>
-        protected virtual void OnLoggedIn(string session, DateTime? expiresAt)
+        /// <summary>A login of the run ended: its token's end, for prompts that read &lt;EnvironmentName&gt;SSOTokenExpire.</summary>
+        protected virtual void OnLoggedIn(string environment, DateTime? expiresAt)
         {
+            if (expiresAt != null)
+            {
+                SetGlobal(TokenExpireVariable(environment), expiresAt.Value);
+            }
         }
 
         /// <summary>The run's per-profile errors, then the error that failed it as a whole (terminating).</summary>

@@ -71,6 +71,10 @@ namespace SetAwsCliSsoCredentials.Engine
             }
         }
 
+        /// <summary>The ssocreds-cli shipped beside the native library, which a credential_process line runs.</summary>
+        public static string CommandLinePath => Path.Combine(Path.GetDirectoryName(ExpectedPath),
+            RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? "ssocreds-cli.exe" : "ssocreds-cli");
+
         /// <summary>This DLL's version, stamped by build.ps1 from Cargo.toml like the native library's.</summary>
         public static string ModuleVersion
         {
