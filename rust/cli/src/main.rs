@@ -6,6 +6,7 @@
 mod accounts;
 mod args;
 mod browser;
+mod credential_process;
 mod demo;
 mod drive;
 mod output;
@@ -30,6 +31,7 @@ fn main() -> ExitCode {
             Command::Refresh(args) => refresh(args, driver).await,
             Command::Login(args) => login(args, driver).await,
             Command::Discover(args) => discover(args, driver).await,
+            Command::CredentialProcess(args) => credential_process::run(args, driver).await,
             Command::Status { environment, credentials_file } => output::status(environment, credentials_file),
             Command::Logout { environment } => logout(environment).await,
             Command::Demo { profiles } => demo::run(profiles, cli.verbose).await,
@@ -66,6 +68,7 @@ fn run_request(operation: RunOperation, request: RefreshRequest, flow: &LoginFlo
         confirm: false,
         what_if: false,
         front_end: FrontEnd::Cli,
+        credentials: Default::default(),
     }
 }
 

@@ -42,6 +42,7 @@ fn refresh_run(config: &FakeConfig, home: &std::path::Path, interactive: bool) -
         confirm: false,
         what_if: false,
         front_end: Default::default(),
+        credentials: Default::default(),
     }
 }
 
@@ -397,6 +398,7 @@ fn from_config_run(interactive: bool) -> RunRequest {
         confirm: false,
         what_if: false,
         front_end: Default::default(),
+        credentials: Default::default(),
     }
 }
 

@@ -13,6 +13,7 @@ mod report;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+pub(crate) use fetch::{role_credentials, RoleKeys};
 pub(crate) use from_config::config_sessions;
 pub use plan::RefreshPlan;
 
