@@ -178,6 +178,11 @@ pub struct RefreshArgs {
     /// With --from-config: only the config profiles matching this pattern (* and ?; repeatable).
     #[arg(long, requires = "from_config")]
     pub config_profile: Vec<String>,
+    /// Write no keys: each profile gets `credential_process = "<this ssocreds-cli>" credential-process
+    /// ...` in ~/.aws/config (AWS_CONFIG_FILE), so the AWS CLI and the SDKs fetch its keys when they
+    /// need them, and its old keys leave the credentials file.
+    #[arg(long, conflicts_with = "no_token_file")]
+    pub credential_process: bool,
 }
 
 /// The role of `credential-process`: a session with an account and a role, or an SSO profile.

@@ -99,6 +99,8 @@ async fn refresh(args: RefreshArgs, driver: Driver) -> Result<ExitCode, Error> {
         include_role: args.filters.include_role,
         from_config: args.from_config,
         config_profile: args.config_profile,
+        credential_process: args.credential_process,
+        credential_process_command: args.credential_process.then(this_program).transpose()?,
         ..session_request(args.session)
     };
     let run = run_request(RunOperation::Refresh, request, &args.flow);
@@ -111,6 +113,13 @@ async fn refresh(args: RefreshArgs, driver: Driver) -> Result<ExitCode, Error> {
         }
     }
     Ok(finished.exit_code())
+}
+
+/// The absolute path of this program, for the `credential_process` lines it writes.
+fn this_program() -> Result<String, Error> {
+    let path =
+        std::env::current_exe().map_err(|e| Error::invalid_input(format!("cannot tell where ssocreds-cli is: {e}")))?;
+    Ok(path.display().to_string())
 }
 
 async fn discover(args: DiscoverArgs, driver: Driver) -> Result<ExitCode, Error> {

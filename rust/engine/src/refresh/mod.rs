@@ -5,6 +5,7 @@
 //! token of each session that has something to fetch, does the last two and writes the credentials
 //! file once.
 
+mod credential_process;
 mod fetch;
 mod from_config;
 mod plan;
@@ -60,11 +61,13 @@ pub(crate) struct ConfigOrigin {
 /// `LoginPending`) only when something must be fetched or listed and no token is there that is
 /// valid or could be renewed. The profiles of the AWS config file (`fromConfig`) or of the request.
 pub(crate) fn plan(context: &Context, request: RefreshRequest) -> Result<RefreshPlan> {
-    if request.from_config {
-        from_config::plan(context, request)
-    } else {
-        plan::plan(context, request)
-    }
+    let process = credential_process::checked(&request)?;
+    let mut plan = match request.from_config {
+        true => from_config::plan(context, request)?,
+        false => plan::plan(context, request)?,
+    };
+    plan.credential_process = process;
+    Ok(plan)
 }
 
 /// Gets the tokens the plan needs, lists the accounts when the plan still needs them, fetches what
@@ -83,9 +86,27 @@ pub(crate) async fn run(context: &Context, mut plan: RefreshPlan, progress: Arc<
         discovery_errors = plan.add_listed(&pending, &listing.select(filters));
     }
     progress.total.store(plan.jobs.len(), Ordering::Relaxed);
-    let RefreshPlan { path, mut reports, jobs, renamed, max_concurrency, planned_tokens, config, .. } = plan;
+    let RefreshPlan {
+        path,
+        mut reports,
+        jobs,
+        renamed,
+        max_concurrency,
+        planned_tokens,
+        config,
+        credential_process,
+        stored,
+        ..
+    } = plan;
     let mut warnings = Vec::new();
-    if !jobs.is_empty() {
+    if let Some(process) = credential_process.filter(|_| !jobs.is_empty()) {
+        let token = tokens.first().and_then(Option::as_ref);
+        let written = credential_process::write(context, &process, &jobs, token, &path, &stored).await?;
+        for (job, report) in jobs.iter().zip(written) {
+            reports[job.index] = Some(report);
+        }
+        progress.completed.store(jobs.len(), Ordering::Relaxed);
+    } else if !jobs.is_empty() {
         let access = session_access(context, &planned_tokens, &tokens)?;
         let work = jobs.iter().filter_map(|job| Some((job.clone(), access[job.session].clone()?))).collect();
         let outcomes = fetch::fetch_all(work, max_concurrency, progress).await;
