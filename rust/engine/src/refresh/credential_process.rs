@@ -115,18 +115,20 @@ pub(super) async fn write(
     Ok(jobs.iter().map(|job| profile_report(job, ProfileStatus::Refreshed, None, None)).collect())
 }
 
-/// The section of a profile in the AWS config file. Names that would need quotes there (white
-/// space, quotes, backslashes) are refused: botocore splits `[profile ...]` headers like a shell.
+/// The section of a profile in the AWS config file: `[default]`, `[profile NAME]`, or with white
+/// space `[profile "NAME"]` (botocore splits the header like a shell, as `aws configure sso` quotes
+/// it). Names with quotes or backslashes are refused: no header reads back as them everywhere.
 fn config_section(profile: &str) -> Result<String> {
-    if profile.contains(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '\\')) {
+    if profile.contains(['"', '\'', '\\']) {
         return Err(Error::invalid_input(format!(
-            "profile '{}' cannot be written with credentialProcess: the AWS config file's [profile ...] header \
-             cannot hold white space, quotes or backslashes unquoted; choose another profile name",
+            "profile '{}' cannot be written with credentialProcess: a [profile ...] header of the AWS config file \
+             cannot hold quotes or backslashes; choose another profile name",
             printable(profile)
         )));
     }
     Ok(match profile {
         "default" => "default".to_string(),
+        _ if profile.contains(char::is_whitespace) => format!("profile \"{profile}\""),
         _ => format!("profile {profile}"),
     })
 }
@@ -230,6 +232,7 @@ mod tests {
     fn profile_sections_of_the_config_file() {
         assert_eq!(config_section("default").unwrap(), "default");
         assert_eq!(config_section("dev.ReadOnly").unwrap(), "profile dev.ReadOnly");
-        assert!(config_section("a b").unwrap_err().message.contains("'a b'"));
+        assert_eq!(config_section("team lab").unwrap(), "profile \"team lab\"");
+        assert!(config_section("it's").unwrap_err().message.contains("profile 'it\\'s'"));
     }
 }
