@@ -325,10 +325,14 @@ async fn every_discovered_account_and_every_config_profile_gets_its_command() {
         credential_process_command: Some(COMMAND.into()),
         ..RefreshRequest::default()
     };
-    engine.refresh(from_config).await.unwrap();
+    engine.refresh(from_config.clone()).await.unwrap();
     let written = read(home.path(), "config");
     let command = "credential_process = \"/opt/ssocreds tools/ssocreds-cli\" credential-process --profile";
     assert!(written.contains(&format!("sso_role_name = ReadOnly\n{command} dev\n")), "{written}");
     assert!(written.ends_with(&format!("sso_role_name = ReadOnly\n{command} \"team lab\"\n")), "{written}");
     assert_eq!(written.matches("[profile").count(), 2, "no section added: {written}");
+    // The profiles stay SSO profiles for the next run, which changes nothing.
+    let again = engine.refresh(from_config).await.unwrap();
+    assert_eq!(again.profiles.iter().filter(|p| p.status == ProfileStatus::Refreshed).count(), 2, "{again:?}");
+    assert_eq!(read(home.path(), "config"), written);
 }
