@@ -290,7 +290,7 @@ pub struct RefreshReport {
     /// Accounts whose roles could not be listed during discovery.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub discovery_errors: Vec<Error>,
-    /// With `fromConfig`: the AWS config file read.
+    /// With `fromConfig`: the AWS config file read; with `credentialProcess`: the one written.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub config_file: Option<String>,
     /// With `fromConfig`: the selected config profiles that are not SSO profiles.

@@ -275,6 +275,7 @@ async fn credential_process_lines_replace_the_keys_and_every_other_byte_is_kept(
         .await
         .unwrap();
     assert!(report.profiles.iter().all(|p| p.status == ProfileStatus::Refreshed && p.expires_at.is_none()));
+    assert_eq!(report.config_file, Some(home.path().join(".aws/config").display().to_string()));
     assert_eq!(fake.counters().requests(), 0, "nothing is fetched");
     let expected = format!(
         "# mine\r\n[default]\r\nregion = eu-west-1\r\n{LINE_1} --account-id 100000000001 --role-name ReadOnly\r\n\r\n\

@@ -78,7 +78,8 @@ pub(super) fn checked(request: &RefreshRequest) -> Result<Option<ProcessCommand>
 
 /// Writes each job's `credential_process` line into the AWS config file, then removes the keys of
 /// those profiles from the credentials file; both locked and atomic. Each job is reported
-/// `refreshed`, with no expiry (the keys are fetched when the SDKs run the command).
+/// `refreshed`, with no expiry (the keys are fetched when the SDKs run the command); returned with
+/// the config file written.
 pub(super) async fn write(
     context: &Context,
     process: &ProcessCommand,
@@ -86,7 +87,7 @@ pub(super) async fn write(
     token: Option<&SsoToken>,
     credentials_path: &Path,
     stored: &std::collections::HashMap<String, StoredProfile>,
-) -> Result<Vec<ProfileReport>> {
+) -> Result<(Vec<ProfileReport>, PathBuf)> {
     let config_path = config::resolve_path(&context.env)?;
     let mut config_updates = Vec::with_capacity(jobs.len());
     for job in jobs {
@@ -106,13 +107,14 @@ pub(super) async fn write(
             remove: credentials::OUR_KEYS.to_vec(),
         })
         .collect();
-    let (config_target, credentials_target): (PathBuf, PathBuf) = (config_path, credentials_path.to_path_buf());
+    let (config_target, credentials_target) = (config_path.clone(), credentials_path.to_path_buf());
     blocking("writing credential_process into the AWS config file", move || {
         config::merge_sections(&config_target, &config_updates)?;
         crate::files::merge_ini(&credentials_target, &key_removals)
     })
     .await?;
-    Ok(jobs.iter().map(|job| profile_report(job, ProfileStatus::Refreshed, None, None)).collect())
+    let reports = jobs.iter().map(|job| profile_report(job, ProfileStatus::Refreshed, None, None)).collect();
+    Ok((reports, config_path))
 }
 
 /// The section of a profile in the AWS config file: `[default]`, `[profile NAME]`, or with white

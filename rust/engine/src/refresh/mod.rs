@@ -99,9 +99,11 @@ pub(crate) async fn run(context: &Context, mut plan: RefreshPlan, progress: Arc<
         ..
     } = plan;
     let mut warnings = Vec::new();
+    let mut config_written = None;
     if let Some(process) = credential_process.filter(|_| !jobs.is_empty()) {
         let token = tokens.first().and_then(Option::as_ref);
-        let written = credential_process::write(context, &process, &jobs, token, &path, &stored).await?;
+        let (written, config_file) = credential_process::write(context, &process, &jobs, token, &path, &stored).await?;
+        config_written = Some(config_file.display().to_string());
         for (job, report) in jobs.iter().zip(written) {
             reports[job.index] = Some(report);
         }
@@ -123,7 +125,9 @@ pub(crate) async fn run(context: &Context, mut plan: RefreshPlan, progress: Arc<
     // With several sessions, the first token to end is when the next run may need a login.
     let token_expires_at = tokens.iter().flatten().map(|t| t.expires_at).min();
     let outcome = report::Outcome { reports, renamed, token_expires_at, discovery_errors, config, warnings };
-    Ok(report::finish(outcome, &path))
+    let mut report = report::finish(outcome, &path);
+    report.config_file = report.config_file.or(config_written);
+    Ok(report)
 }
 
 /// The token of each session that needed one. Without it, the request's own environment fails

@@ -268,7 +268,7 @@ fn from_config_profile(run: &Run<'_>, profile: &str) -> Result<Target> {
     let Some(found) = selection.profiles.into_iter().find(|p| p.name == profile) else {
         let why = selection.skipped.iter().find(|s| s.profile == profile).map(|s| format!(": {}", s.reason));
         return Err(Error::invalid_input(format!(
-            "profile '{profile}' in {config_file} is not an SSO profile{}",
+            "{config_file} has no SSO profile named '{profile}' (names are case-sensitive){}",
             why.unwrap_or_default()
         )));
     };
