@@ -52,9 +52,12 @@ pwsh -NoProfile -NonInteractive -File ./build.ps1 -Task Build
 echo "== Python checks: PowerShell syntax and manifest, the cmdlet DLL under Mono, DllImport vs header"
 export SSOCREDS_LIB="$CARGO_TARGET_DIR/debug/libssocreds.so"
 export FAKE_IDC_BIN="$CARGO_TARGET_DIR/debug/fake-identity-center"
+export SSOCREDS_CLI_BIN="$CARGO_TARGET_DIR/debug/ssocreds-cli"
 "$PYTHON" -m pytest tests/python -q 2>&1 | tee -a "$LOG"
 
 echo "== Pester: the built module and the package (./build.ps1 -Task Test)"
+# botocore reads the profiles -CredentialProcess writes (tests/CredentialProcess.Tests.ps1).
+export SSOCREDS_TEST_PYTHON="${SSOCREDS_TEST_PYTHON:-$(command -v "$PYTHON")}"
 pwsh -NoProfile -NonInteractive -File ./build.ps1 -Task Test 2>&1 | tee "$PESTER_LOG"
 
 # Pester's own summary: "Tests Passed: 74, Failed: 0, Skipped: 0, ...".

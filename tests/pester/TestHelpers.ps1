@@ -115,6 +115,13 @@ $script:TestEnvironmentNames = @(
     'BROWSER', 'FAKE_BROWSER_LOG'
 )
 
+function Set-TestVariable([string] $Name, [string] $Value) {
+    # Sets, or with $null removes, a variable of this process. (PowerShell passes $null to a [string] .NET
+    # parameter as '', which would leave the variable set to '' for every program started from here.)
+    if ($null -eq $Value -or $Value -eq '') { $Value = [NullString]::Value }
+    [Environment]::SetEnvironmentVariable($Name, $Value)
+}
+
 function Set-TestHome {
     # Points HOME, USERPROFILE and (on Windows) HOMEDRIVE + HOMEPATH (and so ~/.aws: token cache, config,
     # credentials) at a test folder and clears the AWS file and endpoint variables, those of a display or
@@ -125,7 +132,7 @@ function Set-TestHome {
     $saved = @{}
     foreach ($name in $script:TestEnvironmentNames) {
         $saved[$name] = [Environment]::GetEnvironmentVariable($name)
-        [Environment]::SetEnvironmentVariable($name, $null)
+        Set-TestVariable $name $null
     }
     $null = New-Item -ItemType Directory -Path $Path -Force
     $env:HOME = $Path
@@ -141,7 +148,7 @@ function Restore-TestEnvironment {
     param($Saved)
     if ($null -eq $Saved) { return }
     foreach ($name in $Saved.Keys) {
-        [Environment]::SetEnvironmentVariable($name, $Saved[$name])
+        Set-TestVariable $name $Saved[$name]
     }
 }
 

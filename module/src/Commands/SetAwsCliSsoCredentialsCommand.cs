@@ -104,7 +104,7 @@ namespace SetAwsCliSsoCredentials.Commands
         protected override void EndProcessing()
         {
             RefreshRequest request = FromConfig.IsPresent ? FromConfigRequest() : AccountsRequest();
-            request.CredentialProcessCommand = request.CredentialProcess ? NativeLibraryLocation.CommandLinePath : null;
+            request.CredentialProcessCommand = request.CredentialProcess ? ShippedCommandLine() : null;
             RunLogin login = LoginOptions();
             login.WriteSsoSession = ConfigureSsoSession.IsPresent;
             RunEvent finished = Run(new RunStartRequest { Operation = "refresh", Request = request, Login = login, Confirm = true });
@@ -156,6 +156,18 @@ namespace SetAwsCliSsoCredentials.Commands
             ProfileNameTemplate = ProfileNameTemplate,
             CredentialProcess = CredentialProcess.IsPresent,
         };
+
+        /// <summary>The ssocreds-cli a credential_process line runs: part of this installation, or the build is incomplete.</summary>
+        private string ShippedCommandLine()
+        {
+            string path = NativeLibraryLocation.CommandLinePath;
+            if (!System.IO.File.Exists(path))
+            {
+                ThrowTerminatingError(Errors.Record("NotFound", "-CredentialProcess writes profiles that run ssocreds-cli, which this installation of the " +
+                    "module lacks: expected '" + path + "'. In a clone of the repository, ./build.ps1 builds it and copies it there.", path));
+            }
+            return path;
+        }
 
         /// <summary>The credentials file as the library takes it: -CredentialsFile as a file-system path (TestDrive:,
         /// ~, relative), or null for AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials. Resolved per call.</summary>

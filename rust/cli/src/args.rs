@@ -42,6 +42,10 @@ pub enum Command {
     },
     /// List every account and role the login can reach.
     Discover(DiscoverArgs),
+    /// Print one role's keys from the shared SSO token as the JSON of `credential_process`
+    /// (~/.aws/config), for the AWS CLI and the SDKs; nothing is written. Never logs in without
+    /// --login: without a usable token it fails at once, saying how to log in.
+    CredentialProcess(CredentialProcessArgs),
     /// Start the bundled fake IAM Identity Center, log in through it and refresh profiles into a
     /// throwaway credentials file, printing what happens.
     Demo {
@@ -174,4 +178,44 @@ pub struct RefreshArgs {
     /// With --from-config: only the config profiles matching this pattern (* and ?; repeatable).
     #[arg(long, requires = "from_config")]
     pub config_profile: Vec<String>,
+    /// Write no keys: each profile gets `credential_process = "<this ssocreds-cli>" credential-process
+    /// ...` in ~/.aws/config (AWS_CONFIG_FILE), so the AWS CLI and the SDKs fetch its keys when they
+    /// need them, and its old keys leave the credentials file.
+    #[arg(long, conflicts_with = "no_token_file")]
+    pub credential_process: bool,
+}
+
+/// The role of `credential-process`: a session with an account and a role, or an SSO profile.
+#[derive(Args)]
+pub struct CredentialProcessArgs {
+    /// --environment, and --start-url (only a token for it is used) and --region (for a login).
+    #[command(flatten)]
+    pub session: CredentialSessionArgs,
+    /// The account whose role's keys to print.
+    #[arg(long, required_unless_present = "profile", conflicts_with = "profile")]
+    pub account_id: Option<String>,
+    /// The role (permission set) whose keys to print.
+    #[arg(long, required_unless_present = "profile", conflicts_with = "profile")]
+    pub role_name: Option<String>,
+    /// An SSO profile of the AWS config file (`aws configure sso`): its sso-session, account and role.
+    #[arg(long, conflicts_with_all = ["start_url", "region"])]
+    pub profile: Option<String>,
+    /// Log in when no usable token is there (the browser, or the code on stderr); without it, fail.
+    #[arg(long)]
+    pub login: bool,
+}
+
+/// The session flags of `credential-process`: those of [`SessionArgs`] but --no-token-file, which a
+/// process that ends at once cannot use.
+#[derive(Args)]
+pub struct CredentialSessionArgs {
+    /// A short name that keeps several IAM Identity Center instances apart.
+    #[arg(long, default_value = "Default")]
+    pub environment: String,
+    /// The access portal URL, e.g. https://d-1234567890.awsapps.com/start.
+    #[arg(long)]
+    pub start_url: Option<String>,
+    /// The region of IAM Identity Center, e.g. us-east-1.
+    #[arg(long)]
+    pub region: Option<String>,
 }

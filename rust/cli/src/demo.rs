@@ -114,6 +114,7 @@ fn run_request(operation: RunOperation, request: RefreshRequest, login: RunLogin
         confirm: false,
         what_if: false,
         front_end,
+        credentials: Default::default(),
     }
 }
 

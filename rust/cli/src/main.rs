@@ -6,6 +6,7 @@
 mod accounts;
 mod args;
 mod browser;
+mod credential_process;
 mod demo;
 mod drive;
 mod output;
@@ -30,6 +31,7 @@ fn main() -> ExitCode {
             Command::Refresh(args) => refresh(args, driver).await,
             Command::Login(args) => login(args, driver).await,
             Command::Discover(args) => discover(args, driver).await,
+            Command::CredentialProcess(args) => credential_process::run(args, driver).await,
             Command::Status { environment, credentials_file } => output::status(environment, credentials_file),
             Command::Logout { environment } => logout(environment).await,
             Command::Demo { profiles } => demo::run(profiles, cli.verbose).await,
@@ -67,6 +69,7 @@ fn run_request(operation: RunOperation, request: RefreshRequest, flow: &LoginFlo
         confirm: false,
         what_if: false,
         front_end: FrontEnd::Cli,
+        credentials: Default::default(),
     }
 }
 
@@ -97,6 +100,8 @@ async fn refresh(args: RefreshArgs, driver: Driver) -> Result<ExitCode, Error> {
         include_role: args.filters.include_role,
         from_config: args.from_config,
         config_profile: args.config_profile,
+        credential_process: args.credential_process,
+        credential_process_command: args.credential_process.then(this_program).transpose()?,
         ..session_request(args.session)
     };
     let run = run_request(RunOperation::Refresh, request, &args.flow);
@@ -109,6 +114,13 @@ async fn refresh(args: RefreshArgs, driver: Driver) -> Result<ExitCode, Error> {
         }
     }
     Ok(finished.exit_code())
+}
+
+/// The absolute path of this program, for the `credential_process` lines it writes.
+fn this_program() -> Result<String, Error> {
+    let path =
+        std::env::current_exe().map_err(|e| Error::invalid_input(format!("cannot tell where ssocreds-cli is: {e}")))?;
+    Ok(path.display().to_string())
 }
 
 async fn discover(args: DiscoverArgs, driver: Driver) -> Result<ExitCode, Error> {

@@ -26,6 +26,11 @@ pub fn print_report(report: &RefreshReport) {
         let detail = match (&profile.error, &profile.expires_at) {
             (Some(error), _) => format!("{}: {}", error.code, error.message),
             (None, Some(expires_at)) => format!("valid until {expires_at}"),
+            // Written with --credential-process: no keys, so no expiry.
+            (None, None) if profile.status == ProfileStatus::Refreshed => match &report.config_file {
+                Some(config_file) => format!("credential_process in {config_file}"),
+                None => "credential_process".to_string(),
+            },
             (None, None) => String::new(),
         };
         println!(

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::Error;
+use crate::secret::Secret;
 
 /// A field that may also be `null`, read as its default: .NET's serializer writes `null` for a
 /// field it was given no value for.
@@ -158,6 +159,51 @@ pub struct RefreshRequest {
     /// case-insensitive).
     #[serde(default, deserialize_with = "null_as_default")]
     pub config_profile: Vec<String>,
+    /// Write no keys: each profile gets `credential_process = "<credentialProcessCommand>"
+    /// credential-process ...` in the AWS config file instead, and its old keys leave the
+    /// credentials file. Nothing is fetched.
+    #[serde(default)]
+    pub credential_process: bool,
+    /// With `credentialProcess`: the absolute path of the `ssocreds-cli` the SDKs are to run.
+    #[serde(default)]
+    pub credential_process_command: Option<String>,
+}
+
+/// Which role a `credentials` run gets keys for: `accountId` and `roleName` with the run's
+/// environment (its `request`), or `configProfile`, an SSO profile of the AWS config file.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CredentialsTarget {
+    #[serde(default)]
+    pub account_id: Option<String>,
+    #[serde(default)]
+    pub role_name: Option<String>,
+    #[serde(default)]
+    pub config_profile: Option<String>,
+}
+
+/// The keys of one role, as a `credentials` run finishes with them. `Debug` never shows the secrets;
+/// the JSON carries them, for the front end that asked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleCredentials {
+    pub access_key_id: String,
+    #[serde(serialize_with = "exposed")]
+    pub secret_access_key: Secret,
+    #[serde(serialize_with = "exposed")]
+    pub session_token: Secret,
+    /// RFC 3339 UTC.
+    pub expiration: String,
+    pub account_id: String,
+    pub role_name: String,
+    /// The session whose token was used (with `configProfile`: its sso-session, else its start URL).
+    pub environment: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config_profile: Option<String>,
+}
+
+fn exposed<S: serde::Serializer>(secret: &Secret, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(secret.expose())
 }
 
 /// `discover` takes the request `refresh` takes, so a caller can send both the same base request.
@@ -244,7 +290,7 @@ pub struct RefreshReport {
     /// Accounts whose roles could not be listed during discovery.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub discovery_errors: Vec<Error>,
-    /// With `fromConfig`: the AWS config file read.
+    /// With `fromConfig`: the AWS config file read; with `credentialProcess`: the one written.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub config_file: Option<String>,
     /// With `fromConfig`: the selected config profiles that are not SSO profiles.

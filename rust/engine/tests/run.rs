@@ -43,6 +43,7 @@ fn refresh_run(config: &FakeConfig, home: &std::path::Path, interactive: bool) -
         confirm: false,
         what_if: false,
         front_end: Default::default(),
+        credentials: Default::default(),
     }
 }
 
@@ -399,6 +400,7 @@ fn from_config_run(interactive: bool) -> RunRequest {
         confirm: false,
         what_if: false,
         front_end: Default::default(),
+        credentials: Default::default(),
     }
 }
 

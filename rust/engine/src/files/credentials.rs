@@ -22,6 +22,17 @@ pub const KEY_EXPIRATION: &str = "aws_credential_expiration";
 pub const KEY_ROLE_NAME: &str = "aws_sso_role_name";
 /// botocore reads this legacy key before `aws_session_token`, so a stale one must go.
 const KEY_LEGACY_SECURITY_TOKEN: &str = "aws_security_token";
+/// Every key the engine writes in a profile, and the stale one it removes: what leaves a profile
+/// whose keys now come from `credential_process`.
+pub(crate) const OUR_KEYS: [&str; 7] = [
+    KEY_ACCESS_KEY_ID,
+    KEY_SECRET_ACCESS_KEY,
+    KEY_SESSION_TOKEN,
+    KEY_ACCOUNT_ID,
+    KEY_EXPIRATION,
+    KEY_ROLE_NAME,
+    KEY_LEGACY_SECURITY_TOKEN,
+];
 
 /// Credentials for one profile, ready to be written.
 #[derive(Clone, Debug)]

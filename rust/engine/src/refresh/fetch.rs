@@ -6,6 +6,7 @@
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use super::{Job, Progress};
 use crate::concurrency::fan_out;
@@ -81,28 +82,53 @@ fn rejected_token(environment: &str) -> Error {
 }
 
 async fn fetch_one(client: &aws_sdk_sso::Client, token: &Secret, job: &Job) -> Result<ProfileCredentials> {
-    let where_ = || format!("profile '{}' (account {}, role {})", job.profile, job.account_id, job.role_name);
+    let subject = format!("profile '{}' (account {}, role {})", job.profile, job.account_id, job.role_name);
+    let keys = role_credentials(client, token, &job.account_id, &job.role_name, &subject).await?;
+    tracing::debug!(profile = %job.profile, account = %job.account_id, "fetched role credentials");
+    Ok(ProfileCredentials {
+        profile: job.profile.clone(),
+        account_id: job.account_id.clone(),
+        role_name: job.role_name.clone(),
+        access_key_id: keys.access_key_id,
+        secret_access_key: keys.secret_access_key,
+        session_token: keys.session_token,
+        expiration: keys.expiration,
+    })
+}
+
+/// The keys one `GetRoleCredentials` call gives.
+pub(crate) struct RoleKeys {
+    pub access_key_id: String,
+    pub secret_access_key: Secret,
+    pub session_token: Secret,
+    pub expiration: SystemTime,
+}
+
+/// One `GetRoleCredentials` call; its errors name `subject` (what the keys are for).
+pub(crate) async fn role_credentials(
+    client: &aws_sdk_sso::Client,
+    token: &Secret,
+    account_id: &str,
+    role_name: &str,
+    subject: &str,
+) -> Result<RoleKeys> {
     let output = client
         .get_role_credentials()
         .access_token(token.expose())
-        .account_id(&job.account_id)
-        .role_name(&job.role_name)
+        .account_id(account_id)
+        .role_name(role_name)
         .send()
         .await
-        .map_err(|e| ServiceFailure::from_sdk(&e).portal_error("GetRoleCredentials").context(where_()))?;
+        .map_err(|e| ServiceFailure::from_sdk(&e).portal_error("GetRoleCredentials").context(subject))?;
     let incomplete =
-        || Error::new(ErrorCode::ServiceError, "GetRoleCredentials returned incomplete credentials").context(where_());
+        || Error::new(ErrorCode::ServiceError, "GetRoleCredentials returned incomplete credentials").context(subject);
     let credentials = output.role_credentials.ok_or_else(incomplete)?;
     let (Some(access_key_id), Some(secret), Some(session_token)) =
         (credentials.access_key_id, credentials.secret_access_key, credentials.session_token)
     else {
         return Err(incomplete());
     };
-    tracing::debug!(profile = %job.profile, account = %job.account_id, "fetched role credentials");
-    Ok(ProfileCredentials {
-        profile: job.profile.clone(),
-        account_id: job.account_id.clone(),
-        role_name: job.role_name.clone(),
+    Ok(RoleKeys {
         access_key_id,
         secret_access_key: Secret::new(secret),
         session_token: Secret::new(session_token),

@@ -5,6 +5,7 @@
 //! token of each session that has something to fetch, does the last two and writes the credentials
 //! file once.
 
+mod credential_process;
 mod fetch;
 mod from_config;
 mod plan;
@@ -13,6 +14,7 @@ mod report;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+pub(crate) use fetch::{role_credentials, RoleKeys};
 pub(crate) use from_config::config_sessions;
 pub use plan::RefreshPlan;
 
@@ -59,11 +61,13 @@ pub(crate) struct ConfigOrigin {
 /// `LoginPending`) only when something must be fetched or listed and no token is there that is
 /// valid or could be renewed. The profiles of the AWS config file (`fromConfig`) or of the request.
 pub(crate) fn plan(context: &Context, request: RefreshRequest) -> Result<RefreshPlan> {
-    if request.from_config {
-        from_config::plan(context, request)
-    } else {
-        plan::plan(context, request)
-    }
+    let process = credential_process::checked(&request)?;
+    let mut plan = match request.from_config {
+        true => from_config::plan(context, request)?,
+        false => plan::plan(context, request)?,
+    };
+    plan.credential_process = process;
+    Ok(plan)
 }
 
 /// Gets the tokens the plan needs, lists the accounts when the plan still needs them, fetches what
@@ -82,9 +86,29 @@ pub(crate) async fn run(context: &Context, mut plan: RefreshPlan, progress: Arc<
         discovery_errors = plan.add_listed(&pending, &listing.select(filters));
     }
     progress.total.store(plan.jobs.len(), Ordering::Relaxed);
-    let RefreshPlan { path, mut reports, jobs, renamed, max_concurrency, planned_tokens, config, .. } = plan;
+    let RefreshPlan {
+        path,
+        mut reports,
+        jobs,
+        renamed,
+        max_concurrency,
+        planned_tokens,
+        config,
+        credential_process,
+        stored,
+        ..
+    } = plan;
     let mut warnings = Vec::new();
-    if !jobs.is_empty() {
+    let mut config_written = None;
+    if let Some(process) = credential_process.filter(|_| !jobs.is_empty()) {
+        let token = tokens.first().and_then(Option::as_ref);
+        let (written, config_file) = credential_process::write(context, &process, &jobs, token, &path, &stored).await?;
+        config_written = Some(config_file.display().to_string());
+        for (job, report) in jobs.iter().zip(written) {
+            reports[job.index] = Some(report);
+        }
+        progress.completed.store(jobs.len(), Ordering::Relaxed);
+    } else if !jobs.is_empty() {
         let access = session_access(context, &planned_tokens, &tokens)?;
         let work = jobs.iter().filter_map(|job| Some((job.clone(), access[job.session].clone()?))).collect();
         let outcomes = fetch::fetch_all(work, max_concurrency, progress).await;
@@ -101,7 +125,9 @@ pub(crate) async fn run(context: &Context, mut plan: RefreshPlan, progress: Arc<
     // With several sessions, the first token to end is when the next run may need a login.
     let token_expires_at = tokens.iter().flatten().map(|t| t.expires_at).min();
     let outcome = report::Outcome { reports, renamed, token_expires_at, discovery_errors, config, warnings };
-    Ok(report::finish(outcome, &path))
+    let mut report = report::finish(outcome, &path);
+    report.config_file = report.config_file.or(config_written);
+    Ok(report)
 }
 
 /// The token of each session that needed one. Without it, the request's own environment fails

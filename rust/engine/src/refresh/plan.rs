@@ -9,6 +9,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
+use super::credential_process::ProcessCommand;
 use super::report::{profile_report, ConfigSource};
 use super::Job;
 use crate::api::{DiscoveredAccount, ProfileReport, ProfileStatus, RefreshRequest, Renamed};
@@ -39,7 +40,7 @@ pub struct RefreshPlan {
     /// profile is still to fetch.
     pub(super) reports: Vec<Option<ProfileReport>>,
     pub(super) jobs: Vec<Job>,
-    stored: HashMap<String, StoredProfile>,
+    pub(super) stored: HashMap<String, StoredProfile>,
     rules: FreshnessRules,
     /// Set while every reachable account and role is still to be listed and added.
     pub(super) discovery: Option<PendingDiscovery>,
@@ -47,6 +48,8 @@ pub struct RefreshPlan {
     pub(super) max_concurrency: usize,
     /// With `fromConfig`: the AWS config file read, and its profiles left alone.
     pub(super) config: Option<ConfigSource>,
+    /// With `credentialProcess`: the command each profile gets in the AWS config file, instead of keys.
+    pub(super) credential_process: Option<ProcessCommand>,
 }
 
 /// A token the run may use, by its environment (the key of its cache file).
@@ -110,6 +113,7 @@ impl RefreshPlan {
             renamed: Vec::new(),
             max_concurrency,
             config: None,
+            credential_process: None,
         }
     }
 
@@ -281,7 +285,8 @@ pub(super) fn stored(context: &Context, request: &RefreshRequest) -> Result<Stor
     let min_validity = request.min_validity_seconds.map_or(DEFAULT_MIN_VALIDITY, Duration::from_secs);
     let rules = FreshnessRules {
         valid_until: context.clock.now() + min_validity,
-        force: request.force,
+        // A profile whose keys are current still gets its command, and loses its keys.
+        force: request.force || request.credential_process,
         dry_run: request.dry_run,
     };
     Ok(Stored { path, profiles, rules })

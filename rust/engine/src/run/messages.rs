@@ -308,6 +308,53 @@ pub(crate) fn session_login_action(front_end: FrontEnd, sso_session: Option<&str
     }
 }
 
+// ---- credentials ----
+
+/// Why no person can answer the login of a `credentials` run, when the front end did not say.
+pub(crate) fn credentials_not_interactive(front_end: FrontEnd) -> &'static str {
+    match front_end {
+        FrontEnd::Powershell => "-NonInteractive was given",
+        FrontEnd::Cli => "credential-process starts no login without --login",
+    }
+}
+
+/// The command that logs in to an environment for a `credentials` run, with what is known of it.
+pub(crate) fn credentials_login_command(
+    front_end: FrontEnd,
+    environment: &str,
+    start_url: Option<&str>,
+    region: Option<&str>,
+    role: (&str, &str),
+) -> String {
+    let mut command = match front_end {
+        FrontEnd::Powershell => format!("Get-AwsCliSsoCredential -EnvironmentName {environment}"),
+        FrontEnd::Cli => format!("ssocreds-cli login --environment {environment}"),
+    };
+    let (url_flag, region_flag) = match front_end {
+        FrontEnd::Powershell => ("-StartUrl", "-Region"),
+        FrontEnd::Cli => ("--start-url", "--region"),
+    };
+    command.push_str(&format!(" {url_flag} {}", start_url.unwrap_or("<start URL>")));
+    command.push_str(&format!(" {region_flag} {}", region.unwrap_or("<region>")));
+    if front_end == FrontEnd::Powershell {
+        command.push_str(&format!(" -AccountId {} -RoleName {}", role.0, role.1));
+    }
+    command
+}
+
+/// A `credentials` run found no usable token and may not log in.
+pub(crate) fn credentials_login_required(subject: &str, reason: &str, detail: &str, fix: &str) -> String {
+    format!("{subject} has no usable SSO token ({detail}), and {reason}, so no login was started. Log in with: {fix}")
+}
+
+/// What to do about the `LoginRequired` of a `credentials` run.
+pub(crate) fn credentials_login_action(front_end: FrontEnd, fix: &str) -> String {
+    match front_end {
+        FrontEnd::Powershell => format!("Run {fix} in an interactive PowerShell (without -NonInteractive)."),
+        FrontEnd::Cli => format!("Run {fix} in a terminal, then run the command again."),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,7 @@
 //! [`types`]: the request, events and answers; [`messages`]: every text; [`refresh`],
 //! [`from_config`] and [`steps`]: the orchestration, a task over the engine's own operations.
 
+mod credentials;
 mod from_config;
 mod interactivity;
 mod messages;

@@ -94,6 +94,8 @@ impl<'a> Run<'a> {
     pub fn command(&self) -> &'static str {
         match (self.front_end(), self.request.operation) {
             (FrontEnd::Powershell, RunOperation::Discover) => "Get-AwsCliSsoAccount",
+            (FrontEnd::Powershell, RunOperation::Credentials) => "Get-AwsCliSsoCredential",
+            (FrontEnd::Cli, RunOperation::Credentials) => "credential-process",
             (FrontEnd::Powershell, _) => "Set-AwsCliSsoCredentials",
             (FrontEnd::Cli, RunOperation::Discover) => "discover",
             (FrontEnd::Cli, _) => "refresh",

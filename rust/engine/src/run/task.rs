@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::steps::{discover, log_in_only, Run};
 use super::types::*;
-use super::{from_config, interactivity, refresh, Shared};
+use super::{credentials, from_config, interactivity, refresh, Shared};
 use crate::context::Context;
 
 /// A run's task: the operation, then `finished`.
@@ -21,6 +21,7 @@ pub(super) async fn drive(context: Arc<Context>, shared: Arc<Shared>, mut reques
         RunOperation::Refresh => refresh::run(&mut run).await,
         RunOperation::Discover => discover(&mut run).await,
         RunOperation::Login => log_in_only(&mut run).await,
+        RunOperation::Credentials => credentials::run(&mut run).await,
     };
     let (report, error) = match outcome {
         Ok(report) => (report, None),

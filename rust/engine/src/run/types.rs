@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::{DiscoverResult, RefreshReport, RefreshRequest};
+use crate::api::{CredentialsTarget, DiscoverResult, RefreshReport, RefreshRequest, RoleCredentials};
 pub use crate::browser::BrowserCommand;
 
 /// What a front end asks a run to do.
@@ -15,6 +15,9 @@ pub enum RunOperation {
     Discover,
     /// `ssocreds-cli login`, and the module's `-ConfigureSsoSession`.
     Login,
+    /// One role's keys from the shared token, written nowhere: `ssocreds-cli credential-process`,
+    /// Get-AwsCliSsoCredential.
+    Credentials,
 }
 
 /// Which front end drives the run: only the commands named in messages differ.
@@ -79,6 +82,9 @@ pub struct RunRequest {
     pub what_if: bool,
     #[serde(default)]
     pub front_end: FrontEnd,
+    /// With `credentials`: the role whose keys to get.
+    #[serde(default)]
+    pub credentials: CredentialsTarget,
 }
 
 /// What the library cannot see of the PowerShell host it runs in.
@@ -200,6 +206,7 @@ pub enum RunReport {
     Refresh(RefreshReport),
     Discover(DiscoverResult),
     Login(LoginReport),
+    Credentials(RoleCredentials),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Times whole `ssocreds-cli credential-process` processes, as the AWS CLI and the SDKs run them: a valid
+# SSO token in the cache, the release fake with 40 ms latency on every request. Each run is process
+# start, token read, one GetRoleCredentials call (one 40 ms round trip), the JSON printed. Prints the
+# median and p90 of RUNS runs, and checks that the output is the credential_process JSON.
+#
+#   cargo build --release -p ssocreds-cli -p fake-identity-center
+#   tests/bench/credential-process.sh [RUNS]      # default 31; target: median <= 100 ms
+#
+# Binaries are taken from $CARGO_TARGET_DIR/release (default: target/release of the repository).
+# Exits 1 when the median misses its target.
+set -euo pipefail
+
+runs=${1:-31}
+target_ms=100
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+bin=${CARGO_TARGET_DIR:-$repo/target}/release
+cli=$bin/ssocreds-cli
+fake=$bin/fake-identity-center
+for b in "$cli" "$fake"; do
+    [[ -x $b ]] || { echo "missing $b: cargo build --release -p ssocreds-cli -p fake-identity-center" >&2; exit 2; }
+done
+
+work=$(mktemp -d)
+fake_pid=
+cleanup() {
+    [[ -n $fake_pid ]] && kill "$fake_pid" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+# The fake, in the background, until this script ends; its URL is its first line.
+mkfifo "$work/fake.out"
+"$fake" --accounts 3 --roles ReadOnly --latency-ms 40 --approve-after-polls 1 >"$work/fake.out" &
+fake_pid=$!
+read -r first_line <"$work/fake.out"
+url=$(sed -E 's/.*"url":"([^"]+)".*/\1/' <<<"$first_line")
+export AWS_ENDPOINT_URL_SSO_OIDC=$url AWS_ENDPOINT_URL_SSO=$url
+export HOME=$work/home
+mkdir -p "$HOME"
+start_url=https://d-1234567890.awsapps.com/start
+"$cli" login --environment Bench --start-url "$start_url" --region us-east-1 --use-device-code --no-browser \
+    >/dev/null 2>&1
+
+command=("$cli" credential-process --environment Bench --start-url "$start_url" --region us-east-1
+    --account-id 100000000000 --role-name ReadOnly)
+output=$("${command[@]}")
+if ! grep -Eq '^\{"Version":1,"AccessKeyId":"[^"]+","SecretAccessKey":"[^"]+","SessionToken":"[^"]+","Expiration":"[0-9T:-]+Z"\}$' <<<"$output"; then
+    echo "credential-process printed something else than the credential_process JSON" >&2
+    exit 2
+fi
+
+now_us() { echo $(($(date +%s%N) / 1000)); }
+times=()
+for ((r = 0; r < runs; r++)); do
+    s=$(now_us)
+    "${command[@]}" >/dev/null
+    e=$(now_us)
+    times+=($(((e - s) / 1000)))
+done
+sorted=$(printf '%s\n' "${times[@]}" | sort -n)
+median=$(awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }' <<<"$sorted")
+p90=$(awk '{ a[NR] = $1 } END { i = int(NR * 0.9 + 0.999); if (i > NR) i = NR; print a[i] }' <<<"$sorted")
+met=yes
+((median <= target_ms)) || met=no
+echo "| credential-process (40 ms latency) | runs | median (ms) | p90 (ms) | target | met |"
+echo "|---|---|---|---|---|---|"
+echo "| one role, valid token | $runs | $median | $p90 | <= $target_ms | $met |"
+echo "all runs (ms): ${times[*]}"
+[[ $met == yes ]]
