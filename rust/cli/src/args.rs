@@ -190,7 +190,7 @@ pub struct RefreshArgs {
 pub struct CredentialProcessArgs {
     /// --environment, and --start-url (only a token for it is used) and --region (for a login).
     #[command(flatten)]
-    pub session: CredentialSessionArgs,
+    pub session: SessionArgs,
     /// The account whose role's keys to print.
     #[arg(long, required_unless_present = "profile", conflicts_with = "profile")]
     pub account_id: Option<String>,
@@ -198,24 +198,9 @@ pub struct CredentialProcessArgs {
     #[arg(long, required_unless_present = "profile", conflicts_with = "profile")]
     pub role_name: Option<String>,
     /// An SSO profile of the AWS config file (`aws configure sso`): its sso-session, account and role.
-    #[arg(long, conflicts_with_all = ["start_url", "region"])]
+    #[arg(long, conflicts_with_all = ["start_url", "region", "no_token_file"])]
     pub profile: Option<String>,
     /// Log in when no usable token is there (the browser, or the code on stderr); without it, fail.
     #[arg(long)]
     pub login: bool,
-}
-
-/// The session flags of `credential-process`: those of [`SessionArgs`] but --no-token-file, which a
-/// process that ends at once cannot use.
-#[derive(Args)]
-pub struct CredentialSessionArgs {
-    /// A short name that keeps several IAM Identity Center instances apart.
-    #[arg(long, default_value = "Default")]
-    pub environment: String,
-    /// The access portal URL, e.g. https://d-1234567890.awsapps.com/start.
-    #[arg(long)]
-    pub start_url: Option<String>,
-    /// The region of IAM Identity Center, e.g. us-east-1.
-    #[arg(long)]
-    pub region: Option<String>,
 }

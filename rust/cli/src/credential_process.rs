@@ -48,6 +48,7 @@ fn request(args: CredentialProcessArgs) -> RunRequest {
                 environment: args.session.environment,
                 start_url: args.session.start_url,
                 region: args.session.region,
+                no_token_file: args.session.no_token_file,
                 ..RefreshRequest::default()
             },
             CredentialsTarget { account_id: args.account_id, role_name: args.role_name, config_profile: None },

@@ -404,8 +404,8 @@ fn from_config_run(interactive: bool) -> RunRequest {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn from_config_logs_in_once_per_session_or_names_each_session_that_needs_one() {
+/// A fake with 3 accounts, and a home whose AWS config file has two sso-sessions over them.
+async fn two_session_setup() -> (FakeServer, tempfile::TempDir, Engine) {
     let config = fake_config(3);
     let accounts: Vec<String> = config.accounts.iter().map(|a| a.account_id.clone()).collect();
     let fake = FakeServer::start(config).await.unwrap();
@@ -413,6 +413,12 @@ async fn from_config_logs_in_once_per_session_or_names_each_session_that_needs_o
     std::fs::create_dir_all(home.path().join(".aws")).unwrap();
     std::fs::write(home.path().join(".aws/config"), two_session_config(&accounts)).unwrap();
     let engine = engine_for(&fake, home.path());
+    (fake, home, engine)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn from_config_logs_in_once_per_session_or_names_each_session_that_needs_one() {
+    let (_fake, _home, engine) = two_session_setup().await;
 
     let events = events_until_finished(&engine.start_run(from_config_run(false))).await;
     assert!(login_events(&events).is_empty());
@@ -467,13 +473,7 @@ async fn from_config_logs_in_once_per_session_or_names_each_session_that_needs_o
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn from_config_logs_in_again_to_each_session_whose_token_was_rejected_mid_run() {
-    let config = fake_config(3);
-    let accounts: Vec<String> = config.accounts.iter().map(|a| a.account_id.clone()).collect();
-    let fake = FakeServer::start(config).await.unwrap();
-    let home = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(home.path().join(".aws")).unwrap();
-    std::fs::write(home.path().join(".aws/config"), two_session_config(&accounts)).unwrap();
-    let engine = engine_for(&fake, home.path());
+    let (fake, _home, engine) = two_session_setup().await;
     let mut request = from_config_run(true);
     events_until_finished(&engine.start_run(request.clone())).await;
 
