@@ -37,7 +37,7 @@ Describe 'the packaged module' -Skip:$NotPackaged {
         $manifest = Test-ModuleManifest -Path $InstalledManifest -ErrorAction Stop
         $manifest.Name | Should -Be 'Set-AwsCliSsoCredentials'
         "$($manifest.Version)" | Should -Be $Version
-        $manifest.ExportedCmdlets.Keys | Sort-Object | Should -Be @('Clear-AwsCliSsoSession', 'Get-AwsCliSsoAccount', 'Get-AwsCliSsoSession', 'Set-AwsCliSsoCredentials')
+        $manifest.ExportedCmdlets.Keys | Sort-Object | Should -Be @('Clear-AwsCliSsoSession', 'Get-AwsCliSsoAccount', 'Get-AwsCliSsoCredential', 'Get-AwsCliSsoSession', 'Set-AwsCliSsoCredentials')
     }
 
     It 'holds the DLL, the native library, the format data, the help and the LICENSE, and no script or source' {

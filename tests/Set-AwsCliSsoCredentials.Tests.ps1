@@ -458,7 +458,7 @@ Describe 'importing the module' {
     It 'can be imported twice, and again with -Force' {
         { Import-Module (Get-TestModuleManifest) -ErrorAction Stop } | Should -Not -Throw
         { Import-Module (Get-TestModuleManifest) -Force -ErrorAction Stop } | Should -Not -Throw
-        (Get-Command -Module Set-AwsCliSsoCredentials).Name | Sort-Object | Should -Be @('Clear-AwsCliSsoSession', 'Get-AwsCliSsoAccount', 'Get-AwsCliSsoSession', 'Set-AwsCliSsoCredentials')
+        (Get-Command -Module Set-AwsCliSsoCredentials).Name | Sort-Object | Should -Be @('Clear-AwsCliSsoSession', 'Get-AwsCliSsoAccount', 'Get-AwsCliSsoCredential', 'Get-AwsCliSsoSession', 'Set-AwsCliSsoCredentials')
         [SetAwsCliSsoCredentials.SsoCredsNative]::Version() | Should -Be (Import-PowerShellDataFile (Get-TestModuleManifest)).ModuleVersion
     }
 
