@@ -287,8 +287,8 @@ async fn credential_process_lines_replace_the_keys_and_every_other_byte_is_kept(
     let credentials = read(home.path(), "credentials");
     assert_eq!(
         credentials,
-        "# keep\n[static]\naws_access_key_id = AKIAKEEP\naws_secret_access_key = keep\n\n[dev]\n\n[other]\nregion = us-east-1\n",
-        "dev's keys are gone (current ones too), the rest is kept, no section is added"
+        "# keep\n[static]\naws_access_key_id = AKIAKEEP\naws_secret_access_key = keep\n\n[other]\nregion = us-east-1\n",
+        "dev's keys are gone (current ones too) and its section with them, the rest is kept, no section is added"
     );
 
     // A second run leaves both files as they are.

@@ -85,6 +85,7 @@ mod tests {
                 ("sso_region", "eu-west-1".into()),
             ],
             remove: Vec::new(),
+            drop_when_emptied: false,
         };
         merge_sections(&path, std::slice::from_ref(&update)).unwrap();
         let after = std::fs::read_to_string(&path).unwrap();

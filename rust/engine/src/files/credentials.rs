@@ -139,6 +139,7 @@ pub(crate) fn updates(credentials: &[ProfileCredentials]) -> Vec<SectionUpdate> 
                 (KEY_ROLE_NAME, c.role_name.clone()),
             ],
             remove: vec![KEY_LEGACY_SECURITY_TOKEN],
+            drop_when_emptied: false,
         })
         .collect()
 }

@@ -263,6 +263,9 @@ pub(crate) struct SectionUpdate {
     pub section: String,
     pub set: Vec<(&'static str, String)>,
     pub remove: Vec<&'static str>,
+    /// Remove the section, header and all, when nothing but blank lines is left in it (a profile
+    /// whose keys moved elsewhere), so that no empty `[name]` is left behind.
+    pub drop_when_emptied: bool,
 }
 
 /// The text with every update applied. Lines that are not touched keep their bytes and their line
@@ -283,9 +286,33 @@ pub(crate) fn apply(text: &str, updates: &[SectionUpdate]) -> Result<String> {
     } else {
         apply_at_once(lines, updates, newline)
     };
+    let merged_lines = drop_emptied(merged_lines, updates);
     let merged: String = merged_lines.iter().flat_map(|l| [l.text.as_str(), l.ending]).collect();
     check_inherited_blocks(text, &merged, updates)?;
     Ok(merged)
+}
+
+/// The sections of `drop_when_emptied` updates that hold nothing but blank lines, removed with
+/// their header. A comment kept in one keeps it.
+fn drop_emptied(lines: Vec<Line>, updates: &[SectionUpdate]) -> Vec<Line> {
+    let droppable: std::collections::HashSet<&str> =
+        updates.iter().filter(|u| u.drop_when_emptied).map(|u| u.section.as_str()).collect();
+    if droppable.is_empty() {
+        return lines;
+    }
+    let kinds = classify(&lines);
+    let mut kept = vec![true; lines.len()];
+    for (header, kind) in kinds.iter().enumerate() {
+        let Kind::Header(name) = kind else { continue };
+        let end = kinds[header + 1..]
+            .iter()
+            .position(|k| matches!(k, Kind::Header(_)))
+            .map_or(lines.len(), |n| header + 1 + n);
+        if droppable.contains(name.as_str()) && kinds[header + 1..end].iter().all(|k| matches!(k, Kind::Blank)) {
+            kept[header..end].fill(false);
+        }
+    }
+    lines.into_iter().zip(kept).filter_map(|(line, kept)| kept.then_some(line)).collect()
 }
 
 /// Refuses an update whose section a header names for some Python versions and not for others.
@@ -597,11 +624,28 @@ fn append_section(lines: &mut Vec<Line>, update: &SectionUpdate, newline: &'stat
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_section_left_empty_goes_whole_when_asked_and_one_with_a_comment_stays() {
+        let text = "[dev]\r\naws_access_key_id = A\r\naws_secret_access_key = B\r\n\r\n[noted]\r\n# mine\r\n\
+                    aws_access_key_id = C\r\n\r\n[other]\r\nregion = x\r\n";
+        let emptied = |section: &str, drop_when_emptied| SectionUpdate {
+            section: section.to_string(),
+            set: Vec::new(),
+            remove: vec!["aws_access_key_id", "aws_secret_access_key"],
+            drop_when_emptied,
+        };
+        let merged = apply(text, &[emptied("dev", true), emptied("noted", true)]).unwrap();
+        assert_eq!(merged, "[noted]\r\n# mine\r\n\r\n[other]\r\nregion = x\r\n");
+        let kept = apply(text, &[emptied("dev", false)]).unwrap();
+        assert!(kept.starts_with("[dev]\r\n\r\n[noted]"), "{kept:?}");
+    }
+
     fn update(section: &str, pairs: &[(&'static str, &str)]) -> SectionUpdate {
         SectionUpdate {
             section: section.to_string(),
             set: pairs.iter().map(|(k, v)| (*k, v.to_string())).collect(),
             remove: vec!["aws_security_token"],
+            drop_when_emptied: false,
         }
     }
 

@@ -402,6 +402,7 @@ fn sso_session_update(rng: &mut Rng) -> subject::Update {
             ("sso_registration_scopes", "sso:account:access".to_string()),
         ],
         remove: Vec::new(),
+        drop_when_emptied: false,
     }
 }
 
@@ -668,7 +669,12 @@ fn merging_every_profile_at_once_writes_what_one_at_a_time_writes() {
                     set.push((key, format!("v{}", rng.below(9))));
                 }
             }
-            updates.push(subject::Update { section: name.to_string(), set, remove: vec!["aws_security_token"] });
+            updates.push(subject::Update {
+                section: name.to_string(),
+                set,
+                remove: vec!["aws_security_token"],
+                drop_when_emptied: false,
+            });
         }
         let existing = section_names(&text);
         updates.sort_by_key(|u| !existing.contains(&u.section));

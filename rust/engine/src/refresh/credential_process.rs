@@ -95,6 +95,7 @@ pub(super) async fn write(
             section: config_section(&job.profile)?,
             set: vec![(KEY_CREDENTIAL_PROCESS, process.line(job, token))],
             remove: Vec::new(),
+            drop_when_emptied: false,
         });
     }
     // Only profiles the credentials file holds: no empty section is added for the others.
@@ -105,6 +106,7 @@ pub(super) async fn write(
             section: job.profile.clone(),
             set: Vec::new(),
             remove: credentials::OUR_KEYS.to_vec(),
+            drop_when_emptied: true,
         })
         .collect();
     let (config_target, credentials_target) = (config_path.clone(), credentials_path.to_path_buf());

@@ -75,6 +75,7 @@ fn sso_session_section(environment: &str, token: &SsoToken) -> SectionUpdate {
             ("sso_registration_scopes", SCOPE.to_string()),
         ],
         remove: Vec::new(),
+        drop_when_emptied: false,
     }
 }
 
