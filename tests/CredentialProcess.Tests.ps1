@@ -114,6 +114,35 @@ Describe 'Set-AwsCliSsoCredentials -CredentialProcess' {
     }
 }
 
+Describe '-CredentialProcess from an installation that lost the execute bit (a Gallery zip keeps no Unix mode)' -Skip:($IsWindows -or $PSVersionTable.PSEdition -eq 'Desktop') {
+    It 'makes the shipped ssocreds-cli executable again, and its lines run' {
+        # A copy of the module, as Install-Module lays it out from the package: its ssocreds-cli 0644.
+        $installed = Join-Path $TestDrive 'installed/Set-AwsCliSsoCredentials'
+        $null = New-Item -ItemType Directory -Path $installed -Force
+        $source = Get-TestModuleFolder
+        Copy-Item -LiteralPath (Get-TestModuleManifest) -Destination $installed
+        Copy-Item -LiteralPath (Join-Path $source 'module') -Destination $installed -Recurse -Exclude 'src'
+        $cli = Get-ChildItem -LiteralPath (Join-Path $installed 'module/runtimes') -Recurse -File -Filter 'ssocreds-cli' | Select-Object -First 1
+        & chmod 644 $cli.FullName
+        $cli.Refresh()
+        $cli.UnixFileMode.HasFlag([System.IO.UnixFileMode]::UserExecute) | Should -BeFalse
+
+        $run = Invoke-TestChildProcess -Script @"
+`$ErrorActionPreference = 'Stop'
+Import-Module $(ConvertTo-TestLiteral (Join-Path $installed 'Set-AwsCliSsoCredentials.psd1'))
+Set-AwsCliSsoCredentials -EnvironmentName $Environment -CredentialProcess -Account @{ Profile = 'cp-installed'; AccountId = '$Dev'; RoleName = 'ReadOnly' } -InformationAction Ignore
+"@
+        $run.ExitCode | Should -Be 0 -Because $run.Output
+        $cli.Refresh()
+        $cli.UnixFileMode.HasFlag([System.IO.UnixFileMode]::UserExecute) | Should -BeTrue
+        $cli.UnixFileMode.HasFlag([System.IO.UnixFileMode]::OtherExecute) | Should -BeTrue -Because 'whoever may read it may run it'
+        $line = Get-CredentialProcessLine 'cp-installed'
+        $line | Should -BeLike ('credential_process = "{0}" *' -f $cli.FullName)
+        $keys = (Invoke-CredentialProcessLine $line).Output -join '' | ConvertFrom-Json
+        $keys.AccessKeyId | Should -BeExactly (Get-FakeIssuedCredentials -Fake $Fake -AccountId $Dev -RoleName 'ReadOnly').accessKeyId
+    }
+}
+
 Describe 'Get-AwsCliSsoCredential' {
     It 'returns the keys the service issued, the secret key and session token as SecureStrings' {
         $keys = Get-AwsCliSsoCredential -AccountId $Dev -RoleName ReadOnly -EnvironmentName $Environment -NonInteractive

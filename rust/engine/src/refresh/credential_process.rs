@@ -89,6 +89,7 @@ pub(super) async fn write(
     stored: &std::collections::HashMap<String, StoredProfile>,
 ) -> Result<(Vec<ProfileReport>, PathBuf)> {
     let config_path = config::resolve_path(&context.env)?;
+    ensure_executable(Path::new(&process.command))?;
     let mut config_updates = Vec::with_capacity(jobs.len());
     for job in jobs {
         config_updates.push(SectionUpdate {
@@ -117,6 +118,33 @@ pub(super) async fn write(
     .await?;
     let reports = jobs.iter().map(|job| profile_report(job, ProfileStatus::Refreshed, None, None)).collect();
     Ok((reports, config_path))
+}
+
+/// Makes the command executable where it exists and is not: a module installed from the PowerShell
+/// Gallery comes out of a zip file, which keeps no Unix mode, and the SDKs could not run it. Each
+/// reader may execute it (`r` gives `x`); a file that cannot be changed is an error naming the fix.
+/// A missing file is left to the front end, which names the command it sends.
+fn ensure_executable(command: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let Ok(meta) = std::fs::metadata(command) else { return Ok(()) };
+        let mode = meta.permissions().mode();
+        let wanted = mode | ((mode & 0o444) >> 2);
+        if meta.is_file() && mode & 0o111 == 0 {
+            std::fs::set_permissions(command, std::fs::Permissions::from_mode(wanted)).map_err(|e| {
+                let shown = command.display();
+                let text = format!(
+                    "{shown} must be executable for the AWS CLI and the SDKs to run it, and could not be made so \
+                     ({e}): run `chmod +x '{shown}'`"
+                );
+                Error::new(crate::error::ErrorCode::Io, text)
+            })?;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = command;
+    Ok(())
 }
 
 /// The section of a profile in the AWS config file: `[default]`, `[profile NAME]`, or with white
@@ -230,6 +258,22 @@ mod tests {
         }
         assert!(checked(&request(Some("/opt/ssocreds-cli"), false)).unwrap().is_some());
         assert!(checked(&RefreshRequest::default()).unwrap().is_none());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_command_that_lost_its_execute_bits_in_a_zip_gets_them_back_for_each_reader() {
+        use std::os::unix::fs::PermissionsExt;
+        let folder = tempfile::tempdir().unwrap();
+        let cli = folder.path().join("ssocreds-cli");
+        std::fs::write(&cli, b"#!/bin/sh\n").unwrap();
+        let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        for (before, after) in [(0o644, 0o755), (0o600, 0o700), (0o750, 0o750)] {
+            std::fs::set_permissions(&cli, std::fs::Permissions::from_mode(before)).unwrap();
+            ensure_executable(&cli).unwrap();
+            assert_eq!(mode(&cli), after, "{before:o}");
+        }
+        assert!(ensure_executable(&folder.path().join("absent")).is_ok(), "a missing file is the front end's to name");
     }
 
     #[test]
