@@ -204,7 +204,7 @@ catch { 'FAILED: ' + `$_.Exception.Message; exit 1 }
             'osx-arm64/libssocreds.dylib', 'osx-arm64/ssocreds-cli', 'osx-x64/libssocreds.dylib', 'osx-x64/ssocreds-cli',
             'win-arm64/ssocreds-cli.exe', 'win-arm64/ssocreds.dll', 'win-x64/ssocreds-cli.exe', 'win-x64/ssocreds.dll',
             'win-x86/ssocreds-cli.exe', 'win-x86/ssocreds.dll')
-        if (-not $IsWindows) {
+        if ($PSVersionTable.PSEdition -eq 'Core' -and -not $IsWindows) {
             # A credential_process line runs it: it must stay executable.
             $cli = Get-Item -LiteralPath (Join-Path $package[0].FullName "module/runtimes/$BuiltRid/$($BuiltCli.Name)")
             $cli.UnixFileMode.HasFlag([System.IO.UnixFileMode]::UserExecute) | Should -BeTrue
