@@ -193,6 +193,12 @@ Describe 'Get-AwsCliSsoCredential' {
         }
     }
 
+    It 'gets the keys of a profile -CredentialProcess wrote by -ProfileName, as of an SSO profile' {
+        $keys = Get-AwsCliSsoCredential -ProfileName cp-ops -NonInteractive
+        $keys.AccessKeyId | Should -BeExactly (Get-FakeIssuedCredentials -Fake $Fake -AccountId $Ops -RoleName 'ReadOnly').accessKeyId
+        ($keys.AccountId, $keys.RoleName, $keys.EnvironmentName) | Should -Be @($Ops, 'ReadOnly', $Environment)
+    }
+
     It 'without a token and with -NonInteractive, fails at once with LoginRequiredException naming the command that logs in, and calls nothing' {
         Reset-FakeCounters -Fake $Fake
         $failure = $null

@@ -338,3 +338,30 @@ async fn every_discovered_account_and_every_config_profile_gets_its_command() {
     assert_eq!(again.profiles.iter().filter(|p| p.status == ProfileStatus::Refreshed).count(), 2, "{again:?}");
     assert_eq!(read(home.path(), "config"), written);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_profile_credential_process_wrote_is_named_like_an_sso_profile() {
+    let fake = fake().await;
+    let home = tempfile::tempdir().unwrap();
+    write_config(home.path(), "[profile other]\ncredential_process = aws-vault export --format=json other\n");
+    let engine = logged_in_engine(&fake, home.path(), ENVIRONMENT).await;
+    engine.refresh(process_request(vec![account("dev", ACCOUNT)])).await.unwrap();
+
+    let events = events_of(&engine, profile_run("dev")).await;
+    let keys = keys(&events);
+    assert_eq!(
+        (keys.account_id.as_str(), keys.role_name.as_str(), keys.environment.as_str()),
+        (ACCOUNT, ROLE, ENVIRONMENT)
+    );
+    assert_eq!(keys.access_key_id, fake.issued_credentials(ACCOUNT, ROLE).unwrap().access_key_id);
+
+    // Another tool's credential_process is no profile of this tool's.
+    let events = events_of(&engine, profile_run("other")).await;
+    let error = run_error(&events);
+    assert_eq!(error.code, "InvalidInput");
+    assert!(
+        error.message.contains("'other' is skipped: not an SSO profile (it uses credential_process)"),
+        "{}",
+        error.message
+    );
+}

@@ -189,6 +189,72 @@ impl ProcessCommand {
     }
 }
 
+/// What a `credential_process` line this tool wrote runs: one role of an environment, or an SSO
+/// profile of the config file.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum WrittenCommand {
+    Role {
+        environment: String,
+        start_url: Option<String>,
+        region: Option<String>,
+        account_id: String,
+        role_name: String,
+    },
+    Profile(String),
+}
+
+/// What `profile`'s `credential_process` in the AWS config file (`config_text`) runs, when it is
+/// the line `credentialProcess` writes; `None` for any other profile, or another tool's command.
+pub(crate) fn written_command(config_text: &str, profile: &str) -> Option<WrittenCommand> {
+    let section = config_section(profile).ok()?;
+    let sections = crate::files::ini::parse(config_text);
+    parse_line(sections.get(&section)?.get(KEY_CREDENTIAL_PROCESS)?)
+}
+
+/// The inverse of [`ProcessCommand::line`]: the program must be an `ssocreds-cli` and its
+/// subcommand `credential-process`.
+fn parse_line(line: &str) -> Option<WrittenCommand> {
+    let words = split_words(line);
+    let (program, rest) = words.split_first()?;
+    let ours = program.ends_with("ssocreds-cli") || program.ends_with("ssocreds-cli.exe");
+    let (subcommand, flags) = rest.split_first()?;
+    if !ours || subcommand != SUBCOMMAND || flags.len() % 2 != 0 {
+        return None;
+    }
+    let value = |flag: &str| flags.chunks(2).find(|pair| pair[0] == flag).map(|pair| pair[1].clone());
+    if let Some(profile) = value("--profile") {
+        return Some(WrittenCommand::Profile(profile));
+    }
+    Some(WrittenCommand::Role {
+        environment: value("--environment").unwrap_or_else(|| "Default".to_string()),
+        start_url: value("--start-url"),
+        region: value("--region"),
+        account_id: value("--account-id")?,
+        role_name: value("--role-name")?,
+    })
+}
+
+/// The words of a line [`quoted`] made: split at spaces outside double quotes, the quotes dropped.
+fn split_words(line: &str) -> Vec<String> {
+    let (mut words, mut word, mut quoted, mut started) = (Vec::new(), String::new(), false, false);
+    for c in line.chars() {
+        match c {
+            '"' => (quoted, started) = (!quoted, true),
+            c if c.is_whitespace() && !quoted => {
+                if started {
+                    words.push(std::mem::take(&mut word));
+                }
+                started = false;
+            }
+            c => (started, _) = (true, word.push(c)),
+        }
+    }
+    if started {
+        words.push(word);
+    }
+    words
+}
+
 /// `value` as one argument for botocore's split of the command (`shlex.split` on Unix, its own
 /// split on Windows): as it is when plain, else in double quotes. Values never hold a double quote
 /// or a backslash (environment and profile names, start URLs, regions, ids and role names are
@@ -274,6 +340,29 @@ mod tests {
             assert_eq!(mode(&cli), after, "{before:o}");
         }
         assert!(ensure_executable(&folder.path().join("absent")).is_ok(), "a missing file is the front end's to name");
+    }
+
+    #[test]
+    fn the_lines_written_read_back_as_the_role_or_the_profile_they_run() {
+        let role = command("/opt/ssocreds tools/ssocreds-cli").line(&job("dev", None), None);
+        let config = format!(
+            "[profile dev]\ncredential_process = {role}\n\n[profile tf]\ncredential_process = \
+                              \"C:\\Program Files\\m\\ssocreds-cli.exe\" credential-process --profile dev\n\n\
+                              [profile other]\ncredential_process = aws-vault export --format=json dev\n"
+        );
+        assert_eq!(
+            written_command(&config, "dev"),
+            Some(WrittenCommand::Role {
+                environment: "My Corp".into(),
+                start_url: Some("https://d-1234567890.awsapps.com/start".into()),
+                region: Some("eu-west-1".into()),
+                account_id: "111111111111".into(),
+                role_name: "ReadOnly".into(),
+            })
+        );
+        assert_eq!(written_command(&config, "tf"), Some(WrittenCommand::Profile("dev".into())));
+        assert_eq!(written_command(&config, "other"), None, "another tool's command");
+        assert_eq!(written_command(&config, "absent"), None);
     }
 
     #[test]

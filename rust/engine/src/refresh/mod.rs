@@ -14,6 +14,7 @@ mod report;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+pub(crate) use credential_process::{written_command, WrittenCommand};
 pub(crate) use fetch::{role_credentials, RoleKeys};
 pub(crate) use from_config::config_sessions;
 pub use plan::RefreshPlan;

@@ -13,7 +13,7 @@ use super::types::*;
 use crate::api::{CredentialsTarget, RoleCredentials};
 use crate::config_profiles::{self, ConfigLogin};
 use crate::error::{Error, ErrorCode, Result};
-use crate::refresh::role_credentials;
+use crate::refresh::{role_credentials, WrittenCommand};
 use crate::time::format_rfc3339;
 use crate::token::{self, SsoToken};
 use crate::validate::{self, printable};
@@ -257,30 +257,47 @@ fn from_environment(run: &Run<'_>) -> Result<Target> {
     })
 }
 
-/// An SSO profile of the AWS config file, by its exact name: its session, account and role.
+/// A profile of the AWS config file, by its exact name: one `credentialProcess` wrote
+/// (`-CredentialProcess`), whose `credential_process` line is read back so that a profile is named
+/// the same way whichever mode wrote it; else an SSO profile (its session, account and role).
 fn from_config_profile(run: &Run<'_>, profile: &str) -> Result<Target> {
     validate::profile_name(profile, "configProfile")?;
     if profile.contains(['*', '?']) {
         return Err(Error::invalid_input(format!("configProfile '{profile}' names one profile: no wildcards")));
     }
+    let config_file = crate::files::config::resolve_path(&run.context.env)?;
+    let written = std::fs::read_to_string(&config_file).ok();
+    match written.and_then(|text| crate::refresh::written_command(&text, profile)) {
+        Some(WrittenCommand::Role { environment, start_url, region, account_id, role_name }) => {
+            let cache_file = token::persistence(&run.context.env, &environment, false, false)?.cache_file;
+            Ok(Target { environment, start_url, region, cache_file, account_id, role_name, config: None })
+        }
+        // `fromConfig`'s lines run an SSO profile: that one, which must be an SSO profile itself.
+        Some(WrittenCommand::Profile(runs)) => sso_profile(run, &runs),
+        None => sso_profile(run, profile),
+    }
+}
+
+/// The SSO profile `profile` of the AWS config file.
+fn sso_profile(run: &Run<'_>, profile: &str) -> Result<Target> {
     let selection = config_profiles::select(&run.context.env, &[profile.to_string()])?;
-    let config_file = selection.config_file.display().to_string();
-    let Some(found) = selection.profiles.into_iter().find(|p| p.name == profile) else {
+    let Some(found) = selection.profiles.iter().find(|p| p.name == profile) else {
         let why = selection.skipped.iter().find(|s| s.profile == profile).map(|s| format!(": {}", s.reason));
         return Err(Error::invalid_input(format!(
-            "{config_file} has no SSO profile named '{profile}' (names are case-sensitive){}",
+            "{} has no SSO profile named '{profile}' (names are case-sensitive){}",
+            selection.config_file.display(),
             why.unwrap_or_default()
         )));
     };
-    let login = selection.sessions[found.session?].clone();
+    let login = selection.sessions[found.session.clone()?].clone();
     let cache_file = token::persistence(&run.context.env, &login.environment, false, false)?.cache_file;
     Ok(Target {
         environment: login.environment.clone(),
         start_url: Some(login.start_url.clone()),
         region: Some(login.region.clone()),
         cache_file,
-        account_id: found.account_id,
-        role_name: found.role_name,
+        account_id: found.account_id.clone(),
+        role_name: found.role_name.clone(),
         config: Some((profile.to_string(), login)),
     })
 }
