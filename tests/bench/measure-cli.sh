@@ -12,30 +12,11 @@
 set -euo pipefail
 
 runs=${1:-11}
-repo=$(cd "$(dirname "$0")/../.." && pwd)
-bin=${CARGO_TARGET_DIR:-$repo/target}/release
-cli=$bin/ssocreds-cli
-fake=$bin/fake-identity-center
-for b in "$cli" "$fake"; do
-    [[ -x $b ]] || { echo "missing $b: cargo build --release -p ssocreds-cli -p fake-identity-center" >&2; exit 2; }
-done
+# shellcheck source=tests/bench/release-fake.sh
+source "$(dirname "$0")/release-fake.sh"
 
-work=$(mktemp -d)
-fake_pid=
-cleanup() {
-    [[ -n $fake_pid ]] && kill "$fake_pid" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-# The fake, in the background, until this script ends; its URL is its first line.
-mkfifo "$work/fake.out"
-"$fake" --accounts 50 --roles ReadOnly --latency-ms 40 --max-in-flight 16 --approve-after-polls 1 \
-    >"$work/fake.out" &
-fake_pid=$!
-read -r first_line <"$work/fake.out"
-url=$(sed -E 's/.*"url":"([^"]+)".*/\1/' <<<"$first_line")
-export AWS_ENDPOINT_URL_SSO_OIDC=$url AWS_ENDPOINT_URL_SSO=$url
+# The fake, in the background, until this script ends.
+start_fake --accounts 50 --roles ReadOnly --latency-ms 40 --max-in-flight 16 --approve-after-polls 1
 
 # One login into a template HOME; each run gets a copy of its token cache, and nothing else.
 template=$work/template
