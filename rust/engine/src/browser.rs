@@ -60,16 +60,22 @@ fn with_url(words: Vec<String>, url: &str) -> Option<BrowserCommand> {
     Some(BrowserCommand { program: program.clone(), arguments })
 }
 
-/// The words of one BROWSER command: split at white space, except inside double or single quotes
-/// (a program path with spaces); a backslash is an ordinary character (Windows paths). A command
-/// that names an existing file as a whole is that one program, quoted or not.
+/// The words of one BROWSER command (see [`split_words`]). A command that names an existing file
+/// as a whole is that one program, quoted or not.
 fn split_command(env: &HostEnv, command: &str) -> Vec<String> {
     let trimmed = command.trim();
     if !trimmed.is_empty() && env.file_exists(Path::new(trimmed)) {
         return vec![trimmed.to_string()];
     }
+    split_words(trimmed)
+}
+
+/// The words of a command line: split at white space, except inside double or single quotes (a
+/// program path with spaces), the quotes dropped; a backslash is an ordinary character (Windows
+/// paths). How BROWSER commands and the `credential_process` lines this tool writes are read.
+pub(crate) fn split_words(line: &str) -> Vec<String> {
     let (mut words, mut word, mut in_word, mut quote) = (Vec::new(), String::new(), false, None);
-    for c in trimmed.chars() {
+    for c in line.chars() {
         match quote {
             Some(q) if c == q => quote = None,
             Some(_) => word.push(c),

@@ -214,7 +214,7 @@ pub(crate) fn written_command(config_text: &str, profile: &str) -> Option<Writte
 /// The inverse of [`ProcessCommand::line`]: the program must be an `ssocreds-cli` and its
 /// subcommand `credential-process`.
 fn parse_line(line: &str) -> Option<WrittenCommand> {
-    let words = split_words(line);
+    let words = crate::browser::split_words(line);
     let (program, rest) = words.split_first()?;
     let ours = program.ends_with("ssocreds-cli") || program.ends_with("ssocreds-cli.exe");
     let (subcommand, flags) = rest.split_first()?;
@@ -232,27 +232,6 @@ fn parse_line(line: &str) -> Option<WrittenCommand> {
         account_id: value("--account-id")?,
         role_name: value("--role-name")?,
     })
-}
-
-/// The words of a line [`quoted`] made: split at spaces outside double quotes, the quotes dropped.
-fn split_words(line: &str) -> Vec<String> {
-    let (mut words, mut word, mut quoted, mut started) = (Vec::new(), String::new(), false, false);
-    for c in line.chars() {
-        match c {
-            '"' => (quoted, started) = (!quoted, true),
-            c if c.is_whitespace() && !quoted => {
-                if started {
-                    words.push(std::mem::take(&mut word));
-                }
-                started = false;
-            }
-            c => (started, _) = (true, word.push(c)),
-        }
-    }
-    if started {
-        words.push(word);
-    }
-    words
 }
 
 /// `value` as one argument for botocore's split of the command (`shlex.split` on Unix, its own
