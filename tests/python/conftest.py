@@ -60,29 +60,39 @@ def library_file_name() -> str:
     return "libssocreds.so"
 
 
+def built_file(variable: str, default: Path, what: str, build: str) -> Path:
+    """The file `variable` names, else `default`; the test fails, saying how to build it, when it is not there."""
+    path = Path(os.environ.get(variable) or default)
+    if not path.is_file():
+        pytest.fail(f"{what} is not built: {path} ({build}, or set {variable})")
+    return path.resolve()
+
+
+def executable_name(name: str) -> str:
+    return f"{name}.exe" if sys.platform == "win32" else name
+
+
 @pytest.fixture(scope="session")
 def library_path() -> Path:
-    path = Path(os.environ.get("SSOCREDS_LIB") or target_dir() / "debug" / library_file_name())
-    if not path.is_file():
-        pytest.fail(f"the ssocreds library is not built: {path} (cargo build -p ssocreds-ffi, or set SSOCREDS_LIB)")
-    return path.resolve()
+    return built_file("SSOCREDS_LIB", target_dir() / "debug" / library_file_name(), "the ssocreds library",
+                      "cargo build -p ssocreds-ffi")
 
 
 @pytest.fixture(scope="session")
 def fake_binary() -> Path:
-    name = "fake-identity-center.exe" if sys.platform == "win32" else "fake-identity-center"
-    path = Path(os.environ.get("FAKE_IDC_BIN") or target_dir() / "debug" / name)
-    if not path.is_file():
-        pytest.fail(f"the fake IAM Identity Center is not built: {path} (cargo build -p fake-identity-center, or set FAKE_IDC_BIN)")
-    return path.resolve()
+    return built_file("FAKE_IDC_BIN", target_dir() / "debug" / executable_name("fake-identity-center"),
+                      "the fake IAM Identity Center", "cargo build -p fake-identity-center")
+
+
+@pytest.fixture(scope="session")
+def cli_binary() -> Path:
+    return built_file("SSOCREDS_CLI_BIN", target_dir() / "debug" / executable_name("ssocreds-cli"), "ssocreds-cli",
+                      "cargo build -p ssocreds-cli")
 
 
 @pytest.fixture(scope="session")
 def module_dll() -> Path:
-    path = Path(os.environ.get("SSOCREDS_MODULE_DLL") or MODULE_DLL)
-    if not path.is_file():
-        pytest.fail(f"the module's cmdlet DLL is not built: {path} (./build.ps1 -Task Build, or set SSOCREDS_MODULE_DLL)")
-    return path.resolve()
+    return built_file("SSOCREDS_MODULE_DLL", MODULE_DLL, "the module's cmdlet DLL", "./build.ps1 -Task Build")
 
 
 def netstandard_facade(mono: str) -> Path | None:

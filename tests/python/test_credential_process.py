@@ -2,22 +2,20 @@
 read by botocore, which runs `ssocreds-cli credential-process` and gets the keys the fake issued.
 
 Each test has a fresh home folder and its own fake (FAKE_IDC_BIN); the command line is SSOCREDS_CLI_BIN,
-else ${CARGO_TARGET_DIR:-<repo>/target}/debug/ssocreds-cli. botocore is pinned in requirements.txt.
+else ${CARGO_TARGET_DIR:-<repo>/target}/debug/ssocreds-cli (conftest's cli_binary). botocore is pinned in requirements.txt.
 """
 
 from __future__ import annotations
 
-import os
 import shlex
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from conftest import START_URL, home_variables, target_dir
+from conftest import START_URL, home_variables
 
 import botocore.session
 from botocore.exceptions import CredentialRetrievalError
@@ -35,15 +33,6 @@ CONFIG = (
     "; dev keeps its output\r\n[profile dev]\r\noutput = json\r\n\r\n"
     "[profile other]\r\nrole_arn = arn:aws:iam::123456789012:role/x\r\nsource_profile = default\r\n"
 )
-
-
-@pytest.fixture(scope="session")
-def cli_binary() -> Path:
-    name = "ssocreds-cli.exe" if sys.platform == "win32" else "ssocreds-cli"
-    path = Path(os.environ.get("SSOCREDS_CLI_BIN") or target_dir() / "debug" / name)
-    if not path.is_file():
-        pytest.fail(f"ssocreds-cli is not built: {path} (cargo build -p ssocreds-cli, or set SSOCREDS_CLI_BIN)")
-    return path.resolve()
 
 
 @dataclass
