@@ -115,6 +115,17 @@ def test_the_module_needs_only_functions_of_the_header():
     assert set(MODULE_NEEDS) <= set(header), sorted(set(MODULE_NEEDS) - set(header))
 
 
+def test_the_cmdlets_drive_runs_and_no_step_of_one():
+    """The cmdlets start a run and show its events: none imports a step the library orchestrates itself
+    (ssocreds_login_start/poll, ssocreds_refresh*, ssocreds_discover, ssocreds_config_sessions), so no
+    login loop, retry or per-session orchestration can come back into C#."""
+    imported = set(csharp_imports())
+    assert imported == set(MODULE_NEEDS), {
+        "imported but not needed": sorted(imported - set(MODULE_NEEDS)),
+        "needed but not imported": sorted(set(MODULE_NEEDS) - imported),
+    }
+
+
 def test_the_check_catches_mismatches():
     header = header_functions()
     wrong = """

@@ -30,15 +30,8 @@ namespace SetAwsCliSsoCredentials.Commands
                 {
                     continue;
                 }
-                bool memoryOnly = NoTokenFileFor(name, NoTokenFile);
-                LogoutAnswer answer;
-                try
+                if (!TryCall(() => NativeEngine.Logout(name, NoTokenFileFor(name, NoTokenFile)), name, out LogoutAnswer answer))
                 {
-                    answer = NativeEngine.Logout(name, memoryOnly);
-                }
-                catch (NativeCallException e)
-                {
-                    WriteError(Errors.Record(e, name));
                     continue;
                 }
                 RemoveGlobal(TokenExpireVariable(name));

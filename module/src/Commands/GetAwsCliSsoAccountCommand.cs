@@ -37,26 +37,17 @@ namespace SetAwsCliSsoCredentials.Commands
 
         protected override void EndProcessing()
         {
-            string environment = EnvironmentName;
-            string startUrl = SettingFor(environment, "StartUrl", StartUrl);
-            string region = SettingFor(environment, "Region", Region);
-            var request = new RefreshRequest
-            {
-                Environment = environment,
-                StartUrl = startUrl,
-                Region = region,
-                NoTokenFile = NoTokenFileFor(environment, NoTokenFile),
-                MaxConcurrency = MaxConcurrency,
-                IncludeAccount = IncludeAccount,
-                ExcludeAccount = ExcludeAccount,
-                IncludeRole = IncludeRole,
-            };
+            RefreshRequest request = SessionRequest(EnvironmentName, StartUrl, Region, NoTokenFile);
+            request.MaxConcurrency = MaxConcurrency;
+            request.IncludeAccount = IncludeAccount;
+            request.ExcludeAccount = ExcludeAccount;
+            request.IncludeRole = IncludeRole;
             RunEvent finished = Run(new RunStartRequest { Operation = "discover", Request = request, Login = LoginOptions() });
             if (finished.Error == null)
             {
-                Remember(environment, startUrl, region);
+                Remember(request);
             }
-            WriteErrors(finished, environment);
+            WriteErrors(finished, request.Environment);
             foreach (DiscoveredAccount account in finished.Report?.Accounts ?? new DiscoveredAccount[0])
             {
                 foreach (string role in account.Roles ?? new string[0])
@@ -72,15 +63,16 @@ namespace SetAwsCliSsoCredentials.Commands
             }
         }
 
-        private void Remember(string environment, string startUrl, string region)
+        /// <summary>The session's settings that worked, for the next command of this environment.</summary>
+        private void Remember(RefreshRequest request)
         {
             var remember = new Hashtable();
-            if (!string.IsNullOrEmpty(startUrl)) remember["StartUrl"] = startUrl;
-            if (!string.IsNullOrEmpty(region)) remember["Region"] = region;
+            if (request.StartUrl != null) remember["StartUrl"] = request.StartUrl;
+            if (request.Region != null) remember["Region"] = request.Region;
             if (IsBound("NoTokenFile")) remember["NoTokenFile"] = NoTokenFile.IsPresent;
             if (remember.Count > 0)
             {
-                RememberSettings(environment, remember);
+                RememberSettings(request.Environment, remember);
             }
         }
     }

@@ -58,18 +58,11 @@ namespace SetAwsCliSsoCredentials.Commands
         protected override void ProcessRecord()
         {
             bool byProfile = ParameterSetName == ProfileSet;
-            string environment = byProfile ? null : EnvironmentName;
-            var request = byProfile ? new RefreshRequest() : new RefreshRequest
-            {
-                Environment = environment,
-                StartUrl = SettingFor(environment, "StartUrl", StartUrl),
-                Region = SettingFor(environment, "Region", Region),
-                NoTokenFile = NoTokenFileFor(environment, NoTokenFile),
-            };
+            RefreshRequest request = byProfile ? new RefreshRequest() : SessionRequest(EnvironmentName, StartUrl, Region, NoTokenFile);
             var role = new CredentialsTarget
             {
                 AccountId = byProfile ? null : AccountId,
-                RoleName = byProfile ? null : RoleName ?? SettingFor(environment, "DefaultRoleName", null),
+                RoleName = byProfile ? null : RoleName ?? SettingFor(EnvironmentName, "DefaultRoleName", null),
                 ConfigProfile = byProfile ? ProfileName : null,
             };
             RunEvent finished = Run(new RunStartRequest { Operation = "credentials", Request = request, Login = LoginOptions(), Credentials = role });

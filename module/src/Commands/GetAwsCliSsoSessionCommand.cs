@@ -42,15 +42,8 @@ namespace SetAwsCliSsoCredentials.Commands
             }
             foreach (string name in names)
             {
-                bool memoryOnly = NoTokenFileFor(name, NoTokenFile);
-                SessionInfo state;
-                try
+                if (!TryCall(() => NativeEngine.SessionStatus(name, NoTokenFileFor(name, NoTokenFile)), name, out SessionInfo state))
                 {
-                    state = NativeEngine.SessionStatus(name, memoryOnly);
-                }
-                catch (NativeCallException e)
-                {
-                    WriteError(Errors.Record(e, name));
                     continue;
                 }
                 WriteObject(new Session

@@ -126,24 +126,19 @@ namespace SetAwsCliSsoCredentials.Commands
             string environment = EnvironmentName;
             bool useRemembered = piped.Count == 0 && !IsBound("AllAccounts");
             List<object> sources = useRemembered ? RememberedAccounts(environment) : piped;
-            return new RefreshRequest
-            {
-                Environment = environment,
-                Accounts = sources.Select(AccountInput.ToRequest).ToArray(),
-                DefaultRoleName = SettingFor(environment, "DefaultRoleName", DefaultRoleName),
-                StartUrl = SettingFor(environment, "StartUrl", StartUrl),
-                Region = SettingFor(environment, "Region", Region),
-                CredentialsFile = CredentialsFilePath,
-                Force = Force.IsPresent,
-                MaxConcurrency = MaxConcurrency,
-                NoTokenFile = NoTokenFileFor(environment, NoTokenFile),
-                CredentialProcess = IsBound("CredentialProcess") ? CredentialProcess.IsPresent : LanguagePrimitives.IsTrue(RememberedSetting(environment, "CredentialProcess")),
-                Discover = AllAccounts.IsPresent || (useRemembered && LanguagePrimitives.IsTrue(RememberedSetting(environment, "AllAccounts"))),
-                ProfileNameTemplate = ProfileNameTemplate ?? (useRemembered ? RememberedSetting(environment, "ProfileNameTemplate") as string : null),
-                IncludeAccount = Filter("IncludeAccount", useRemembered),
-                ExcludeAccount = Filter("ExcludeAccount", useRemembered),
-                IncludeRole = Filter("IncludeRole", useRemembered),
-            };
+            RefreshRequest request = SessionRequest(environment, StartUrl, Region, NoTokenFile);
+            request.Accounts = sources.Select(AccountInput.ToRequest).ToArray();
+            request.DefaultRoleName = SettingFor(environment, "DefaultRoleName", DefaultRoleName);
+            request.CredentialsFile = CredentialsFilePath;
+            request.Force = Force.IsPresent;
+            request.MaxConcurrency = MaxConcurrency;
+            request.CredentialProcess = IsBound("CredentialProcess") ? CredentialProcess.IsPresent : LanguagePrimitives.IsTrue(RememberedSetting(environment, "CredentialProcess"));
+            request.Discover = AllAccounts.IsPresent || (useRemembered && LanguagePrimitives.IsTrue(RememberedSetting(environment, "AllAccounts")));
+            request.ProfileNameTemplate = ProfileNameTemplate ?? (useRemembered ? RememberedSetting(environment, "ProfileNameTemplate") as string : null);
+            request.IncludeAccount = Filter("IncludeAccount", useRemembered);
+            request.ExcludeAccount = Filter("ExcludeAccount", useRemembered);
+            request.IncludeRole = Filter("IncludeRole", useRemembered);
+            return request;
         }
 
         private RefreshRequest FromConfigRequest() => new RefreshRequest

@@ -96,6 +96,31 @@ namespace SetAwsCliSsoCredentials.Engine
         protected bool NoTokenFileFor(string environment, SwitchParameter given) =>
             IsBound("NoTokenFile") ? given.IsPresent : LanguagePrimitives.IsTrue(RememberedSetting(environment, "NoTokenFile"));
 
+        /// <summary>The SSO session of a request: -StartUrl, -Region and -NoTokenFile as given, else as remembered.</summary>
+        internal RefreshRequest SessionRequest(string environment, string startUrl, string region, SwitchParameter noTokenFile) => new RefreshRequest
+        {
+            Environment = environment,
+            StartUrl = SettingFor(environment, "StartUrl", startUrl),
+            Region = SettingFor(environment, "Region", region),
+            NoTokenFile = NoTokenFileFor(environment, noTokenFile),
+        };
+
+        /// <summary>One call of the library for one environment: its failure is that environment's error, and the others go on.</summary>
+        internal bool TryCall<T>(Func<T> call, string environment, out T answer)
+        {
+            try
+            {
+                answer = call();
+                return true;
+            }
+            catch (NativeCallException e)
+            {
+                WriteError(Errors.Record(e, environment));
+                answer = default;
+                return false;
+            }
+        }
+
         protected static object Unwrap(object value) => value is PSObject wrapped ? wrapped.BaseObject : value;
     }
 }

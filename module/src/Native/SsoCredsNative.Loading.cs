@@ -1,6 +1,6 @@
 // Binding the DllImports of SsoCredsNative.cs to the library at an absolute path, once per process: a
 // resolver on .NET Core 3+, LoadLibraryW on .NET Framework (Windows PowerShell 5.1), probing under Mono.
-// Plain C# 5 with no dependency on PowerShell, like the rest of the class (the Mono check drives it).
+// No dependency on PowerShell, like the rest of the class (the Mono check drives it).
 
 using System;
 using System.Reflection;

@@ -5,8 +5,8 @@
 //   * .NET Framework has no Marshal.PtrToStringUTF8 and no UnmanagedType.LPUTF8Str, and
 //     System.Runtime.InteropServices.NativeLibrary exists only on .NET Core 3+: it is reached by
 //     reflection;
-//   * the file stays plain C# 5 with no dependency on PowerShell, so that the Mono check
-//     (tests/python/test_interop_mono.py, the stand-in for .NET Framework) can drive it on its own.
+//   * the class has no dependency on PowerShell, so that the Mono check (tests/python/test_interop_mono.py,
+//     the stand-in for .NET Framework) can drive it from the shipped DLL on its own.
 // Signatures use only IntPtr and byte[] (UTF-8, NUL-terminated). A string returned by the library
 // comes back as IntPtr, is copied into managed memory and is freed with ssocreds_string_free in a
 // finally block, exactly once. (A `string` return type would make the CLR free Rust memory with
