@@ -7,6 +7,7 @@
 
 use std::ffi::c_char;
 use std::sync::LazyLock;
+use std::time::Duration;
 
 use ssocreds_engine::api::{
     ConfigSessionsRequest, DiscoverRequest, EnvironmentRequest, LoginPollRequest, LoginStartRequest, RefreshRequest,
@@ -33,6 +34,12 @@ pub(crate) static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| 
 
 /// Process environment values the host has set through `ssocreds_set_environment`.
 pub(crate) static HOST_ENV_OVERRIDES: LazyLock<Overrides> = LazyLock::new(Overrides::default);
+
+/// How long a `*_poll` or `run_next` waits: its `waitMs`, at most a minute whatever it asks.
+pub(crate) fn bounded_wait(wait_ms: Option<u64>) -> Duration {
+    const MAX_WAIT_MS: u64 = 60_000;
+    Duration::from_millis(wait_ms.unwrap_or(0).min(MAX_WAIT_MS))
+}
 
 /// The engine, with the sessions it keeps for the life of the process.
 pub(crate) static ENGINE: LazyLock<Engine> =

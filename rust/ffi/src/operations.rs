@@ -12,7 +12,7 @@ use ssocreds_engine::refresh::Progress;
 use ssocreds_engine::{Error, ErrorCode, Result};
 use tokio::task::JoinHandle;
 
-use crate::{ENGINE, RUNTIME};
+use crate::{bounded_wait, ENGINE, RUNTIME};
 
 struct Operation {
     task: JoinHandle<Result<RefreshReport>>,
@@ -22,7 +22,6 @@ struct Operation {
 static OPERATIONS: LazyLock<Mutex<HashMap<u64, Operation>>> = LazyLock::new(Default::default);
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 const POLL_STEP: Duration = Duration::from_millis(10);
-const MAX_WAIT_MS: u64 = 60_000;
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -80,7 +79,7 @@ pub fn start(request: RefreshRequest) -> Result<Started> {
 /// Waits at most `waitMs` for the refresh to finish; once reported done, it is forgotten.
 pub fn poll(request: PollRequest) -> Result<PollResult> {
     let id = request.operation_id;
-    let deadline = Instant::now() + Duration::from_millis(request.wait_ms.unwrap_or(0).min(MAX_WAIT_MS));
+    let deadline = Instant::now() + bounded_wait(request.wait_ms);
     loop {
         let (finished, completed, total) = {
             let all = operations();

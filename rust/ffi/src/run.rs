@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
-use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -12,12 +11,10 @@ use ssocreds_engine::concurrency::lock;
 use ssocreds_engine::run::{RunHandle, RunRequest};
 use ssocreds_engine::{Error, Result};
 
-use crate::{ENGINE, RUNTIME};
+use crate::{bounded_wait, ENGINE, RUNTIME};
 
 static RUNS: LazyLock<Mutex<HashMap<u64, Arc<RunHandle>>>> = LazyLock::new(Default::default);
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-/// The longest a `run_next` waits, whatever it asks.
-const MAX_WAIT_MS: u64 = 60_000;
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -72,7 +69,7 @@ pub fn start(request: RunRequest) -> Result<Started> {
 pub fn next(request: NextRequest) -> Result<Value> {
     let id = request.run_id;
     let handle = run(id)?;
-    let wait = Duration::from_millis(request.wait_ms.unwrap_or(0).min(MAX_WAIT_MS));
+    let wait = bounded_wait(request.wait_ms);
     let event = RUNTIME.block_on(handle.next_event(wait));
     if handle.is_over() {
         lock(&RUNS).remove(&id);
