@@ -14,14 +14,11 @@ BeforeDiscovery {
 BeforeAll {
     . (Join-Path $PSScriptRoot 'pester/TestHelpers.ps1')
     $SavedEnvironment = Set-TestHome -Path (Join-Path $TestDrive 'home')
-    $SavedPath = $env:PATH
     Import-Module (Get-TestModuleManifest) -Force -ErrorAction Stop
 
     $Fake = Start-FakeIdentityCenter -ArgumentList @('--accounts', '2', '--roles', 'ReadOnly', '--approve-after-polls', '2')
     Use-TestEndpoint $Fake
-    $NoBrowserPath = Join-Path $TestDrive 'no-browser-bin'
-    $null = New-Item -ItemType Directory -Path $NoBrowserPath -Force
-    $env:PATH = $NoBrowserPath
+    $SavedPath = Use-TestNoBrowser -EmptyFolder (Join-Path $TestDrive 'no-browser-bin')
 
     $Run = @{
         EnvironmentName = 'Permissions'

@@ -9,13 +9,11 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'pester/TestHelpers.ps1')
     $SavedEnvironment = Set-TestHome -Path (Join-Path $TestDrive 'home')
-    $SavedPath = $env:PATH
     Import-Module (Get-TestModuleManifest) -Force -ErrorAction Stop
     $Fake = Start-FakeIdentityCenter -ArgumentList @('--accounts', '1', '--roles', 'ReadOnly', '--approve-after-polls', '1')
     Use-TestEndpoint $Fake
     # No browser launcher: the device code is printed, not opened.
-    $env:PATH = Join-Path $TestDrive 'no-browser-bin'
-    $null = New-Item -ItemType Directory -Path $env:PATH -Force
+    $SavedPath = Use-TestNoBrowser -EmptyFolder (Join-Path $TestDrive 'no-browser-bin')
 
     if (-not ('SsoCredsTests.NamedHost' -as [type])) {
         Add-Type -TypeDefinition @'
